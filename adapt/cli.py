@@ -1,0 +1,191 @@
+"""The ``adapt`` command line (``shared/interface.md``): thin over the package.
+
+Exit codes: 0 success (also when rows were quarantined); 1 the input was
+refused (strict mode with bad rows, an invalid settings file); 2 a structural
+problem (a required file or column missing, not a CSV, a database that cannot
+be reached). Every non-zero exit prints one line on standard error.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from adapt.contract import StructuralError, read_extract
+from adapt.db import DatabaseUnavailable, InputRefused, connect, default_url, load_extract
+from adapt.db.load import LoadResult
+
+app = typer.Typer(
+    help="ADAPT: serial domestic-abuse perpetrator identification and offender management.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="SQLAlchemy database URL (default: $ADAPT_DATABASE_URL, else SQLite)."
+    ),
+]
+EXPORT_KINDS = ("quarantine",)
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    typer.echo(f"adapt: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@contextmanager
+def _progress() -> Iterator:
+    """A progress callback: a live bar on a terminal, silent otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        yield report
+
+
+def _open(db: str | None):  # type: ignore[no-untyped-def]
+    try:
+        return connect(db)
+    except DatabaseUnavailable as exc:
+        _fail(2, str(exc))
+
+
+def _load(db: str | None, folder: Path, strict: bool) -> LoadResult:
+    engine = _open(db)
+    with _progress() as progress:
+        try:
+            extract = read_extract(folder, progress=progress)
+        except StructuralError as exc:
+            _fail(2, str(exc))
+        try:
+            return load_extract(engine, extract, strict=strict, progress=progress)
+        except InputRefused as exc:
+            _fail(1, str(exc))
+
+
+def _print_load(result: LoadResult) -> None:
+    for notice in result.notices:
+        typer.echo(f"notice: {notice}", err=True)
+    typer.echo(f"import {result.import_id}")
+    header = f"{'file':<18}{'records':>10}{'loaded':>10}{'updated':>10}{'unchanged':>11}{'quarantined':>13}"
+    typer.echo(header)
+    for c in result.files:
+        typer.echo(
+            f"{c.file_name:<18}{c.records:>10}{c.loaded:>10}{c.updated:>10}"
+            f"{c.unchanged:>11}{c.quarantined:>13}"
+        )
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the extract to.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
+    incidents: Annotated[int, typer.Option(help="Number of incidents.")] = 5000,
+    truth_dir: Annotated[
+        Path | None, typer.Option("--truth-dir", help="Where to write the ground truth.")
+    ] = None,
+    noise: Annotated[float, typer.Option(help="Multiplier on recording-noise rates.")] = 1.0,
+    bad_row_rate: Annotated[float, typer.Option(help="Share of rows made bad.")] = 0.002,
+) -> None:
+    """Write a synthetic extract folder that follows the data contract."""
+    from adapt.synthetic import GeneratorConfig
+    from adapt.synthetic import generate as run_generator
+
+    if truth_dir is not None and truth_dir.resolve() == out_dir.resolve():
+        _fail(2, "--truth-dir must not be the extract folder: truth never goes in the extract")
+    config = GeneratorConfig(seed=seed, incidents=incidents, noise=noise, bad_row_rate=bad_row_rate)
+    with _progress() as progress:
+        summary = run_generator(out_dir, config, truth_dir=truth_dir, progress=progress)
+    for name, count in summary.items():
+        typer.echo(f"{name}: {count}")
+
+
+@app.command()
+def load(
+    folder: Annotated[Path, typer.Argument(help="An extract folder (data contract v1).")],
+    strict: Annotated[
+        bool, typer.Option(help="Refuse the whole import if any row is bad.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Validate and store one extract folder in one transaction."""
+    _print_load(_load(db, folder, strict))
+
+
+@app.command()
+def export(
+    kind: Annotated[str, typer.Argument(help=f"What to export: {', '.join(EXPORT_KINDS)}.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write; .csv or .xlsx.")],
+    db: DbOption = None,
+) -> None:
+    """Write an export as CSV or XLSX (by the file's suffix), formula-safe."""
+    from adapt.db import quarantine_frame
+    from adapt.exports import write_table
+
+    if kind not in EXPORT_KINDS:
+        _fail(2, f"export kind '{kind}' is not available; choose from: {', '.join(EXPORT_KINDS)}")
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        _fail(2, f"{out.name}: export files must end in .csv or .xlsx")
+    engine = _open(db)
+    frame = quarantine_frame(engine)
+    write_table(frame, out)
+    typer.echo(f"{kind}: {len(frame)} rows written to {out}")
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    folder: Annotated[
+        Path | None, typer.Option(help="Where to write the demo extract (default: data folder).")
+    ] = None,
+) -> None:
+    """Generate the synthetic demo force, load it and print a summary."""
+    from adapt.db import table_counts
+    from adapt.synthetic import GeneratorConfig
+    from adapt.synthetic import generate as run_generator
+
+    url = db or default_url()
+    target = folder or Path(url.split("///", 1)[-1]).parent / "demo-extract"
+    if folder is None and not url.startswith("sqlite"):
+        target = Path.cwd() / "demo-extract"
+    with _progress() as progress:
+        run_generator(target, GeneratorConfig(seed=1, incidents=5000), progress=progress)
+    typer.echo(f"demo extract written to {target}")
+    result = _load(url, target, strict=False)
+    _print_load(result)
+    counts = table_counts(_open(url))
+    typer.echo(
+        "database now holds: " + ", ".join(f"{name} {count}" for name, count in counts.items())
+    )
+    typer.echo(f"database: {connect(url).url.render_as_string(hide_password=True)}")

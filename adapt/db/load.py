@@ -1,0 +1,231 @@
+"""Storing a validated extract: one transaction, idempotent, nothing lost.
+
+Each contract file maps to a table with a natural key (see
+``models.CONTRACT_TABLES``). A row whose key is stored with the same
+``row_hash`` is unchanged and not written; with another hash it is updated and
+its provenance moves to this import; a new key is inserted. Rows missing from
+a newer extract keep their stored form: a load never deletes. Quarantined rows
+are stored once per distinct problem, so loading the same folder twice changes
+nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, insert, select, update
+
+from adapt.contract import Extract, ParsedFile
+from adapt.db import bulk
+from adapt.db.engine import writer
+from adapt.db.models import CONTRACT_TABLES, import_files, imports, quarantine
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+PROVENANCE = ("row_hash", "import_id", "source_file", "source_row")
+FETCH_BATCH = 200_000
+
+
+class InputRefused(Exception):
+    """Strict mode: the extract has bad rows, so nothing was written."""
+
+    def __init__(self, message: str, quarantined: int) -> None:
+        super().__init__(message)
+        self.quarantined = quarantined
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    file_name: str
+    records: int
+    loaded: int
+    updated: int
+    unchanged: int
+    quarantined: int
+
+
+@dataclass
+class LoadResult:
+    import_id: int
+    files: list[FileCounts] = field(default_factory=list)
+    quarantine_rows: int = 0
+    new_quarantine_rows: int = 0
+    notices: list[str] = field(default_factory=list)
+
+    def as_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([c.__dict__ for c in self.files])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def load_extract(
+    engine: Engine,
+    extract: Extract,
+    *,
+    strict: bool = False,
+    folder_label: str | None = None,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Store ``extract`` in one transaction and record the import.
+
+    Raises
+    ------
+    InputRefused
+        ``strict`` is set and at least one row was quarantined; nothing is
+        written.
+    """
+    bad = extract.quarantine
+    if strict and len(bad):
+        first = bad.iloc[0]
+        where = f"{first['source_file']} row {int(first['source_row'])}"
+        column = f", column '{first['column']}'" if pd.notna(first["column"]) else ""
+        raise InputRefused(
+            f"{where}{column}: {first['reason']} "
+            f"({len(bad)} problem(s) in all; strict mode refuses the import)",
+            quarantined=len(bad),
+        )
+    folder = folder_label or str(extract.folder)
+    with writer(engine) as conn:
+        import_id = conn.execute(
+            insert(imports).values(
+                started_at=_now(), folder=folder, strict=strict, status="applying"
+            )
+        ).inserted_primary_key[0]
+        if progress:
+            progress("import opened", 1, 1)
+        result = LoadResult(import_id=import_id, notices=list(extract.notices))
+        for file_name, (table, key) in CONTRACT_TABLES.items():
+            parsed = extract.files.get(file_name)
+            if parsed is None:
+                continue
+            counts = _store_file(conn, table, key, parsed, import_id, progress)
+            quarantined = _quarantined_rows(bad, file_name)
+            result.files.append(FileCounts(file_name, parsed.records, *counts, quarantined))
+            conn.execute(
+                insert(import_files).values(
+                    import_id=import_id,
+                    file_name=file_name,
+                    sha256=parsed.sha256,
+                    records=parsed.records,
+                    loaded=counts[0],
+                    updated=counts[1],
+                    unchanged=counts[2],
+                    quarantined=quarantined,
+                    ignored_columns=",".join(parsed.ignored_columns) or None,
+                )
+            )
+        result.quarantine_rows = len(bad)
+        result.new_quarantine_rows = _store_quarantine(conn, bad, import_id)
+        conn.execute(
+            update(imports)
+            .where(imports.c.id == import_id)
+            .values(finished_at=_now(), status="applied")
+        )
+    log.info(
+        "import %s applied: %s",
+        import_id,
+        ", ".join(f"{c.file_name} {c.loaded}+{c.updated}~{c.unchanged}" for c in result.files),
+    )
+    return result
+
+
+def _quarantined_rows(bad: pd.DataFrame, file_name: str) -> int:
+    if bad.empty:
+        return 0
+    return int(bad.loc[bad["source_file"] == file_name, "source_row"].nunique())
+
+
+def _fetch_existing(conn: Connection, table: Table, key: tuple[str, ...]) -> pd.DataFrame:
+    cols = [*key, "id", "row_hash"]
+    result = conn.execute(select(*(table.c[c] for c in cols)))
+    parts = []
+    while rows := result.fetchmany(FETCH_BATCH):
+        parts.append(pd.DataFrame(rows, columns=cols))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    existing = pd.concat(parts, ignore_index=True)
+    return existing.rename(columns={"row_hash": "stored_hash"})
+
+
+def _store_file(
+    conn: Connection,
+    table: Table,
+    key: tuple[str, ...],
+    parsed: ParsedFile,
+    import_id: int,
+    progress: Progress | None,
+) -> tuple[int, int, int]:
+    """Write one file's valid rows; return (loaded, updated, unchanged)."""
+    rows = parsed.rows
+    data_columns = [c.name for c in table.columns if c.name in rows.columns and c.name != "id"]
+    frame = rows[data_columns].copy()
+    frame["import_id"] = import_id
+    frame["source_file"] = parsed.spec.name
+    existing = _fetch_existing(conn, table, key)
+    if existing.empty:
+        new_mask = np.ones(len(frame), dtype=bool)
+        changed = frame.iloc[0:0].assign(id=pd.Series(dtype="int64"))
+        unchanged = 0
+    else:
+        for k in key:  # align key dtypes for the merge
+            existing[k] = existing[k].astype(frame[k].dtype)
+        merged = frame[list(key)].merge(existing, on=list(key), how="left", validate="1:1")
+        stored = merged["id"].notna().to_numpy()
+        same = stored & (merged["stored_hash"].to_numpy() == frame["row_hash"].to_numpy())
+        new_mask = ~stored
+        changed_mask = stored & ~same
+        unchanged = int(same.sum())
+        changed = frame[changed_mask].assign(
+            id=merged.loc[changed_mask, "id"].astype("int64").values
+        )
+    new = frame[new_mask]
+    new = new.assign(first_import_id=import_id)
+    total = len(new)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(f"writing {parsed.spec.name}", done, total)
+
+    bulk.insert_frame(conn, table, new, progress=tick)
+    update_columns = [c for c in data_columns if c not in key] + ["import_id", "source_file"]
+    bulk.update_frame(conn, table, changed, update_columns)
+    return len(new), len(changed), unchanged
+
+
+def _problem_hash(bad: pd.DataFrame) -> pd.Series:
+    canon = (
+        bad[["source_file", "source_row", "column", "reason", "raw"]].astype("string").fillna("")
+    )
+    return pd.util.hash_pandas_object(canon, index=False).astype(np.uint64).view(np.int64)
+
+
+def _store_quarantine(conn: Connection, bad: pd.DataFrame, import_id: int) -> int:
+    if bad.empty:
+        return 0
+    frame = pd.DataFrame(
+        {
+            "import_id": import_id,
+            "source_file": bad["source_file"].astype("string"),
+            "source_row": bad["source_row"].astype("int64"),
+            "column_name": bad["column"].astype("string"),
+            "value": bad["value"].astype("string"),
+            "reason": bad["reason"].astype("string"),
+            "raw": bad["raw"].astype("string"),
+            "problem_hash": _problem_hash(bad).to_numpy(),
+        }
+    ).drop_duplicates("problem_hash")
+    stored = {h for (h,) in conn.execute(select(quarantine.c.problem_hash))}
+    frame = frame[~frame["problem_hash"].isin(stored)]
+    bulk.insert_frame(conn, quarantine, frame.reset_index(drop=True))
+    return len(frame)

@@ -1,0 +1,177 @@
+"""Table definitions: the stored form of the extract contract, its provenance and
+the import history.
+
+Every stored record carries its provenance: the import that first wrote it,
+the import that last wrote it, and the file and row it came from then. Loads
+never delete: a record missing from a newer extract keeps its last stored form.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Named constraints so alembic's batch mode on SQLite can alter them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _provenance() -> list[Column]:
+    return [
+        Column("row_hash", BigInteger, nullable=False),
+        Column("first_import_id", Integer, ForeignKey("imports.id"), nullable=False),
+        Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+        Column("source_file", String(100), nullable=False),
+        Column("source_row", BigInteger, nullable=False),
+    ]
+
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    Column("folder", Text, nullable=False),
+    Column("strict", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+)
+
+import_files = Table(
+    "import_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False, index=True),
+    Column("file_name", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("loaded", BigInteger, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+    Column("unchanged", BigInteger, nullable=False),
+    Column("quarantined", BigInteger, nullable=False),
+    Column("ignored_columns", Text, nullable=True),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(100), nullable=False, unique=True),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("offence", String(40), nullable=False),
+    Column("is_crime", Boolean, nullable=False),
+    Column("address", Text),
+    Column("postcode", String(16)),
+    Column("dash_risk", String(10)),
+    Column("injury", String(10)),
+    Column("weapon", Boolean),
+    Column("children_present", Boolean),
+    Column("outcome", String(30)),
+    Column("area", String(100)),
+    *_provenance(),
+)
+
+involvements = Table(
+    "involvements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "incident_id",
+        String(100),
+        ForeignKey("incidents.incident_id"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("person_ref", String(100)),
+    Column("forename", String(200)),
+    Column("surname", String(200)),
+    Column("date_of_birth", Date),
+    Column("gender", String(1)),
+    Column("home_address", Text),
+    Column("home_postcode", String(16)),
+    Column("relationship", String(20)),
+    *_provenance(),
+    UniqueConstraint("incident_id", "seq", name="uq_involvements_incident_seq"),
+)
+
+marac_referrals = Table(
+    "marac_referrals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", String(100), nullable=False, unique=True),
+    Column("referral_date", Date, nullable=False),
+    Column("meeting_date", Date),
+    Column("flagged_at", Date),
+    Column("victim_person_ref", String(100)),
+    Column("victim_forename", String(200)),
+    Column("victim_surname", String(200)),
+    Column("victim_date_of_birth", Date),
+    Column("perpetrator_person_ref", String(100)),
+    Column("perpetrator_forename", String(200)),
+    Column("perpetrator_surname", String(200)),
+    Column("perpetrator_date_of_birth", Date),
+    Column("referring_agency", String(100)),
+    *_provenance(),
+)
+
+management = Table(
+    "management",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_key", Text, nullable=False, unique=True),
+    Column("person_ref", String(100)),
+    Column("forename", String(200)),
+    Column("surname", String(200)),
+    Column("date_of_birth", Date),
+    Column("status", String(20), nullable=False),
+    Column("from_date", Date, nullable=False),
+    Column("to_date", Date),
+    *_provenance(),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False, index=True),
+    Column("source_file", String(100), nullable=False),
+    Column("source_row", BigInteger, nullable=False),
+    Column("column_name", String(100), nullable=True),
+    Column("value", Text, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=True),
+    # Hash of (file, row, column, reason, raw): the same bad row seen again in
+    # a re-load of the same folder is not stored twice.
+    Column("problem_hash", BigInteger, nullable=False, unique=True),
+)
+
+Index("ix_involvements_person_ref", involvements.c.person_ref)
+
+# Contract file name -> (table, natural key columns).
+CONTRACT_TABLES: dict[str, tuple[Table, tuple[str, ...]]] = {
+    "incidents.csv": (incidents, ("incident_id",)),
+    "involvements.csv": (involvements, ("incident_id", "seq")),
+    "marac.csv": (marac_referrals, ("referral_id",)),
+    "management.csv": (management, ("record_key",)),
+}
