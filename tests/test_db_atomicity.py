@@ -113,14 +113,19 @@ def test_killed_import_leaves_database_as_before(db_url: str, tmp_path: Path) ->
     from adapt.contract import read_extract
     from adapt.db import load_extract
 
-    # Reference states: before (base loaded) and after (base, then newer).
+    # Reference states: before (base loaded) and after (base, then newer,
+    # loaded by a child exactly as in the trials, timing its write window).
     ref_url = _fresh_db(db_url, tmp_path, "ref")
     ref = connect(ref_url)
     load_extract(ref, read_extract(base))
     before = _digest(ref)
-    started = time.monotonic()
-    load_extract(ref, read_extract(newer))
-    load_seconds = time.monotonic() - started
+    child = _child(ref_url, newer)
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == MARKER
+    opened = time.monotonic()
+    assert child.stdout.readline().strip() == "COMMITTED"
+    window = time.monotonic() - opened
+    child.wait()
     after = _digest(ref)
     ref.dispose()
     _drop(ref_url)
@@ -139,7 +144,7 @@ def test_killed_import_leaves_database_as_before(db_url: str, tmp_path: Path) ->
         assert line.strip() == MARKER, child.stderr.read() if child.stderr else line
         # Most kills land mid-write; a few land after the commit, and that
         # state must be exactly "after", never anything in between.
-        time.sleep(rng.uniform(0, load_seconds * 1.2))
+        time.sleep(rng.uniform(0, window * 1.1))
         child.send_signal(signal.SIGKILL)
         child.wait()
         engine = connect(url)

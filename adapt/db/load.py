@@ -18,12 +18,19 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, exists, func, insert, select, update
 
 from adapt.contract import Extract, ParsedFile
 from adapt.db import bulk
 from adapt.db.engine import writer
-from adapt.db.models import CONTRACT_TABLES, import_files, imports, quarantine
+from adapt.db.models import (
+    CONTRACT_TABLES,
+    import_files,
+    imports,
+    incidents,
+    involvements,
+    quarantine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +129,7 @@ def load_extract(
                     ignored_columns=",".join(parsed.ignored_columns) or None,
                 )
             )
+        _check_integrity(conn, import_id)
         result.quarantine_rows = len(bad)
         result.new_quarantine_rows = _store_quarantine(conn, bad, import_id)
         conn.execute(
@@ -135,6 +143,28 @@ def load_extract(
         ", ".join(f"{c.file_name} {c.loaded}+{c.updated}~{c.unchanged}" for c in result.files),
     )
     return result
+
+
+class IntegrityViolation(RuntimeError):
+    """The import would leave a record pointing at nothing; it is rolled back."""
+
+
+def _check_integrity(conn: Connection, import_id: int) -> None:
+    """The foreign-key rule the schema leaves to us, checked set-wise: every
+    involvement written by this import belongs to a stored incident."""
+    orphans = conn.execute(
+        select(func.count())
+        .select_from(involvements)
+        .where(
+            involvements.c.import_id == import_id,
+            ~exists().where(incidents.c.incident_id == involvements.c.incident_id),
+        )
+    ).scalar_one()
+    if orphans:
+        raise IntegrityViolation(
+            f"{orphans} involvement(s) of import {import_id} have no stored incident; "
+            "the import was rolled back"
+        )
 
 
 def _quarantined_rows(bad: pd.DataFrame, file_name: str) -> int:
@@ -207,7 +237,8 @@ def _problem_hash(bad: pd.DataFrame) -> pd.Series:
     canon = (
         bad[["source_file", "source_row", "column", "reason", "raw"]].astype("string").fillna("")
     )
-    return pd.util.hash_pandas_object(canon, index=False).astype(np.uint64).view(np.int64)
+    hashed = pd.util.hash_pandas_object(canon, index=False).to_numpy(dtype=np.uint64)
+    return pd.Series(hashed.view(np.int64), index=bad.index)
 
 
 def _store_quarantine(conn: Connection, bad: pd.DataFrame, import_id: int) -> int:
