@@ -98,8 +98,10 @@ def _print_load(result: LoadResult) -> None:
     for notice in result.notices:
         typer.echo(f"notice: {notice}", err=True)
     typer.echo(f"import {result.import_id}")
-    header = f"{'file':<18}{'records':>10}{'loaded':>10}{'updated':>10}{'unchanged':>11}{'quarantined':>13}"
-    typer.echo(header)
+    typer.echo(
+        f"{'file':<18}{'records':>10}{'loaded':>10}{'updated':>10}"
+        f"{'unchanged':>11}{'quarantined':>13}"
+    )
     for c in result.files:
         typer.echo(
             f"{c.file_name:<18}{c.records:>10}{c.loaded:>10}{c.updated:>10}"
@@ -151,7 +153,7 @@ def export(
 ) -> None:
     """Write an export as CSV or XLSX (by the file's suffix), formula-safe."""
     from adapt.db import quarantine_frame
-    from adapt.exports import write_table
+    from adapt.exports import clip_long_text, write_table
 
     if kind not in EXPORT_KINDS:
         _fail(2, f"export kind '{kind}' is not available; choose from: {', '.join(EXPORT_KINDS)}")
@@ -159,7 +161,8 @@ def export(
         _fail(2, f"{out.name}: export files must end in .csv or .xlsx")
     engine = _open(db)
     frame = quarantine_frame(engine)
-    write_table(frame, out)
+    # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
+    write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
     typer.echo(f"{kind}: {len(frame)} rows written to {out}")
 
 

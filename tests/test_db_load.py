@@ -60,7 +60,7 @@ def test_reload_same_folder_changes_nothing(db_url: str, tmp_path: Path) -> None
     incs.append(incident(21, occurred_at="31/02/2024"))  # quarantined each time
     invs = [involvement(n, "suspect", n % 5) for n in range(1, 22)]
     folder = write_extract(tmp_path / "a", incs, invs)
-    engine, first = _load(db_url, folder)
+    engine, _ = _load(db_url, folder)
     before = _snapshot(engine)
     _, second = _load(db_url, folder)
     after = _snapshot(engine)
