@@ -9,10 +9,10 @@ nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """How a column's text is parsed."""
 
     TEXT = "text"

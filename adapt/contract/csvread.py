@@ -1,0 +1,196 @@
+"""Split a CSV file's bytes into records, numbered as the contract numbers them.
+
+The fast path is pyarrow (every column as text, nothing turned into null). If
+pyarrow reports a row with the wrong number of fields, or anything looks off
+(a bad UTF-8 byte, an odd number of quote characters, a last record holding a
+newline), the file is read again with Python's csv module, which numbers every
+record exactly, keeps each record's raw text, and finds an unbalanced quote.
+
+Blank lines are not records and do not count in the numbering. A record's
+number is spreadsheet-style: the header is row 1, the first record row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from adapt.contract.model import StructuralError
+from adapt.contract.sniff import Header, not_utf8
+
+_CHUNK = 100_000
+_QUOTED = re.compile(r'"[^"]*(?:""[^"]*)*"')
+_TO_DELIM = re.compile(r"[^,\r\n]*")
+
+
+@dataclass
+class Records:
+    """Every record of a file, as text, one array per header position."""
+
+    columns: list[pa.ChunkedArray]
+    nfields: np.ndarray  # fields in each record (the header's count unless malformed)
+    source_row: np.ndarray  # int64
+    _raw_text: str | None = None
+    _spans: tuple[np.ndarray, np.ndarray] | None = None
+    exact: bool = False  # read by the slow, exact path
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.source_row)
+
+    def raw(self, positions: np.ndarray) -> list[str]:
+        """The records at these positions as they were in the file."""
+        if self._raw_text is not None and self._spans is not None:
+            starts, ends = self._spans
+            return [self._raw_text[starts[i] : ends[i]].rstrip("\r\n") for i in positions.tolist()]
+        out = []
+        for i in positions.tolist():
+            fields = [col[i].as_py() for col in self.columns]
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="").writerow(fields)
+            out.append(buf.getvalue())
+        return out
+
+
+def read_records(name: str, data: bytes, header: Header) -> Records:
+    width = len(header.names)
+    fast = _read_fast(data, header, width)
+    if fast is not None:
+        return fast
+    return _read_exact(name, data, header, width)
+
+
+def _read_fast(data: bytes, header: Header, width: int) -> Records | None:
+    if data.count(b'"', header.end) % 2:
+        return None
+    invalid: list[int] = []
+
+    def handler(row: pacsv.InvalidRow) -> str:
+        invalid.append(row.number)
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data).slice(header.end)),
+            read_options=pacsv.ReadOptions(
+                column_names=names, use_threads=True, block_size=16 << 20
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=handler),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+                true_values=[],
+                false_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if invalid:
+        return None
+    n = table.num_rows
+    if n:
+        last = [table.column(i)[n - 1].as_py() for i in range(width)]
+        if any("\n" in v or "\r" in v for v in last):
+            return None
+    cols = [table.column(i) for i in range(width)]
+    return Records(
+        columns=cols,
+        nfields=np.full(n, width, dtype=np.int64),
+        source_row=np.arange(2, n + 2, dtype=np.int64),
+    )
+
+
+def _read_exact(name: str, data: bytes, header: Header, width: int) -> Records:
+    try:
+        text = data[header.end :].decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise not_utf8(name, data, header.start, header.end + err.start) from None
+    consumed = [0]
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            consumed[0] += len(line)
+            yield line
+
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        reader = csv.reader(lines())
+        buffers: list[list[str]] = [[] for _ in range(width)]
+        chunks: list[list[pa.Array]] = [[] for _ in range(width)]
+        nfields: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        first_lines: list[int] = []
+        prev_end = 0
+        prev_line = 0
+        for rec in reader:
+            end = consumed[0]
+            if not rec:
+                prev_end, prev_line = end, reader.line_num
+                continue
+            starts.append(prev_end)
+            ends.append(end)
+            first_lines.append(prev_line + 2)  # + header line, 1-based
+            prev_end, prev_line = end, reader.line_num
+            nfields.append(len(rec))
+            if len(rec) < width:
+                rec = rec + [""] * (width - len(rec))
+            for i in range(width):
+                buffers[i].append(rec[i])
+            if len(buffers[0]) >= _CHUNK:
+                for i in range(width):
+                    chunks[i].append(pa.array(buffers[i], type=pa.string()))
+                    buffers[i] = []
+    except csv.Error as err:
+        raise StructuralError(
+            name, f"cannot be read as CSV after this row ({err})", row=len(starts) + 1
+        ) from None
+    finally:
+        csv.field_size_limit(old_limit)
+    for i in range(width):
+        chunks[i].append(pa.array(buffers[i], type=pa.string()))
+    if starts and _ends_in_open_quote(text[starts[-1] : ends[-1]]):
+        row = len(starts) + 1
+        raise StructuralError(
+            name,
+            f"unbalanced quote opened here (line {first_lines[-1]}); "
+            "the rest of the file would be one field",
+            row=row,
+        )
+    return Records(
+        columns=[pa.chunked_array(c, type=pa.string()) for c in chunks],
+        nfields=np.asarray(nfields, dtype=np.int64),
+        source_row=np.arange(2, len(starts) + 2, dtype=np.int64),
+        _raw_text=text,
+        _spans=(np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)),
+        exact=True,
+    )
+
+
+def _ends_in_open_quote(record: str) -> bool:
+    """Whether this record (the file's last) reaches the end of the file inside quotes."""
+    i, n = 0, len(record)
+    while i < n:
+        if record[i] == '"':
+            m = _QUOTED.match(record, i)
+            if m is None:
+                return True
+            i = m.end()
+        m2 = _TO_DELIM.match(record, i)
+        i = m2.end() if m2 else i
+        if i >= n or record[i] != ",":
+            return False
+        i += 1
+    return False
