@@ -1,10 +1,14 @@
 """Split a CSV file's bytes into records, numbered as the contract numbers them.
 
-The fast path is pyarrow (every column as text, nothing turned into null). If
-pyarrow reports a row with the wrong number of fields, or anything looks off
-(a bad UTF-8 byte, an odd number of quote characters, a last record holding a
-newline), the file is read again with Python's csv module, which numbers every
-record exactly, keeps each record's raw text, and finds an unbalanced quote.
+The fast path is pyarrow (every column as text, nothing turned into null),
+single-threaded: then its invalid-row handler numbers each bad row by record
+(a quoted newline does not start a record, blank lines are not records), so a
+row with the wrong number of fields is kept, in place, with its raw text, and
+the rest of the file stays on the fast path. If anything else looks off (a bad
+UTF-8 byte, an odd number of quote characters, a last record holding a
+newline, an Arrow parse error), the file is read again with Python's csv
+module, which numbers every record exactly, keeps each record's raw text, and
+finds an unbalanced quote.
 
 Blank lines are not records and do not count in the numbering. A record's
 number is spreadsheet-style: the header is row 1, the first record row 2.
@@ -41,6 +45,8 @@ class Records:
     _spans: tuple[np.ndarray, np.ndarray] | None = None
     exact: bool = False  # read by the slow, exact path
     notes: list[str] = field(default_factory=list)
+    # Raw text of malformed records kept by the fast path, by position.
+    raw_override: dict[int, str] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -53,6 +59,9 @@ class Records:
             return [self._raw_text[starts[i] : ends[i]].rstrip("\r\n") for i in positions.tolist()]
         out = []
         for i in positions.tolist():
+            if i in self.raw_override:
+                out.append(self.raw_override[i])
+                continue
             fields = [col[i].as_py() for col in self.columns]
             buf = io.StringIO()
             csv.writer(buf, lineterminator="").writerow(fields)
@@ -71,10 +80,10 @@ def read_records(name: str, data: bytes, header: Header) -> Records:
 def _read_fast(data: bytes, header: Header, width: int) -> Records | None:
     if data.count(b'"', header.end) % 2:
         return None
-    invalid: list[int] = []
+    invalid: list[tuple[int | None, str, int]] = []
 
     def handler(row: pacsv.InvalidRow) -> str:
-        invalid.append(row.number)
+        invalid.append((row.number, row.text, row.actual_columns))
         return "skip"
 
     names = [f"c{i}" for i in range(width)]
@@ -82,7 +91,10 @@ def _read_fast(data: bytes, header: Header, width: int) -> Records | None:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data).slice(header.end)),
             read_options=pacsv.ReadOptions(
-                column_names=names, use_threads=True, block_size=16 << 20
+                # Single-threaded so that invalid rows carry their record number.
+                column_names=names,
+                use_threads=False,
+                block_size=16 << 20,
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(
@@ -96,7 +108,7 @@ def _read_fast(data: bytes, header: Header, width: int) -> Records | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    if invalid:
+    if any(number is None for number, _, _ in invalid):
         return None
     n = table.num_rows
     if n:
@@ -104,10 +116,42 @@ def _read_fast(data: bytes, header: Header, width: int) -> Records | None:
         if any("\n" in v or "\r" in v for v in last):
             return None
     cols = [table.column(i) for i in range(width)]
+    if not invalid:
+        return Records(
+            columns=cols,
+            nfields=np.full(n, width, dtype=np.int64),
+            source_row=np.arange(2, n + 2, dtype=np.int64),
+        )
+    return _with_malformed(cols, n, width, invalid)
+
+
+def _with_malformed(
+    cols: list[pa.ChunkedArray], n: int, width: int, invalid: list[tuple[int | None, str, int]]
+) -> Records:
+    """Put the rows pyarrow skipped back in their places, padded or cut to
+    the header's width, with their field count and raw text kept."""
+    total = n + len(invalid)
+    bad_pos = np.asarray([number for number, _, _ in invalid], dtype=np.int64) - 1
+    good_pos = np.setdiff1d(np.arange(total, dtype=np.int64), bad_pos, assume_unique=True)
+    order = np.empty(total, dtype=np.int64)
+    order[good_pos] = np.arange(n, dtype=np.int64)
+    order[bad_pos] = n + np.arange(len(invalid), dtype=np.int64)
+    parsed = [next(csv.reader([text]), []) for _, text, _ in invalid]
+    padded = [(fields + [""] * width)[:width] for fields in parsed]
+    take = pa.array(order)
+    merged = [
+        pa.chunked_array(
+            [*col.chunks, pa.array([p[i] for p in padded], type=pa.string())], type=pa.string()
+        ).take(take)
+        for i, col in enumerate(cols)
+    ]
+    nfields = np.full(total, width, dtype=np.int64)
+    nfields[bad_pos] = [count for _, _, count in invalid]
     return Records(
-        columns=cols,
-        nfields=np.full(n, width, dtype=np.int64),
-        source_row=np.arange(2, n + 2, dtype=np.int64),
+        columns=merged,
+        nfields=nfields,
+        source_row=np.arange(2, total + 2, dtype=np.int64),
+        raw_override={int(p): text for p, (_, text, _) in zip(bad_pos, invalid, strict=True)},
     )
 
 
