@@ -1,0 +1,1 @@
+"""Settings and tables the scorer uses: today the crime harm table (``harm``)."""
