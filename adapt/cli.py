@@ -174,7 +174,7 @@ def demo(
     ] = None,
 ) -> None:
     """Generate the synthetic demo force, load it and print a summary."""
-    from adapt.db import table_counts
+    from adapt.db.queries import store_summary
     from adapt.synthetic import GeneratorConfig
     from adapt.synthetic import generate as run_generator
 
@@ -187,8 +187,25 @@ def demo(
     typer.echo(f"demo extract written to {target}")
     result = _load(url, target, strict=False)
     _print_load(result)
-    counts = table_counts(_open(url))
+    summary = store_summary(_open(url))
+    total = summary["incidents"] or 1
+    typer.echo("")
     typer.echo(
-        "database now holds: " + ", ".join(f"{name} {count}" for name, count in counts.items())
+        f"stored: {summary['incidents']:,} incidents from {summary['first_incident']:%Y-%m-%d} "
+        f"to {summary['last_incident']:%Y-%m-%d}, "
+        f"{summary['crimes'] / total:.0%} recorded as crimes"
     )
-    typer.echo(f"database: {connect(url).url.render_as_string(hide_password=True)}")
+    roles = ", ".join(f"{n:,} {role}" for role, n in sorted(summary["roles"].items()))
+    typer.echo(f"people named on incidents: {roles}")
+    typer.echo(
+        f"MARAC referrals: {summary['marac_referrals']:,}; "
+        f"management records: {summary['management_records']:,}"
+    )
+    bad = ", ".join(f"{n} from {f}" for f, n in sorted(summary["quarantine"].items())) or "none"
+    typer.echo(f"quarantined rows: {bad}")
+    typer.echo(f"database: {_open(url).url.render_as_string(hide_password=True)}")
+    typer.echo("see the quarantine with: adapt export quarantine --out quarantine.xlsx")
+
+
+if __name__ == "__main__":
+    app()

@@ -353,3 +353,15 @@ def test_unknown_export_kind_exits_2(tmp_path: Path) -> None:
     result = _run("export", "cohort-ish", "--out", str(tmp_path / "x.csv"))
     assert result.exit_code == 2
     assert "not available" in result.stderr
+
+
+def test_strict_refusal_does_not_echo_personal_data(db_url: str, tmp_path: Path) -> None:
+    incs = [incident(n) for n in range(1, 4)]
+    invs = [involvement(n, "suspect", n) for n in range(1, 4)]
+    invs[0]["date_of_birth"] = "31/02/1980"
+    folder = write_extract(tmp_path / "x", incs, invs)
+    result = _run("load", str(folder), "--strict", "--db", db_url)
+    assert result.exit_code == 1
+    assert "31/02/1980" not in result.stderr
+    assert "involvements.csv row 2, column 'date_of_birth'" in result.stderr
+    assert "(value not shown) is not a date" in result.stderr

@@ -69,6 +69,20 @@ class LoadResult:
         return pd.DataFrame([c.__dict__ for c in self.files])
 
 
+# Columns whose values are personal data: never echoed outside the quarantine.
+PERSONAL = ("forename", "surname", "date_of_birth", "address", "postcode", "person_ref")
+
+
+def _reason_for_log(problem: pd.Series) -> str:
+    """The quarantine reason, with the cell's value hidden when it is personal
+    data (a message on standard error may end up in a job log)."""
+    reason = str(problem["reason"])
+    column, value = problem["column"], problem["value"]
+    if pd.notna(column) and pd.notna(value) and any(p in str(column) for p in PERSONAL):
+        reason = reason.replace(f"'{value}'", "(value not shown)")
+    return reason
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -95,7 +109,7 @@ def load_extract(
         where = f"{first['source_file']} row {int(first['source_row'])}"
         column = f", column '{first['column']}'" if pd.notna(first["column"]) else ""
         raise InputRefused(
-            f"{where}{column}: {first['reason']} "
+            f"{where}{column}: {_reason_for_log(first)} "
             f"({len(bad)} problem(s) in all; strict mode refuses the import)",
             quarantined=len(bad),
         )

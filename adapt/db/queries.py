@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from adapt.db.models import CONTRACT_TABLES, import_files, imports, quarantine
 
@@ -57,3 +57,39 @@ def table_counts(engine: Engine) -> dict[str, int]:
             out[file_name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
         out["quarantine"] = conn.execute(select(func.count()).select_from(quarantine)).scalar_one()
     return out
+
+
+def store_summary(engine: Engine) -> dict[str, object]:
+    """What is stored, in a few figures: the period covered, incidents and how
+    many are crimes, people named per role, MARAC and management records, and
+    the quarantine per file."""
+    from adapt.db.models import incidents, involvements, management, marac_referrals
+
+    inc, inv = incidents.c, involvements.c
+    with engine.connect() as conn:
+        first, last, total, crimes = conn.execute(
+            select(
+                func.min(inc.occurred_at),
+                func.max(inc.occurred_at),
+                func.count(),
+                func.sum(case((inc.is_crime, 1), else_=0)),
+            )
+        ).one()
+        roles = dict(conn.execute(select(inv.role, func.count()).group_by(inv.role)).all())
+        marac = conn.execute(select(func.count()).select_from(marac_referrals)).scalar_one()
+        managed = conn.execute(select(func.count()).select_from(management)).scalar_one()
+        bad = dict(
+            conn.execute(
+                select(quarantine.c.source_file, func.count()).group_by(quarantine.c.source_file)
+            ).all()
+        )
+    return {
+        "first_incident": first,
+        "last_incident": last,
+        "incidents": total,
+        "crimes": int(crimes or 0),
+        "roles": roles,
+        "marac_referrals": marac,
+        "management_records": managed,
+        "quarantine": bad,
+    }

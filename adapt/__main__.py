@@ -1,0 +1,5 @@
+"""`python -m adapt` runs the command line."""
+
+from adapt.cli import app
+
+app()
