@@ -13,26 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapt.contract import StructuralError, read_extract
+from tests.test_contract import INC_HEADER, INC_ROWS, INV_HEADER, INV_ROWS
 
-INC_HEADER = (
-    "incident_id,occurred_at,offence,is_crime,address,postcode,dash_risk,injury,"
-    "weapon,children_present,outcome,area"
-)
-INC_ROWS = [
-    "I1,2024-03-01,harassment,true,1 High St,LS1 1AA,standard,none,false,false,nfa,North",
-    "I2,2024-03-02T22:15,abh,yes,2 High St,LS1 1AB,high,minor,N,Y,arrest,North",
-    "I3,2024-03-03 22:15:00,stalking,0,,,,,,,,",
-]
-INV_HEADER = (
-    "incident_id,role,person_ref,forename,surname,date_of_birth,gender,"
-    "home_address,home_postcode,relationship"
-)
-INV_ROWS = [
-    "I1,victim,P1,Anna,Smith,1980-01-02,F,1 High St,LS1 1AA,",
-    "I1,suspect,P2,Bob,Jones,1978-05-06,M,3 Low St,LS2 2BB,intimate_partner",
-    "I2,victim,,Carol,,,f,,,",
-    "I3,witness,P4,,,,,,,",
-]
 MGMT_HEADER = "person_ref,forename,surname,date_of_birth,status,from_date,to_date"
 MGMT_ROWS = ["P2,Bob,Jones,1978-05-06,iom,2023-01-01,"]
 
