@@ -59,6 +59,8 @@ def _arrow_table(frame: pd.DataFrame, table: Table) -> pa.Table:
             arrays.append(pa.array(col.astype("boolean"), type=pa.bool_(), from_pandas=True))
         elif pd.api.types.is_integer_dtype(col.dtype):
             arrays.append(pa.array(col.to_numpy(dtype=np.int64), type=pa.int64()))
+        elif pd.api.types.is_float_dtype(col.dtype):
+            arrays.append(pa.array(col.astype("Float64"), type=pa.float64(), from_pandas=True))
         else:
             arrays.append(pa.array(col.astype("string"), type=pa.large_string(), from_pandas=True))
     return pa.Table.from_arrays(arrays, names=list(frame.columns))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -173,3 +174,104 @@ CONTRACT_TABLES: dict[str, tuple[Table, tuple[str, ...]]] = {
     "marac.csv": (marac_referrals, ("referral_id",)),
     "management.csv": (management, ("record_key",)),
 }
+
+
+# ---------------------------------------------------------------- identities
+#
+# A "person row" is any stored record that names a person: an involvement, the
+# victim or perpetrator of a MARAC referral, a management record. Its
+# row_key ("involvements:17", "marac_referrals:5:victim", "management:3") is
+# stable because loads update records in place and never delete them.
+
+identity_runs = Table(
+    "identity_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    Column("mode", String(20), nullable=False),  # full | incremental
+    Column("model", String(100), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("rows_resolved", BigInteger, nullable=False),
+    Column("persons", BigInteger, nullable=False),
+    Column("persons_created", BigInteger, nullable=False),
+    Column("merges", BigInteger, nullable=False),
+    Column("splits", BigInteger, nullable=False),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("person_id", String(20), primary_key=True),
+    Column("created_run_id", Integer, ForeignKey("identity_runs.id"), nullable=False),
+    # active | merged (its rows now belong to another person) | split-off rows
+    # keep the id; a person whose rows all left is "retired".
+    Column("status", String(10), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+)
+
+person_assignments = Table(
+    "person_assignments",
+    metadata,
+    Column("row_key", String(120), primary_key=True),
+    Column("person_id", String(20), nullable=False, index=True),
+    Column("run_id", Integer, nullable=False),
+    # The record's hash when it was resolved: a changed record is resolved again.
+    Column("row_hash", BigInteger, nullable=False),
+)
+
+person_lineage = Table(
+    "person_lineage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("identity_runs.id"), nullable=False, index=True),
+    Column("event", String(10), nullable=False),  # merged | split
+    Column("person_id", String(20), nullable=False, index=True),  # the id that lost rows
+    Column("other_person_id", String(20), nullable=False, index=True),  # where they went
+    Column("rows_moved", BigInteger, nullable=False),
+)
+
+identity_decisions = Table(
+    "identity_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("row_key_l", String(120), nullable=False),
+    Column("row_key_r", String(120), nullable=False),
+    Column("decision", String(10), nullable=False),  # same | not_same
+    Column("author", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+    Column("revoked_by", String(100), nullable=True),
+    Column("revoke_reason", Text, nullable=True),
+)
+
+identity_links = Table(
+    "identity_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False),
+    Column("row_key_l", String(120), nullable=False, index=True),
+    Column("row_key_r", String(120), nullable=False, index=True),
+    Column("match_weight", Float, nullable=True),
+    Column("match_probability", Float, nullable=True),
+    Column("context_weight", Float, nullable=False),
+    Column("final_weight", Float, nullable=True),
+    Column("accepted", Boolean, nullable=False),
+    Column("decision", String(100), nullable=False),
+    # Per-comparison weights and levels, as JSON: the explanation of the link.
+    Column("detail", Text, nullable=True),
+)
+
+identity_review = Table(
+    "identity_review",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # link | cluster
+    Column("priority", Float, nullable=False),
+    Column("person_id", String(20), nullable=True),
+    Column("row_key_l", String(120), nullable=True),
+    Column("row_key_r", String(120), nullable=True),
+    Column("reason", Text, nullable=False),
+)

@@ -1,0 +1,486 @@
+"""Storage of identities: the person rows to resolve, their assignment to
+person ids, lineage, analyst decisions, links and the review queue.
+
+A person row is any stored record naming a person. Its ``row_key`` is built
+from the table and surrogate id ("involvements:17", "marac_referrals:5:victim",
+"marac_referrals:5:perpetrator", "management:3"), stable because loads update
+records in place and never delete them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
+
+from adapt.db import bulk
+from adapt.db.engine import writer
+from adapt.db.models import (
+    identity_decisions,
+    identity_links,
+    identity_review,
+    identity_runs,
+    incidents,
+    involvements,
+    management,
+    marac_referrals,
+    person_assignments,
+    person_lineage,
+    persons,
+)
+
+FETCH_BATCH = 200_000
+PERSON_ROW_COLUMNS = [
+    "row_key",
+    "source_file",
+    "source_row",
+    "kind",
+    "incident_id",
+    "role",
+    "occurred_at",
+    "person_ref",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "gender",
+    "home_address",
+    "home_postcode",
+    "incident_address",
+    "incident_postcode",
+    "row_hash",
+]
+TEXT = [
+    "row_key",
+    "source_file",
+    "kind",
+    "incident_id",
+    "role",
+    "person_ref",
+    "forename",
+    "surname",
+    "gender",
+    "home_address",
+    "home_postcode",
+    "incident_address",
+    "incident_postcode",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _frame(conn: Connection, stmt: Select, columns: list[str]) -> pd.DataFrame:
+    """Run ``stmt`` and collect it in batches into typed columns."""
+    result = conn.execute(stmt)
+    parts = []
+    while batch := result.fetchmany(FETCH_BATCH):
+        part = pd.DataFrame(batch, columns=columns)
+        for name in columns:
+            if part[name].dtype == object and name not in ("occurred_at", "date_of_birth"):
+                part[name] = part[name].astype("string")
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _involvement_rows(conn: Connection) -> pd.DataFrame:
+    v, i = involvements.c, incidents.c
+    stmt = select(
+        v.id,
+        v.source_file,
+        v.source_row,
+        v.incident_id,
+        v.role,
+        i.occurred_at,
+        v.person_ref,
+        v.forename,
+        v.surname,
+        v.date_of_birth,
+        v.gender,
+        v.home_address,
+        v.home_postcode,
+        i.address,
+        i.postcode,
+        v.row_hash,
+    ).join_from(involvements, incidents, v.incident_id == i.incident_id)
+    cols = [
+        "id", "source_file", "source_row", "incident_id", "role", "occurred_at", "person_ref",
+        "forename", "surname", "date_of_birth", "gender", "home_address", "home_postcode",
+        "incident_address", "incident_postcode", "row_hash",
+    ]  # fmt: skip
+    frame = _frame(conn, stmt, cols)
+    frame["row_key"] = "involvements:" + frame["id"].astype("string")
+    frame["kind"] = "involvement"
+    return frame
+
+
+def _marac_rows(conn: Connection, side: str) -> pd.DataFrame:
+    m = marac_referrals.c
+    stmt = select(
+        m.id,
+        m.source_file,
+        m.source_row,
+        m.referral_date,
+        m[f"{side}_person_ref"],
+        m[f"{side}_forename"],
+        m[f"{side}_surname"],
+        m[f"{side}_date_of_birth"],
+        m.row_hash,
+    )
+    cols = [
+        "id", "source_file", "source_row", "occurred_at", "person_ref", "forename",
+        "surname", "date_of_birth", "row_hash",
+    ]  # fmt: skip
+    frame = _frame(conn, stmt, cols)
+    named = frame[["person_ref", "forename", "surname"]].notna().any(axis=1)
+    frame = frame[named].copy()
+    frame["row_key"] = "marac_referrals:" + frame["id"].astype("string") + f":{side}"
+    frame["kind"] = frame["role"] = f"marac_{side}"
+    return frame
+
+
+def _management_rows(conn: Connection) -> pd.DataFrame:
+    g = management.c
+    stmt = select(
+        g.id, g.source_file, g.source_row, g.from_date, g.person_ref, g.forename, g.surname,
+        g.date_of_birth, g.row_hash,
+    )  # fmt: skip
+    cols = [
+        "id", "source_file", "source_row", "occurred_at", "person_ref", "forename",
+        "surname", "date_of_birth", "row_hash",
+    ]  # fmt: skip
+    frame = _frame(conn, stmt, cols)
+    frame["row_key"] = "management:" + frame["id"].astype("string")
+    frame["kind"] = frame["role"] = "managed"
+    return frame
+
+
+def person_rows(engine: Engine) -> pd.DataFrame:
+    """Every stored person row, in the columns ``adapt.identity.prepare_rows``
+    takes, plus ``row_hash``."""
+    with engine.connect() as conn:
+        parts = [
+            _involvement_rows(conn),
+            _marac_rows(conn, "victim"),
+            _marac_rows(conn, "perpetrator"),
+            _management_rows(conn),
+        ]
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    frame = frame.reindex(columns=PERSON_ROW_COLUMNS)
+    for name in TEXT:
+        frame[name] = frame[name].astype("string")
+    for name in ("occurred_at", "date_of_birth"):
+        frame[name] = pd.to_datetime(frame[name])
+    frame["source_row"] = frame["source_row"].astype("int64")
+    frame["row_hash"] = frame["row_hash"].astype("int64")
+    return frame
+
+
+def assignments(engine: Engine) -> pd.DataFrame:
+    """row_key, person_id, row_hash of every resolved row."""
+    a = person_assignments.c
+    with engine.connect() as conn:
+        frame = _frame(
+            conn, select(a.row_key, a.person_id, a.row_hash), ["row_key", "person_id", "row_hash"]
+        )
+    frame["row_hash"] = frame["row_hash"].astype("int64")
+    return frame
+
+
+def next_person_number(engine: Engine) -> int:
+    """One more than the highest person number ever issued."""
+    with engine.connect() as conn:
+        ids = conn.execute(select(persons.c.person_id)).scalars().all()
+    if not ids:
+        return 1
+    return int(pd.Series(ids).str.slice(1).astype("int64").max()) + 1
+
+
+# ------------------------------------------------------------------ decisions
+
+
+def record_decision(
+    engine: Engine, row_key_l: str, row_key_r: str, decision: str, author: str, reason: str
+) -> int:
+    """Store an analyst's "same" / "not_same" decision about two rows."""
+    if decision not in ("same", "not_same"):
+        raise ValueError("decision must be 'same' or 'not_same'")
+    if not reason.strip() or not author.strip():
+        raise ValueError("a decision needs an author and a reason")
+    left, right = sorted((row_key_l, row_key_r))
+    with writer(engine) as conn:
+        return conn.execute(
+            insert(identity_decisions).values(
+                row_key_l=left,
+                row_key_r=right,
+                decision=decision,
+                author=author,
+                reason=reason,
+                decided_at=_now(),
+            )
+        ).inserted_primary_key[0]
+
+
+def revoke_decision(engine: Engine, decision_id: int, author: str, reason: str) -> None:
+    """Reverse a decision; it stays on record with who revoked it and why."""
+    d = identity_decisions.c
+    with writer(engine) as conn:
+        done = conn.execute(
+            update(identity_decisions)
+            .where(d.id == decision_id, d.revoked_at.is_(None))
+            .values(revoked_at=_now(), revoked_by=author, revoke_reason=reason)
+        ).rowcount
+    if done != 1:
+        raise ValueError(f"decision {decision_id} does not exist or is already revoked")
+
+
+def active_decisions(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(must_link, cannot_link) pairs of row keys from decisions in force. A
+    later decision about the same pair replaces an earlier one."""
+    d = identity_decisions.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(d.id, d.row_key_l, d.row_key_r, d.decision).where(d.revoked_at.is_(None))
+        ).all()
+    frame = pd.DataFrame(rows, columns=["id", "row_key_l", "row_key_r", "decision"])
+    frame = frame.sort_values("id").drop_duplicates(["row_key_l", "row_key_r"], keep="last")
+    pairs = ["row_key_l", "row_key_r"]
+    return (
+        frame.loc[frame.decision == "same", pairs].reset_index(drop=True),
+        frame.loc[frame.decision == "not_same", pairs].reset_index(drop=True),
+    )
+
+
+def decisions_changed_since(engine: Engine, when: datetime | None) -> bool:
+    d = identity_decisions.c
+    with engine.connect() as conn:
+        latest = conn.execute(select(func.max(d.decided_at), func.max(d.revoked_at))).one()
+    stamps = [t for t in latest if t is not None]
+    return bool(stamps) and (when is None or max(stamps) > when)
+
+
+def last_run(engine: Engine) -> dict | None:
+    r = identity_runs.c
+    with engine.connect() as conn:
+        row = conn.execute(select(identity_runs).order_by(r.id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+# ---------------------------------------------------------------------- store
+
+
+@dataclass
+class RunRecord:
+    mode: str
+    model: str
+    started_at: datetime
+    rows: int
+
+
+def store_run(
+    engine: Engine,
+    run: RunRecord,
+    assigned: pd.DataFrame,
+    lineage: pd.DataFrame,
+    links: pd.DataFrame,
+    review: pd.DataFrame,
+    *,
+    replace_links_for: Iterable[str] | None = None,
+) -> int:
+    """Store one resolution run in one transaction.
+
+    ``assigned``: row_key, person_id, row_hash for every row resolved in this
+    run. ``links``: the engine's links (the per-comparison columns are kept as
+    JSON). ``replace_links_for``: in an incremental run, the row keys whose
+    stored links are replaced; in a full run (None) every link is replaced.
+    """
+    with writer(engine) as conn:
+        run_id = conn.execute(
+            insert(identity_runs).values(
+                started_at=run.started_at,
+                mode=run.mode,
+                model=run.model,
+                rows=run.rows,
+                rows_resolved=len(assigned),
+                persons=0,
+                persons_created=0,
+                merges=int((lineage["event"] == "merged").sum()),
+                splits=int((lineage["event"] == "split").sum()),
+            )
+        ).inserted_primary_key[0]
+        _store_assignments(conn, assigned, run_id)
+        created = _store_persons(conn, run_id)
+        if len(lineage):
+            bulk.insert_frame(conn, person_lineage, lineage.assign(run_id=run_id))
+        _store_links(conn, links, run_id, replace_links_for)
+        conn.execute(delete(identity_review))
+        if len(review):
+            bulk.insert_frame(conn, identity_review, review.assign(run_id=run_id))
+        total = conn.execute(
+            select(func.count()).select_from(persons).where(persons.c.status == "active")
+        ).scalar_one()
+        conn.execute(
+            update(identity_runs)
+            .where(identity_runs.c.id == run_id)
+            .values(finished_at=_now(), persons=total, persons_created=created)
+        )
+    return run_id
+
+
+def _store_assignments(conn: Connection, assigned: pd.DataFrame, run_id: int) -> None:
+    keys = assigned["row_key"]
+    table = person_assignments
+    # Replace the rows resolved in this run: stage their keys, delete, insert.
+    conn.exec_driver_sql("DROP TABLE IF EXISTS adapt_stage_keys")
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE adapt_stage_keys (row_key VARCHAR(120))")
+    bulk.insert_frame(
+        conn, table, pd.DataFrame({"row_key": keys.astype("string")}), target="adapt_stage_keys"
+    )
+    conn.exec_driver_sql(
+        "DELETE FROM person_assignments WHERE row_key IN (SELECT row_key FROM adapt_stage_keys)"
+    )
+    conn.exec_driver_sql("DROP TABLE adapt_stage_keys")
+    frame = assigned[["row_key", "person_id", "row_hash"]].assign(run_id=run_id)
+    bulk.insert_frame(conn, table, frame)
+
+
+def _store_persons(conn: Connection, run_id: int) -> int:
+    """Bring the persons table in line with the assignments: new ids
+    inserted, row counts refreshed, ids without rows marked merged."""
+    counts = pd.DataFrame(
+        conn.execute(
+            select(person_assignments.c.person_id, func.count()).group_by(
+                person_assignments.c.person_id
+            )
+        ).all(),
+        columns=["person_id", "rows"],
+    )
+    known = pd.DataFrame(
+        conn.execute(select(persons.c.person_id, persons.c.status, persons.c.rows)).all(),
+        columns=["person_id", "status", "rows"],
+    )
+    new = counts[~counts.person_id.isin(known.person_id)]
+    if len(new):
+        bulk.insert_frame(
+            conn,
+            persons,
+            new.assign(created_run_id=run_id, status="active")[
+                ["person_id", "created_run_id", "status", "rows"]
+            ],
+        )
+    merged = known[~known.person_id.isin(counts.person_id) & (known.status == "active")]
+    if len(merged):
+        conn.execute(
+            update(persons)
+            .where(persons.c.person_id.in_(merged.person_id.tolist()))
+            .values(status="merged", rows=0)
+        )
+    changed = counts.merge(known, on="person_id", suffixes=("", "_old"))
+    changed = changed[(changed["rows"] != changed["rows_old"]) | (changed["status"] != "active")]
+    if len(changed):
+        staged = changed[["person_id", "rows"]].assign(status="active")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS adapt_stage_persons")
+        conn.exec_driver_sql(
+            "CREATE TEMPORARY TABLE adapt_stage_persons AS "
+            "SELECT person_id, status, rows FROM persons WHERE 1 = 0"
+        )
+        bulk.insert_frame(conn, persons, staged, target="adapt_stage_persons")
+        conn.exec_driver_sql(
+            "UPDATE persons SET rows = s.rows, status = s.status FROM adapt_stage_persons s "
+            "WHERE persons.person_id = s.person_id"
+        )
+        conn.exec_driver_sql("DROP TABLE adapt_stage_persons")
+    return len(new)
+
+
+def _store_links(
+    conn: Connection, links: pd.DataFrame, run_id: int, replace_for: Iterable[str] | None
+) -> None:
+    if replace_for is None:
+        conn.execute(delete(identity_links))
+    else:
+        keys = pd.DataFrame({"row_key": pd.Series(list(replace_for), dtype="string")})
+        conn.exec_driver_sql("DROP TABLE IF EXISTS adapt_stage_keys")
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE adapt_stage_keys (row_key VARCHAR(120))")
+        bulk.insert_frame(conn, person_assignments, keys, target="adapt_stage_keys")
+        conn.exec_driver_sql(
+            "DELETE FROM identity_links WHERE row_key_l IN (SELECT row_key FROM adapt_stage_keys)"
+            " OR row_key_r IN (SELECT row_key FROM adapt_stage_keys)"
+        )
+        conn.exec_driver_sql("DROP TABLE adapt_stage_keys")
+    if links.empty:
+        return
+    detail_cols = [c for c in links.columns if c.startswith(("mw_", "lbl_"))]
+    detail = links[detail_cols].to_dict(orient="records") if detail_cols else None
+    frame = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "row_key_l": links["row_key_l"].astype("string"),
+            "row_key_r": links["row_key_r"].astype("string"),
+            "match_weight": links["match_weight"].astype("float64"),
+            "match_probability": links["match_probability"].astype("float64"),
+            "context_weight": links["context_weight"].fillna(0).astype("float64"),
+            "final_weight": links["final_weight"].astype("float64"),
+            "accepted": links["accepted"].astype("boolean"),
+            "decision": links["decision"].astype("string"),
+            "detail": pd.array(
+                [json.dumps(d, default=_json_default) for d in detail] if detail else None,
+                dtype="string",
+            )
+            if detail
+            else pd.array([None] * len(links), dtype="string"),
+        }
+    )
+    bulk.insert_frame(conn, identity_links, frame)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA or value is None:
+        return None
+    return str(value)
+
+
+# --------------------------------------------------------------------- reads
+
+
+def stored_links(engine: Engine, row_keys: Iterable[str]) -> pd.DataFrame:
+    """The stored links touching these rows, with their detail expanded."""
+    keys = list(row_keys)
+    lk = identity_links.c
+    with engine.connect() as conn:
+        rows = (
+            conn.execute(
+                select(identity_links).where(lk.row_key_l.in_(keys) | lk.row_key_r.in_(keys))
+            )
+            .mappings()
+            .all()
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    detail = pd.json_normalize([json.loads(d) if d else {} for d in frame["detail"]])
+    return pd.concat([frame.drop(columns=["detail"]), detail], axis=1)
+
+
+def persons_export_frame(engine: Engine) -> pd.DataFrame:
+    """The ``persons`` export: one row per stored involvement, MARAC victim
+    and perpetrator and management record, with its resolved person."""
+    rows = person_rows(engine)[["row_key", "source_file", "source_row", "incident_id", "role"]]
+    assigned = assignments(engine)[["row_key", "person_id"]]
+    frame = rows.merge(assigned, on="row_key", how="left")
+    order = {"involvements.csv": 0, "marac.csv": 1, "management.csv": 2}
+    frame["_order"] = frame["source_file"].map(order).fillna(3)
+    frame["_side"] = frame["role"].map({"marac_victim": 0, "marac_perpetrator": 1}).fillna(0)
+    frame = frame.sort_values(["_order", "source_file", "source_row", "_side"])
+    return frame[["source_file", "source_row", "incident_id", "role", "person_id"]].reset_index(
+        drop=True
+    )
