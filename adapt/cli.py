@@ -34,7 +34,7 @@ DbOption = Annotated[
         "--db", help="SQLAlchemy database URL (default: $ADAPT_DATABASE_URL, else SQLite)."
     ),
 ]
-EXPORT_KINDS = ("quarantine",)
+EXPORT_KINDS = ("quarantine", "persons")
 
 
 def _fail(code: int, message: str) -> NoReturn:
@@ -160,10 +160,95 @@ def export(
     if out.suffix.lower() not in (".csv", ".xlsx"):
         _fail(2, f"{out.name}: export files must end in .csv or .xlsx")
     engine = _open(db)
-    frame = quarantine_frame(engine)
+    if kind == "persons":
+        from adapt.db.identity import persons_export_frame
+
+        frame = persons_export_frame(engine)
+    else:
+        frame = quarantine_frame(engine)
     # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
     write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
     typer.echo(f"{kind}: {len(frame)} rows written to {out}")
+
+
+def _resolve(db: str | None, full: bool) -> None:
+    from adapt.identity.runner import resolve_database
+
+    engine = _open(db)
+    with _progress() as progress:
+        summary = resolve_database(engine, full=full, progress=progress)
+    if summary.run_id is None:
+        typer.echo(f"identities: nothing new to resolve ({summary.rows} rows already resolved)")
+        return
+    typer.echo(
+        f"identity run {summary.run_id} ({summary.mode}): {summary.rows_resolved} of "
+        f"{summary.rows} rows resolved; {summary.persons_created} new persons, "
+        f"{summary.merges} merges, {summary.splits} splits; "
+        f"{summary.review_items} items for review"
+    )
+
+
+@app.command()
+def resolve(
+    full: Annotated[bool, typer.Option(help="Resolve every row again, not only new ones.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Resolve person identities over everything stored."""
+    _resolve(db, full)
+
+
+@app.command()
+def run(
+    folder: Annotated[Path, typer.Argument(help="An extract folder (data contract v1).")],
+    strict: Annotated[
+        bool, typer.Option(help="Refuse the whole import if any row is bad.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Load an extract folder, then resolve identities."""
+    _print_load(_load(db, folder, strict))
+    _resolve(db, full=False)
+
+
+@app.command()
+def decide(
+    row_a: Annotated[str, typer.Argument(help="A row key, e.g. involvements:17.")],
+    row_b: Annotated[str, typer.Argument(help="Another row key.")],
+    same: Annotated[
+        bool, typer.Option("--same/--not-same", help="Same person, or not the same person.")
+    ],
+    author: Annotated[str, typer.Option(help="Who decides.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    db: DbOption = None,
+) -> None:
+    """Record an analyst's decision that two rows are (not) the same person;
+    every later resolution respects it."""
+    from adapt.db.identity import record_decision
+
+    try:
+        decision_id = record_decision(
+            _open(db), row_a, row_b, "same" if same else "not_same", author, reason
+        )
+    except ValueError as exc:
+        _fail(1, str(exc))
+    typer.echo(f"decision {decision_id} recorded; run `adapt resolve` to apply it")
+
+
+@app.command()
+def undecide(
+    decision_id: Annotated[int, typer.Argument(help="The decision to reverse.")],
+    author: Annotated[str, typer.Option(help="Who reverses it.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    db: DbOption = None,
+) -> None:
+    """Reverse an analyst decision (it stays on record)."""
+    from adapt.db.identity import revoke_decision
+
+    try:
+        revoke_decision(_open(db), decision_id, author, reason)
+    except ValueError as exc:
+        _fail(1, str(exc))
+    typer.echo(f"decision {decision_id} revoked; run `adapt resolve` to apply it")
 
 
 @app.command()
