@@ -100,12 +100,12 @@ def _print_load(result: LoadResult) -> None:
     typer.echo(f"import {result.import_id}")
     typer.echo(
         f"{'file':<18}{'records':>10}{'loaded':>10}{'updated':>10}"
-        f"{'unchanged':>11}{'quarantined':>13}"
+        f"{'unchanged':>11}{'quarantined':>13}{'withdrawn':>11}"
     )
     for c in result.files:
         typer.echo(
             f"{c.file_name:<18}{c.records:>10}{c.loaded:>10}{c.updated:>10}"
-            f"{c.unchanged:>11}{c.quarantined:>13}"
+            f"{c.unchanged:>11}{c.quarantined:>13}{c.withdrawn:>11}"
         )
 
 

@@ -218,7 +218,7 @@ def test_bad_row_is_quarantined_and_the_rest_loads(
     assert stored["involvements"] + bad_involvements == len(invs)
     # The printed table agrees with the database.
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith(file))
-    records, loaded, _upd, _unch, quarantined = (int(x) for x in line.split()[1:])
+    records, loaded, _upd, _unch, quarantined, _wd = (int(x) for x in line.split()[1:])
     assert loaded + quarantined == records
 
 

@@ -41,6 +41,9 @@ class ParsedFile:
     records: int
     rows: pd.DataFrame
     ignored_columns: list[str] = field(default_factory=list)
+    # involvements.csv: incidents with at least one quarantined involvement,
+    # whose list of people in this extract is therefore incomplete.
+    incomplete_incidents: frozenset[str] = frozenset()
 
 
 @dataclass

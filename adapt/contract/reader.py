@@ -76,6 +76,11 @@ def read_extract(
             records=c.records.n,
             rows=rows,
             ignored_columns=list(f.ignored),
+            incomplete_incidents=(
+                frozenset(c.raw["incident_id"].take(pa.array(np.flatnonzero(bad))).to_pylist())
+                if f.spec is INVOLVEMENTS and bad.any()
+                else frozenset()
+            ),
         )
         quarantines.append(_quarantine(c))
     report("done", total, total)

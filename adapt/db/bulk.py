@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -58,7 +57,7 @@ def _arrow_table(frame: pd.DataFrame, table: Table) -> pa.Table:
         elif isinstance(sqltype, Boolean):
             arrays.append(pa.array(col.astype("boolean"), type=pa.bool_(), from_pandas=True))
         elif pd.api.types.is_integer_dtype(col.dtype):
-            arrays.append(pa.array(col.to_numpy(dtype=np.int64), type=pa.int64()))
+            arrays.append(pa.array(col.astype("Int64"), type=pa.int64(), from_pandas=True))
         elif pd.api.types.is_float_dtype(col.dtype):
             arrays.append(pa.array(col.astype("Float64"), type=pa.float64(), from_pandas=True))
         else:

@@ -110,6 +110,8 @@ def _involvement_rows(conn: Connection) -> pd.DataFrame:
         i.postcode,
         v.row_hash,
     ).join_from(involvements, incidents, v.incident_id == i.incident_id)
+    # A person the force removed from an incident is not resolved or exported.
+    stmt = stmt.where(v.withdrawn_import_id.is_(None))
     cols = [
         "id", "source_file", "source_row", "incident_id", "role", "occurred_at", "person_ref",
         "forename", "surname", "date_of_birth", "gender", "home_address", "home_postcode",

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, Table, exists, func, insert, select, 
 from adapt.contract import Extract, ParsedFile
 from adapt.db import bulk
 from adapt.db.engine import writer
+from adapt.db.matching import match_involvements
 from adapt.db.models import (
     CONTRACT_TABLES,
     import_files,
@@ -55,6 +56,8 @@ class FileCounts:
     updated: int
     unchanged: int
     quarantined: int
+    # involvements.csv: people the force removed from an incident (kept, marked).
+    withdrawn: int = 0
 
 
 @dataclass
@@ -129,7 +132,9 @@ def load_extract(
                 continue
             counts = _store_file(conn, table, key, parsed, import_id, progress)
             quarantined = _quarantined_rows(bad, file_name)
-            result.files.append(FileCounts(file_name, parsed.records, *counts, quarantined))
+            result.files.append(
+                FileCounts(file_name, parsed.records, *counts[:3], quarantined, counts[3])
+            )
             conn.execute(
                 insert(import_files).values(
                     import_id=import_id,
@@ -140,6 +145,7 @@ def load_extract(
                     updated=counts[1],
                     unchanged=counts[2],
                     quarantined=quarantined,
+                    withdrawn=counts[3],
                     ignored_columns=",".join(parsed.ignored_columns) or None,
                 )
             )
@@ -206,13 +212,15 @@ def _store_file(
     parsed: ParsedFile,
     import_id: int,
     progress: Progress | None,
-) -> tuple[int, int, int]:
-    """Write one file's valid rows; return (loaded, updated, unchanged)."""
+) -> tuple[int, int, int, int]:
+    """Write one file's valid rows; return (loaded, updated, unchanged, withdrawn)."""
     rows = parsed.rows
     data_columns = [c.name for c in table.columns if c.name in rows.columns and c.name != "id"]
     frame = rows[data_columns].copy()
     frame["import_id"] = import_id
     frame["source_file"] = parsed.spec.name
+    if table is involvements:
+        return _store_involvements(conn, parsed, frame, data_columns, import_id, progress)
     existing = _fetch_existing(conn, table, key)
     if existing.empty:
         new_mask = np.ones(len(frame), dtype=bool)
@@ -241,10 +249,66 @@ def _store_file(
         if progress:
             progress(f"writing {parsed.spec.name}", done, total)
 
-    bulk.insert_frame(conn, table, new, progress=tick)
+    bulk.insert_frame(conn, table, new, progress=_ticker(parsed, len(new), progress))
     update_columns = [c for c in data_columns if c not in key] + ["import_id", "source_file"]
     bulk.update_frame(conn, table, changed, update_columns)
-    return len(new), len(changed), unchanged
+    return len(new), len(changed), unchanged, 0
+
+
+def _ticker(parsed: ParsedFile, total: int, progress: Progress | None) -> Callable[[int], None]:
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(f"writing {parsed.spec.name}", done, total)
+
+    return tick
+
+
+def _store_involvements(
+    conn: Connection,
+    parsed: ParsedFile,
+    frame: pd.DataFrame,
+    data_columns: list[str],
+    import_id: int,
+    progress: Progress | None,
+) -> tuple[int, int, int, int]:
+    """Involvements have no key of their own: match them per incident (see
+    ``adapt.db.matching``), insert the new, update the changed, and mark
+    withdrawn the people a newer extract no longer lists on an incident."""
+    v = involvements.c
+    cols = ["id", "incident_id", "seq", "role", "person_ref", "row_hash", "withdrawn_import_id"]
+    result = conn.execute(select(*(v[c] for c in cols)))
+    parts = []
+    while batch := result.fetchmany(FETCH_BATCH):
+        parts.append(pd.DataFrame(batch, columns=cols))
+    stored = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    )
+    stored["withdrawn"] = stored["withdrawn_import_id"].notna()
+    match = match_involvements(frame, stored, parsed.incomplete_incidents)
+    frame = frame.assign(seq=match.seq)
+    is_new = match.stored_id < 0
+    new = frame[is_new].assign(first_import_id=import_id)
+    changed_mask = ~is_new & ~match.unchanged
+    changed = frame[changed_mask].assign(
+        id=match.stored_id[changed_mask], withdrawn_import_id=pd.NA
+    )
+    changed["withdrawn_import_id"] = changed["withdrawn_import_id"].astype("Int64")
+    bulk.insert_frame(conn, involvements, new, progress=_ticker(parsed, len(new), progress))
+    update_columns = [c for c in data_columns if c not in ("incident_id", "seq")] + [
+        "import_id",
+        "source_file",
+        "withdrawn_import_id",
+    ]
+    bulk.update_frame(conn, involvements, changed, update_columns)
+    withdraw = pd.DataFrame({"id": match.withdraw, "withdrawn_import_id": import_id})
+    bulk.update_frame(conn, involvements, withdraw, ["withdrawn_import_id"])
+    return int(is_new.sum()), int(changed_mask.sum()), int(match.unchanged.sum()), len(withdraw)
 
 
 def _problem_hash(bad: pd.DataFrame) -> pd.Series:

@@ -75,6 +75,7 @@ import_files = Table(
     Column("unchanged", BigInteger, nullable=False),
     Column("quarantined", BigInteger, nullable=False),
     Column("ignored_columns", Text, nullable=True),
+    Column("withdrawn", BigInteger, nullable=True),
 )
 
 incidents = Table(
@@ -112,6 +113,9 @@ involvements = Table(
     Column("home_postcode", String(16)),
     Column("relationship", String(20)),
     *_provenance(),
+    # Set when a newer extract lists the incident without this person: the
+    # force removed them from it. The record is kept, never deleted.
+    Column("withdrawn_import_id", Integer, nullable=True),
     UniqueConstraint("incident_id", "seq", name="uq_involvements_incident_seq"),
 )
 
