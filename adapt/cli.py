@@ -167,7 +167,10 @@ def export(
     else:
         frame = quarantine_frame(engine)
     # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
-    write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
+    try:
+        write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
+    except OSError as exc:
+        _fail(2, f"{out}: cannot be written ({exc.strerror})")
     typer.echo(f"{kind}: {len(frame)} rows written to {out}")
 
 

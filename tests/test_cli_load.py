@@ -365,3 +365,52 @@ def test_strict_refusal_does_not_echo_personal_data(db_url: str, tmp_path: Path)
     assert "31/02/1980" not in result.stderr
     assert "involvements.csv row 2, column 'date_of_birth'" in result.stderr
     assert "(value not shown) is not a date" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["foo://x", "sqlite:////proc/no-such-place/x.sqlite", "not a url"],
+    ids=["unknown dialect", "unwritable sqlite path", "malformed"],
+)
+def test_bad_database_urls_exit_2_with_one_line(tmp_path: Path, url: str) -> None:
+    folder = simple_extract(tmp_path / "x", range(1, 3))
+    result = _run("load", str(folder), "--db", url)
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cannot open database" in result.stderr or "not valid" in result.stderr
+
+
+def test_a_file_that_is_not_a_database_exits_2(tmp_path: Path) -> None:
+    folder = simple_extract(tmp_path / "x", range(1, 3))
+    result = _run("load", str(folder), "--db", f"sqlite:///{folder / 'incidents.csv'}")
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_folder_and_folder_named_like_a_file_exit_2(db_url: str, tmp_path: Path) -> None:
+    result = _run("load", str(tmp_path / "nowhere"), "--db", db_url)
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    folder = simple_extract(tmp_path / "x", range(1, 3))
+    (folder / "involvements.csv").unlink()
+    (folder / "involvements.csv").mkdir()
+    result = _run("load", str(folder), "--db", db_url)
+    assert result.exit_code == 2
+    assert "involvements.csv: is a folder, not a file" in result.stderr
+
+
+def test_unwritable_export_path_exits_2(db_url: str, tmp_path: Path) -> None:
+    result = _run("export", "quarantine", "--out", "/proc/no-such-place/q.csv", "--db", db_url)
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_strict_message_hides_values_outside_coded_columns(db_url: str, tmp_path: Path) -> None:
+    incs = [incident(n) for n in range(1, 3)]
+    invs = [involvement(n, "suspect", n) for n in range(1, 3)]
+    invs[1]["gender"] = "Jane Smith"  # a shifted row puts a name in a coded column
+    folder = write_extract(tmp_path / "x", incs, invs)
+    result = _run("load", str(folder), "--strict", "--db", db_url)
+    assert result.exit_code == 1
+    assert "Jane Smith" not in result.stderr
+    assert "gender (value not shown) is not one of" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -41,10 +41,12 @@ def read_extract(
 ) -> Extract:
     folder = Path(folder)
     if now is None:
-        now = datetime.now(UTC).replace(tzinfo=None)
+        # Extracts record local (UK) clock times, so "the future" is local too.
+        now = datetime.now()
     report = progress or (lambda stage, done, total: None)
     if not folder.is_dir():
-        raise StructuralError(str(folder), "is not a folder")
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise StructuralError(str(folder), f"{what}; give the extract's folder")
 
     found = _check_structure(folder)
     total = len(found)
@@ -93,6 +95,8 @@ def _find(folder: Path, name: str) -> Path | None:
     exact = folder / name
     if exact.is_file():
         return exact
+    if exact.is_dir():
+        raise StructuralError(name, "is a folder, not a file")
     for p in folder.iterdir():
         if p.is_file() and p.name.lower() == name:
             return p
@@ -107,7 +111,10 @@ def _check_structure(folder: Path) -> list[_Found]:
             if spec.required:
                 raise StructuralError(spec.name, "required file is missing from the folder")
             continue
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StructuralError(spec.name, f"cannot be read ({exc.strerror})") from None
         check_bytes(spec.name, data)
         header = read_header(spec.name, data)
         positions, ignored = match_columns(spec, header)

@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +68,22 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Engine:
     except ArgumentError as exc:
         raise DatabaseUnavailable(f"database URL is not valid: {exc}") from None
     shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
-    else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except ArgumentError as exc:  # includes an unknown dialect or driver
+        raise DatabaseUnavailable(f"cannot open database {shown}: {exc}") from None
+    except OSError as exc:
+        raise DatabaseUnavailable(f"cannot open database {shown}: {exc.strerror}") from None
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-    except OperationalError as exc:
+    except DBAPIError as exc:  # unreachable server, not a database file, ...
         engine.dispose()
         cause = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnavailable(f"cannot open database {shown}: {cause}") from None

@@ -12,6 +12,7 @@ nothing the second time.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,18 +73,31 @@ class LoadResult:
         return pd.DataFrame([c.__dict__ for c in self.files])
 
 
-# Columns whose values are personal data: never echoed outside the quarantine.
-PERSONAL = ("forename", "surname", "date_of_birth", "address", "postcode", "person_ref")
+# Coded columns whose values are never personal data: a strict-mode message
+# may quote them. Every other value is hidden (names, dates of birth, addresses,
+# and any cell that a shifted row put in the wrong column).
+CODED = frozenset(
+    {
+        "offence", "is_crime", "dash_risk", "injury", "weapon", "children_present",
+        "outcome", "role", "relationship", "status", "occurred_at", "referral_date",
+        "meeting_date", "flagged_at", "from_date", "to_date", "incident_id", "referral_id",
+    }
+)  # fmt: skip
+_QUOTED = re.compile(r"'.*'", re.DOTALL)
 
 
 def _reason_for_log(problem: pd.Series) -> str:
-    """The quarantine reason, with the cell's value hidden when it is personal
-    data (a message on standard error may end up in a job log)."""
+    """The quarantine reason, fit for standard error (which may end up in a
+    job log): one line, and the cell's value hidden unless the column is a
+    coded one. The quarantine itself keeps the value for the analyst."""
     reason = str(problem["reason"])
-    column, value = problem["column"], problem["value"]
-    if pd.notna(column) and pd.notna(value) and any(p in str(column) for p in PERSONAL):
-        reason = reason.replace(f"'{value}'", "(value not shown)")
-    return reason
+    column = problem["column"]
+    value = problem["value"]
+    coded = pd.notna(column) and str(column) in CODED
+    short = pd.isna(value) or (len(str(value)) <= 40 and "\n" not in str(value))
+    if not (coded and short):
+        reason = _QUOTED.sub("(value not shown)", reason, count=1)
+    return " ".join(reason.split())
 
 
 def _now() -> datetime:
