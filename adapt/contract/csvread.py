@@ -47,26 +47,136 @@ class Records:
     notes: list[str] = field(default_factory=list)
     # Raw text of malformed records kept by the fast path, by position.
     raw_override: dict[int, str] = field(default_factory=dict)
+    # The fast path's file bytes and where its records begin (after the header),
+    # so that raw text can be cut from the file when it is asked for.
+    _data: bytes | None = None
+    _base: int = 0
 
     @property
     def n(self) -> int:
         return len(self.source_row)
 
     def raw(self, positions: np.ndarray) -> list[str]:
-        """The records at these positions as they were in the file."""
-        if self._raw_text is not None and self._spans is not None:
+        """The records at these positions exactly as they were in the file
+        (without the line ending)."""
+        pos = [int(i) for i in np.asarray(positions).tolist()]
+        if self._spans is None and self._data is not None:
+            if all(i in self.raw_override for i in pos):
+                return [self.raw_override[i] for i in pos]
+            self._find_spans()
+        if self._spans is not None:
             starts, ends = self._spans
-            return [self._raw_text[starts[i] : ends[i]].rstrip("\r\n") for i in positions.tolist()]
+            if self._raw_text is not None:
+                text = self._raw_text
+                return [text[starts[i] : ends[i]].rstrip("\r\n") for i in pos]
+            if self._data is not None:
+                data, base = self._data, self._base
+                return [
+                    data[base + starts[i] : base + ends[i]].decode("utf-8", errors="replace")
+                    for i in pos
+                ]
+        # Not expected: the file's records could not be found again. Rebuild them.
         out = []
-        for i in positions.tolist():
+        for i in pos:
             if i in self.raw_override:
                 out.append(self.raw_override[i])
                 continue
-            fields = [col[i].as_py() for col in self.columns]
             buf = io.StringIO()
-            csv.writer(buf, lineterminator="").writerow(fields)
+            csv.writer(buf, lineterminator="").writerow([col[i].as_py() for col in self.columns])
             out.append(buf.getvalue())
         return out
+
+    def _find_spans(self) -> None:
+        """Find every record's span in the fast path's bytes (once, when raw text
+        is first needed): with numpy, or where the quoting is irregular, with the
+        csv module."""
+        assert self._data is not None
+        spans = _record_spans(self._data, self._base, self.n)
+        if spans is None:
+            text = self._data[self._base :].decode("utf-8", errors="replace")
+            starts, ends = _exact_spans(text)
+            if len(starts) != self.n:
+                self._data = None
+                return
+            self._raw_text = text
+            spans = (starts, ends)
+        self._spans = spans
+
+
+def _record_spans(data: bytes, base: int, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Byte spans (after ``base``, line ending excluded) of the ``n`` records, found
+    with numpy; None where the quoting is not regular enough to be sure.
+
+    A line ends at LF, CRLF or a lone CR outside quotes; a line ending inside
+    quotes (an even number of quote characters before it ends) is part of a record;
+    an empty line is not a record. Quote parity is exact when every quote opens
+    or closes a field (or is one of a doubled pair inside one), which is checked.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)[base:]
+    size = len(buf)
+    lf = buf == 10
+    cr = buf == 13
+    ends_line = lf.copy()
+    ends_line[:-1] |= cr[:-1] & ~lf[1:]
+    if size:
+        ends_line[-1] |= cr[-1]
+    terms = np.flatnonzero(ends_line)
+    quotes = np.flatnonzero(buf == 34)
+    if len(quotes):
+        if len(quotes) % 2:
+            return None
+        opening, closing = quotes[0::2], quotes[1::2]
+        # An opening quote starts a field (or follows the first of a doubled pair).
+        before = buf[np.maximum(opening - 1, 0)]
+        at_start = (opening == 0) | (before == 44) | (before == 10) | (before == 13)
+        doubled = (opening > 0) & (before == 34)
+        # A closing quote ends a field (or is the first of a doubled pair).
+        after = buf[np.minimum(closing + 1, size - 1)]
+        at_end = (
+            (closing == size - 1) | (after == 44) | (after == 10) | (after == 13) | (after == 34)
+        )
+        if not (at_start | doubled).all() or not at_end.all():
+            return None
+        terms = terms[np.searchsorted(quotes, terms) % 2 == 0]
+    starts = np.r_[0, terms + 1].astype(np.int64)
+    ends = np.r_[terms, size].astype(np.int64)
+    # CRLF: the line's text stops before the CR.
+    crlf = (ends > starts) & (ends < size)
+    crlf[crlf] = buf[ends[crlf]] == 10
+    crlf &= ends > 0
+    crlf[crlf] = buf[ends[crlf] - 1] == 13
+    ends = ends - crlf
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if len(starts) != n:
+        return None
+    return starts, ends
+
+
+def _exact_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Character spans of every record of ``text``, found by the csv module."""
+    consumed = [0]
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            consumed[0] += len(line)
+            yield line
+
+    starts: list[int] = []
+    ends: list[int] = []
+    prev_end = 0
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        for rec in csv.reader(lines()):
+            end = consumed[0]
+            if rec:
+                starts.append(prev_end)
+                ends.append(end)
+            prev_end = end
+    finally:
+        csv.field_size_limit(old_limit)
+    return np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
 def read_records(name: str, data: bytes, header: Header) -> Records:
@@ -121,8 +231,12 @@ def _read_fast(data: bytes, header: Header, width: int) -> Records | None:
             columns=cols,
             nfields=np.full(n, width, dtype=np.int64),
             source_row=np.arange(2, n + 2, dtype=np.int64),
+            _data=data,
+            _base=header.end,
         )
-    return _with_malformed(cols, n, width, invalid)
+    records = _with_malformed(cols, n, width, invalid)
+    records._data, records._base = data, header.end
+    return records
 
 
 def _with_malformed(

@@ -87,72 +87,76 @@ def parse_bool(arr: pa.ChunkedArray) -> Parsed:
     return Parsed(is_true, missing, ~(is_true | is_false) & ~missing)
 
 
-def parse_datetime(arr: pa.ChunkedArray, date_only: bool) -> Parsed:
-    """ISO date or date-time to datetime64[ns]; a DATE column is floored to midnight."""
+def parse_datetime(arr: pa.ChunkedArray | pa.Array, date_only: bool) -> Parsed:
+    """ISO date or date-time to datetime64[ns]; a DATE column is floored to midnight.
+
+    Each cell is judged on its own: surrounding whitespace is trimmed, the cells
+    are grouped by their trimmed byte length (10, 16 or 19; any other length is
+    not a date) and each group is read as a fixed-width byte matrix of its form.
+    """
     n = len(arr)
     missing = missing_mask(arr)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     good = np.zeros(n, dtype=bool)
-    lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False)
-    exact = np.isin(lengths, (10, 16, 19))
-    for idx, trim in ((np.flatnonzero(exact), False), (np.flatnonzero(~exact & ~missing), True)):
+    if n == 0:
+        return Parsed(out, missing, good)
+    trimmed = pc.utf8_trim_whitespace(arr)
+    lengths = pc.binary_length(trimmed).to_numpy(zero_copy_only=False)
+    for width in _FORMS:
+        idx = np.flatnonzero(lengths == width)
         if not len(idx):
             continue
-        sub = arr.take(pa.array(idx))
-        if trim:
-            sub = pc.utf8_trim_whitespace(sub)
-        ok, stamp = _iso(sub, date_only)
+        sub = trimmed if len(idx) == n else trimmed.take(pa.array(idx))
+        ok, stamp = _iso(_matrix(sub, width), date_only)
         out[idx] = stamp
         good[idx] = ok
     return Parsed(out, missing, ~good & ~missing)
 
 
+_FORMS = (10, 16, 19)  # YYYY-MM-DD, YYYY-MM-DDTHH:MM, YYYY-MM-DDTHH:MM:SS
 _DIGITS = {10: [0, 1, 2, 3, 5, 6, 8, 9], 16: [11, 12, 14, 15], 19: [17, 18]}
 
 
-def _iso(sub: pa.Array | pa.ChunkedArray, date_only: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Parse ISO forms from a fixed 19-byte matrix; anything else is not ok."""
+def _matrix(sub: pa.Array | pa.ChunkedArray, width: int) -> np.ndarray:
+    """The bytes of strings that are all ``width`` bytes long, as a (k, width) matrix."""
+    if isinstance(sub, pa.ChunkedArray):
+        sub = sub.combine_chunks()
     k = len(sub)
-    lengths = pc.binary_length(sub).to_numpy(zero_copy_only=False).astype(np.int64)
-    if not (lengths == lengths[0]).all() or int(lengths[0]) not in (10, 16, 19):
-        sub = pc.utf8_rpad(sub, 19, "0")
-    sub = sub.combine_chunks() if isinstance(sub, pa.ChunkedArray) else sub
-    offs = np.frombuffer(sub.buffers()[1], dtype=np.int32)[sub.offset : sub.offset + k + 1]
-    width = int(offs[1] - offs[0]) if k else 19
-    ok = np.isin(lengths, (10, 16, 19))
-    if not (np.diff(offs) == width).all():  # a longer string: keep only the 19-byte ones
-        ok &= np.diff(offs) == width
-        keep = np.flatnonzero(ok)
-        stamp = np.full(k, np.datetime64("NaT"), dtype="datetime64[ns]")
-        if len(keep):
-            ok2, st = _iso(sub.take(pa.array(keep)), date_only)
-            stamp[keep] = st
-            ok[keep] = ok2
-        return ok, stamp
+    off_type = np.int64 if pa.types.is_large_string(sub.type) else np.int32
+    offs = np.frombuffer(sub.buffers()[1], dtype=off_type)[sub.offset : sub.offset + k + 1]
     raw = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offs[0] : offs[0] + width * k]
-    m = raw.reshape(k, width)
+    return raw.reshape(k, width)
+
+
+def _iso(m: np.ndarray, date_only: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Parse one ISO form from a (k, 10 | 16 | 19) byte matrix; anything else is not ok."""
+    k, width = m.shape
     if width < 19:
         m = np.concatenate([m, np.full((k, 19 - width), ord("0"), dtype=np.uint8)], axis=1)
     d = m.astype(np.int16) - 48
-    ok &= ((d[:, _DIGITS[10]] >= 0) & (d[:, _DIGITS[10]] <= 9)).all(axis=1)
+    ok = ((d[:, _DIGITS[10]] >= 0) & (d[:, _DIGITS[10]] <= 9)).all(axis=1)
     ok &= (m[:, 4] == ord("-")) & (m[:, 7] == ord("-"))
-    timed = lengths >= 16
-    ok &= ~timed | ((m[:, 10] == ord("T")) | (m[:, 10] == ord(" ")))
-    ok &= ~timed | (m[:, 13] == ord(":"))
-    ok &= ~timed | ((d[:, _DIGITS[16]] >= 0) & (d[:, _DIGITS[16]] <= 9)).all(axis=1)
-    secs = lengths == 19
-    ok &= ~secs | (m[:, 16] == ord(":"))
-    ok &= ~secs | ((d[:, _DIGITS[19]] >= 0) & (d[:, _DIGITS[19]] <= 9)).all(axis=1)
+    timed = width >= 16
+    secs = width == 19
+    if timed:
+        ok &= (m[:, 10] == ord("T")) | (m[:, 10] == ord(" "))
+        ok &= m[:, 13] == ord(":")
+        ok &= ((d[:, _DIGITS[16]] >= 0) & (d[:, _DIGITS[16]] <= 9)).all(axis=1)
+    if secs:
+        ok &= m[:, 16] == ord(":")
+        ok &= ((d[:, _DIGITS[19]] >= 0) & (d[:, _DIGITS[19]] <= 9)).all(axis=1)
     d = d.astype(np.int64)
 
-    def part(a: int, b: int, on: np.ndarray | None = None) -> np.ndarray:
+    def part(a: int, b: int) -> np.ndarray:
         v = d[:, a]
         for j in range(a + 1, b):
             v = v * 10 + d[:, j]
-        return v if on is None else np.where(on, v, 0)
+        return v
 
     y, mo, dd = part(0, 4), part(5, 7), part(8, 10)
-    hh, mi, ss = part(11, 13, timed), part(14, 16, timed), part(17, 19, secs)
+    zero = np.zeros(k, dtype=np.int64)
+    hh, mi = (part(11, 13), part(14, 16)) if timed else (zero, zero)
+    ss = part(17, 19) if secs else zero
     ok &= (y >= MIN_YEAR) & (y <= MAX_YEAR) & (mo >= 1) & (mo <= 12) & (dd >= 1)
     ok &= (hh < 24) & (mi < 60) & (ss < 60)
     months = np.where(ok, (y - 1970) * 12 + (mo - 1), 0).astype("datetime64[M]")

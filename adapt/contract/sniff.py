@@ -19,6 +19,12 @@ _NOT_SPACE = re.compile(rb"\S")
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _CONTROL = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _OTHER_DELIMITERS = {";": "';'", "\t": "a tab", "|": "'|'"}
+# A header cell that may be echoed in a message: a plain column name.
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,39}")
+# A cell that looks like a value, not a name: a number, an id such as 'P77' or 'INC00002'.
+_DATA_LIKE = re.compile(r"[A-Za-z]{0,4}[ _-]?[0-9][0-9 ./:_-]*")
+# Parts that only values have: a date, an e-mail address, a postcode-like or phone-like run.
+_VALUE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|@|\d{5,}")
 
 
 @dataclass(frozen=True)
@@ -119,15 +125,49 @@ def match_columns(spec: FileSpec, header: Header) -> tuple[dict[str, int], list[
     missing = [c for c in spec.required_columns if c not in positions]
     if missing:
         _check_delimiter(spec, header)
-        found = ", ".join(header.names[:20]) + (", ..." if len(header.names) > 20 else "")
         col = missing[0]
         what = (
             f"required column '{col}' is missing"
             if len(missing) == 1
             else "required columns " + ", ".join(f"'{m}'" for m in missing) + " are missing"
         )
-        raise StructuralError(spec.name, f"{what} (found: {found})", column=col)
+        raise StructuralError(spec.name, f"{what} {_found(spec, header)}", column=col)
     return positions, ignored
+
+
+def _name_like(cell: str) -> bool:
+    """Whether a header cell looks like a column name (and so is safe to echo)."""
+    s = cell.strip()
+    return bool(_NAME.fullmatch(s)) and not _DATA_LIKE.fullmatch(s)
+
+
+def _normal(cell: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", cell.strip().lower()).strip("_")
+
+
+def _found(spec: FileSpec, header: Header) -> str:
+    """The header's cells for an error message, or a note that it is not a header.
+
+    The message must not hold personal data, so cells are echoed only when the
+    line looks like a header: at least one cell names a contract column (give or
+    take case, spaces and punctuation) and no cell looks like a value (a number,
+    a date, a reference like 'P77'). Even then only name-like cells are shown.
+    """
+    contract = {_normal(c) for c in spec.column_names}
+    cells = [c for c in header.names if c.strip()]
+    header_like = any(_normal(c) in contract for c in cells) and not any(
+        _DATA_LIKE.fullmatch(c.strip()) or _VALUE_LIKE.search(c) for c in cells
+    )
+    if not header_like:
+        return (
+            "(the first line does not look like a header row: was the file exported without one?)"
+        )
+    shown = [c for c in header.names if _name_like(c)]
+    hidden = sum(1 for c in cells if not _name_like(c))
+    found = ", ".join(shown[:20]) + (", ..." if len(shown) > 20 else "")
+    if hidden:
+        found += f"{', ' if shown else ''}and {hidden} more not shown"
+    return f"(found: {found})"
 
 
 def _check_delimiter(spec: FileSpec, header: Header) -> None:
