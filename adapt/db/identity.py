@@ -419,7 +419,13 @@ def _store_links(
         conn.exec_driver_sql("DROP TABLE adapt_stage_keys")
     if links.empty:
         return
-    detail_cols = [c for c in links.columns if c.startswith(("mw_", "lbl_"))]
+    fixed = {
+        "row_key_l", "row_key_r", "match_weight", "match_probability", "context_weight",
+        "final_weight", "accepted", "decision",
+    }  # fmt: skip
+    # Everything else the engine says about a link (per-comparison weights and
+    # levels, the context evidence) is kept as JSON: the link's explanation.
+    detail_cols = [c for c in links.columns if c not in fixed]
     detail = links[detail_cols].to_dict(orient="records") if detail_cols else None
     frame = pd.DataFrame(
         {

@@ -117,7 +117,7 @@ def resolve_database(
         resolution.clusters, previous[["row_key", "person_id"]], store.next_person_number(engine)
     )
     assigned = ids.assignments.merge(rows[["row_key", "row_hash"]], on="row_key")
-    review = _review_rows(review_queue(resolution, prepared), ids.assignments)
+    review = _review_rows(review_queue(resolution, prepared), resolution.clusters, ids.assignments)
     run_id = store.store_run(
         engine,
         store.RunRecord(
@@ -153,16 +153,25 @@ def resolve_database(
     )
 
 
-def _review_rows(queue: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
-    """The engine's review queue in the stored columns, with person ids."""
+def _review_rows(
+    queue: pd.DataFrame, clusters: pd.DataFrame, assigned: pd.DataFrame
+) -> pd.DataFrame:
+    """The engine's review queue in the stored columns, with person ids in
+    place of the engine's cluster labels."""
     columns = ["kind", "priority", "person_id", "row_key_l", "row_key_r", "reason"]
     if queue is None or queue.empty:
         return pd.DataFrame(columns=columns)
-    frame = queue.copy()
-    lookup = assigned.set_index("row_key")["person_id"]
-    if "person_id" not in frame.columns:
-        key = frame["row_key_l"] if "row_key_l" in frame.columns else frame.get("row_key")
-        frame["person_id"] = key.map(lookup) if key is not None else None
+    frame = queue.rename(columns={"item": "kind"}).copy()
+    person_of_cluster = (
+        clusters.merge(assigned, on="row_key").drop_duplicates("cluster").set_index("cluster")
+    )["person_id"]
+    person_of_row = assigned.set_index("row_key")["person_id"]
+    by_cluster = frame["cluster"].map(person_of_cluster) if "cluster" in frame else None
+    by_row = frame["row_key_l"].map(person_of_row) if "row_key_l" in frame else None
+    if by_cluster is not None and by_row is not None:
+        frame["person_id"] = by_cluster.fillna(by_row)
+    else:
+        frame["person_id"] = by_cluster if by_cluster is not None else by_row
     for name in columns:
         if name not in frame.columns:
             frame[name] = None

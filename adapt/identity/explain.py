@@ -1,0 +1,75 @@
+"""Explanations of joins, ready for a waterfall chart or an export.
+
+Owns :func:`explain`: every accepted link that joins a person's rows, in long
+format, one row per part of the final weight: the prior (how likely two
+random rows are one person), each comparison's level and weight (term
+frequency included), and the context adjustment. The parts of a link sum to
+its ``final_weight`` (analyst decisions on unscored pairs have no parts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+
+def explain(links: pd.DataFrame, row_keys: Iterable[str]) -> pd.DataFrame:
+    """Long table ``row_key_l, row_key_r, comparison, level, weight`` for one person.
+
+    Parameters
+    ----------
+    links
+        ``Resolution.links``.
+    row_keys
+        The person's row keys (one cluster).
+
+    Examples
+    --------
+    >>> person = res.clusters.query("cluster == 3")["row_key"]  # doctest: +SKIP
+    >>> parts = explain(res.links, person)  # doctest: +SKIP
+    >>> parts.groupby(["row_key_l", "row_key_r"])["weight"].sum()  # doctest: +SKIP
+    """
+    keys = set(row_keys)
+    mine = links.loc[
+        links["accepted"].to_numpy(dtype=bool)
+        & links["row_key_l"].isin(keys).to_numpy(dtype=bool)
+        & links["row_key_r"].isin(keys).to_numpy(dtype=bool)
+    ]
+    comps = [c[3:] for c in links.columns if c.startswith("mw_")]
+    parts = []
+    scored = mine["match_weight"].notna()
+    base = mine.loc[:, ["row_key_l", "row_key_r"]]
+    sum_mw = mine[[f"mw_{c}" for c in comps]].sum(axis=1) if comps else 0.0
+    prior = base.assign(
+        comparison="prior",
+        level="two random rows",
+        weight=(mine["match_weight"] - sum_mw).where(scored),
+        order=0,
+    )
+    parts.append(prior)
+    for i, c in enumerate(comps, start=1):
+        parts.append(
+            base.assign(comparison=c, level=mine[f"lbl_{c}"], weight=mine[f"mw_{c}"], order=i)
+        )
+    ctx_level = mine["context"].fillna("").replace("", "none")
+    parts.append(
+        base.assign(
+            comparison="context",
+            level=ctx_level,
+            weight=mine["context_weight"].fillna(0.0),
+            order=len(comps) + 1,
+        )
+    )
+    analyst = base.assign(
+        comparison="analyst",
+        level=mine["decision"],
+        weight=np.where(scored, 0.0, np.nan),
+        order=len(comps) + 2,
+    )
+    parts.append(analyst[mine["decision"].str.startswith("analyst").fillna(False).to_numpy()])
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["row_key_l", "row_key_r", "order"], kind="stable")
+    out["level"] = out["level"].astype("string")
+    return out.drop(columns="order").reset_index(drop=True)

@@ -1,0 +1,252 @@
+"""Normalised linkage features for person rows.
+
+Owns :func:`prepare_rows`: the one place where typed names, dates of birth,
+refs, addresses and postcodes become comparable keys. Everything is
+vectorised over the column or applied once per *unique* value and mapped back
+(names and phonetic codes), so a 2.5M-row population costs seconds.
+
+Features added (input columns are kept):
+
+``fn``, ``fn_init``, ``fn_canon``, ``fn_aliases``, ``fn_meta``
+    forename: first word, lower case, accents folded, letters only; its first
+    letter; its formal name(s) via :mod:`adapt.identity.nicknames`; metaphone.
+``sn``, ``sn_sdx``, ``sn_meta``
+    surname: letters only (``O'Brien`` → ``obrien``); soundex; metaphone.
+``dob``, ``dob_y``, ``dob_m``, ``dob_d``, ``dob_key``, ``dob_jan1``
+    ISO text, parts, a key shared by day/month-swapped variants
+    (year + smaller part + larger part), and whether it is 1 January
+    (a common placeholder, trusted less).
+``ref``
+    person_ref upper case without spaces.
+``pc``, ``pc_sector``, ``pc_district``
+    home postcode as ``LE1 2AB``, ``LE1 2``, ``LE1``.
+``addr``, ``addr_key``, ``addr_num``
+    home address lower case, punctuation removed, street types expanded;
+    the address up to its last part holding a digit (drops a trailing town);
+    the digits in it (house and flat numbers).
+``inc_addr_key``, ``inc_pc``, ``month``, ``occasion``, ``role_group``
+    context for the second stage: the incident's place and month, the
+    occasion a row was recorded on (incident, or MARAC referral), and
+    ``suspect``/``victim``/``other``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import jellyfish
+import numpy as np
+import pandas as pd
+
+from adapt.identity.nicknames import aliases
+
+INPUT_COLUMNS: tuple[str, ...] = (
+    "row_key",
+    "source_file",
+    "source_row",
+    "kind",
+    "incident_id",
+    "role",
+    "occurred_at",
+    "person_ref",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "gender",
+    "home_address",
+    "home_postcode",
+    "incident_address",
+    "incident_postcode",
+)
+
+# Common UK street-type and address abbreviations, expanded (whole words).
+STREET_WORDS: dict[str, str] = {
+    "st": "street",
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "ln": "lane",
+    "cl": "close",
+    "cres": "crescent",
+    "cresc": "crescent",
+    "dr": "drive",
+    "gdns": "gardens",
+    "gds": "gardens",
+    "gr": "grove",
+    "gro": "grove",
+    "ct": "court",
+    "pl": "place",
+    "sq": "square",
+    "ter": "terrace",
+    "terr": "terrace",
+    "tce": "terrace",
+    "wy": "way",
+    "pk": "park",
+    "hse": "house",
+    "bldgs": "buildings",
+    "apt": "flat",
+    "apartment": "flat",
+    "mt": "mount",
+    "nth": "north",
+    "sth": "south",
+}
+_STREET_RE = r"\b(" + "|".join(sorted(STREET_WORDS, key=len, reverse=True)) + r")\b"
+_POSTCODE_RE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
+SUSPECT_ROLES = ("suspect", "marac_perpetrator")
+VICTIM_ROLES = ("victim", "marac_victim")
+
+
+# Letters that Unicode does not decompose into a base letter plus an accent.
+_TRANSLITERATE = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "ı": "i",
+    }
+)
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents folded, letters and spaces only."""
+    t = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
+    t = t.encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z ]+", "", t.replace("-", " ").replace(".", " ")).strip()
+
+
+def _name_features(values: pd.Series, first_word: bool) -> pd.DataFrame:
+    """Per unique name text: standardised form and phonetic codes."""
+    uniq = pd.Series(values.dropna().unique(), dtype=object)
+    folded = uniq.map(_fold)
+    words = folded.str.split(" ")
+    std = words.str[0] if first_word else words.str.join("")
+    std = std.where(std.str.len() > 0, None)
+    out = pd.DataFrame({"raw": uniq, "std": std})
+    valid = std.dropna().unique()
+    meta = {v: jellyfish.metaphone(v) for v in valid}
+    sdx = {v: jellyfish.soundex(v) for v in valid}
+    out["meta"] = std.map(meta)
+    out["sdx"] = std.map(sdx)
+    return out.set_index("raw")
+
+
+def _map(values: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
+    return pd.Series(
+        values.map(table[column]).to_numpy(dtype=object), index=values.index, dtype="string"
+    )
+
+
+def normalise_postcode(values: pd.Series) -> pd.Series:
+    """Postcodes as ``LE1 2AB``; text that is not a UK postcode shape is kept, cleaned."""
+    s = values.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    s = s.where(s.str.len() > 0)
+    spaced = s.str.slice(0, -3) + " " + s.str.slice(-3)
+    return spaced.where(s.str.match(_POSTCODE_RE).fillna(False), s).astype("string")
+
+
+def normalise_address(values: pd.Series) -> pd.DataFrame:
+    """Full normalised address, the key (drops a trailing town part) and its digits."""
+    s = values.astype("string").str.lower()
+    s = s.str.replace(r"[^a-z0-9,]+", " ", regex=True)
+    s = s.str.replace(_STREET_RE, lambda m: STREET_WORDS[m.group(1)], regex=True)
+    s = s.str.replace(r"\s*,\s*", ",", regex=True).str.strip(" ,")
+    key = s.str.replace(r"^(.*[0-9][^,]*)(?:,[^0-9,]*)+$", r"\1", regex=True)
+    key = key.str.replace(",", " ", regex=False).str.replace(r"\s+", " ", regex=True)
+    full = s.str.replace(",", " ", regex=False).str.replace(r"\s+", " ", regex=True)
+    num = key.str.replace(r"[^0-9]+", " ", regex=True).str.strip()
+    empty = full.str.len().fillna(0) == 0
+    return pd.DataFrame(
+        {
+            "addr": full.mask(empty),
+            "addr_key": key.mask(empty),
+            "addr_num": num.mask(empty | (num.str.len() == 0)),
+        }
+    )
+
+
+def prepare_rows(person_rows: pd.DataFrame) -> pd.DataFrame:
+    """Normalised linkage features for person rows (see the module docstring).
+
+    Parameters
+    ----------
+    person_rows
+        One row per person mention with :data:`INPUT_COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The input columns plus the features, same row order, fresh index.
+
+    Examples
+    --------
+    >>> rows = prepare_rows(person_rows_from_extract(read_extract(folder)))  # doctest: +SKIP
+    """
+    missing = [c for c in INPUT_COLUMNS if c not in person_rows.columns]
+    if missing:
+        raise ValueError(f"person rows lack columns: {missing}")
+    df = person_rows.loc[:, list(INPUT_COLUMNS)].reset_index(drop=True).copy()
+    df["row_key"] = df["row_key"].astype("string")
+    if df["row_key"].duplicated().any():
+        raise ValueError("row_key must be unique")
+
+    fn = _name_features(df["forename"].astype("string"), first_word=True)
+    df["fn"] = _map(df["forename"], fn, "std")
+    df["fn_meta"] = _map(df["forename"], fn, "meta")
+    df["fn_init"] = df["fn"].str.slice(0, 1)
+    alias = {v: list(aliases(v)) for v in df["fn"].dropna().unique()}
+    df["fn_aliases"] = df["fn"].map(alias).astype(object)
+    df["fn_canon"] = pd.Series(
+        df["fn"].map({k: v[0] for k, v in alias.items()}).to_numpy(dtype=object), dtype="string"
+    )
+    sn = _name_features(df["surname"].astype("string"), first_word=False)
+    df["sn"] = _map(df["surname"], sn, "std")
+    df["sn_sdx"] = _map(df["surname"], sn, "sdx")
+    df["sn_meta"] = _map(df["surname"], sn, "meta")
+
+    dob = pd.to_datetime(df["date_of_birth"])
+    df["dob"] = dob.dt.strftime("%Y-%m-%d").astype("string")
+    df["dob_y"] = dob.dt.year.astype("Int32")
+    df["dob_m"] = dob.dt.month.astype("Int32")
+    df["dob_d"] = dob.dt.day.astype("Int32")
+    lo = np.minimum(df["dob_m"], df["dob_d"]).astype("string")
+    hi = np.maximum(df["dob_m"], df["dob_d"]).astype("string")
+    df["dob_key"] = (df["dob_y"].astype("string") + "-" + lo + "-" + hi).astype("string")
+    df["dob_jan1"] = ((df["dob_m"] == 1) & (df["dob_d"] == 1)).fillna(False).astype(bool)
+
+    ref = df["person_ref"].astype("string").str.upper().str.replace(r"\s+", "", regex=True)
+    df["ref"] = ref.mask(ref.str.len() == 0)
+    df["gender_std"] = df["gender"].astype("string").str.upper().str.slice(0, 1)
+
+    df["pc"] = normalise_postcode(df["home_postcode"])
+    parts = df["pc"].str.split(" ")
+    df["pc_district"] = parts.str[0].astype("string")
+    df["pc_sector"] = (parts.str[0] + " " + parts.str[1].str.slice(0, 1)).astype("string")
+    df = pd.concat([df, normalise_address(df["home_address"])], axis=1)
+    df["inc_addr_key"] = normalise_address(df["incident_address"])["addr_key"]
+    df["inc_pc"] = normalise_postcode(df["incident_postcode"])
+
+    occurred = pd.to_datetime(df["occurred_at"])
+    df["month"] = (occurred.dt.year * 12 + occurred.dt.month - 1).astype("Int64")
+    marac = df["row_key"].str.replace(r":(victim|perpetrator)$", "", regex=True)
+    df["occasion"] = (
+        df["incident_id"]
+        .astype("string")
+        .fillna(marac.where(df["kind"].isin(["marac_victim", "marac_perpetrator"])))
+    )
+    role = df["role"].astype("string")
+    df["role_group"] = np.select(
+        [role.isin(SUSPECT_ROLES).fillna(False), role.isin(VICTIM_ROLES).fillna(False)],
+        ["suspect", "victim"],
+        "other",
+    )
+    return df
