@@ -133,14 +133,12 @@ def generate(
         typer.echo(f"{name}: {count}")
 
 
+FolderArg = Annotated[Path, typer.Argument(help="An extract folder (data contract v1).")]
+StrictOption = Annotated[bool, typer.Option(help="Refuse the whole import if any row is bad.")]
+
+
 @app.command()
-def load(
-    folder: Annotated[Path, typer.Argument(help="An extract folder (data contract v1).")],
-    strict: Annotated[
-        bool, typer.Option(help="Refuse the whole import if any row is bad.")
-    ] = False,
-    db: DbOption = None,
-) -> None:
+def load(folder: FolderArg, strict: StrictOption = False, db: DbOption = None) -> None:
     """Validate and store one extract folder in one transaction."""
     _print_load(_load(db, folder, strict))
 
@@ -201,13 +199,7 @@ def resolve(
 
 
 @app.command()
-def run(
-    folder: Annotated[Path, typer.Argument(help="An extract folder (data contract v1).")],
-    strict: Annotated[
-        bool, typer.Option(help="Refuse the whole import if any row is bad.")
-    ] = False,
-    db: DbOption = None,
-) -> None:
+def run(folder: FolderArg, strict: StrictOption = False, db: DbOption = None) -> None:
     """Load an extract folder, then resolve identities."""
     _print_load(_load(db, folder, strict))
     _resolve(db, full=False)

@@ -33,27 +33,11 @@ from adapt.db.models import (
     person_lineage,
     persons,
 )
+from adapt.identity.normalise import INPUT_COLUMNS
 
 FETCH_BATCH = 200_000
-PERSON_ROW_COLUMNS = [
-    "row_key",
-    "source_file",
-    "source_row",
-    "kind",
-    "incident_id",
-    "role",
-    "occurred_at",
-    "person_ref",
-    "forename",
-    "surname",
-    "date_of_birth",
-    "gender",
-    "home_address",
-    "home_postcode",
-    "incident_address",
-    "incident_postcode",
-    "row_hash",
-]
+# The engine's input columns (its module owns the list), plus the record's hash.
+PERSON_ROW_COLUMNS = [*INPUT_COLUMNS, "row_hash"]
 TEXT = [
     "row_key",
     "source_file",

@@ -258,15 +258,6 @@ def _store_file(
         )
     new = frame[new_mask]
     new = new.assign(first_import_id=import_id)
-    total = len(new)
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(f"writing {parsed.spec.name}", done, total)
-
     bulk.insert_frame(conn, table, new, progress=_ticker(parsed, len(new), progress))
     update_columns = [c for c in data_columns if c not in key] + ["import_id", "source_file"]
     bulk.update_frame(conn, table, changed, update_columns)
