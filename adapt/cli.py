@@ -253,7 +253,7 @@ def demo(
         Path | None, typer.Option(help="Where to write the demo extract (default: data folder).")
     ] = None,
 ) -> None:
-    """Generate the synthetic demo force, load it and print a summary."""
+    """Generate the synthetic demo force, load it, resolve identities and print a summary."""
     from adapt.db.queries import store_summary
     from adapt.synthetic import GeneratorConfig
     from adapt.synthetic import generate as run_generator
@@ -283,6 +283,7 @@ def demo(
     )
     bad = ", ".join(f"{n} from {f}" for f, n in sorted(summary["quarantine"].items())) or "none"
     typer.echo(f"quarantined rows: {bad}")
+    _resolve(url, full=False)
     typer.echo(f"database: {_open(url).url.render_as_string(hide_password=True)}")
     typer.echo("see the quarantine with: adapt export quarantine --out quarantine.xlsx")
 
