@@ -386,3 +386,41 @@ def test_postcode_and_model_round_trip(model: IdentityModel, tmp_path: Path) -> 
     again = IdentityModel.load(path)
     assert again.settings_json_ == model.settings_json_
     assert again.get_params() == model.get_params()
+
+
+def _partition(clusters: pd.DataFrame) -> set[frozenset[str]]:
+    return {frozenset(g) for g in clusters.groupby("cluster")["row_key"].agg(list)}
+
+
+def test_two_resolves_are_identical(rows: pd.DataFrame, model: IdentityModel) -> None:
+    a = resolve(rows, model)
+    b = resolve(rows, model)
+    assert _partition(a.clusters) == _partition(b.clusters)
+    pd.testing.assert_frame_equal(a.links, b.links)
+    # row order must not matter either (as a partition)
+    shuffled = rows.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    c = resolve(shuffled, model)
+    assert _partition(a.clusters) == _partition(c.clusters)
+
+
+def test_review_queue_lists_only_what_a_decision_changes(res, rows: pd.DataFrame) -> None:
+    q = review_queue(res, rows)
+    assert len(q) <= 500
+    assert q["priority"].is_monotonic_decreasing
+    cl = res.clusters.set_index("row_key")["cluster"]
+    links = q[q["item"] == "link"]
+    missed = links[links["reason"].str.startswith("possible missed merge")]
+    false = links[links["reason"].str.startswith("possible false merge")]
+    assert (cl[missed["row_key_l"]].to_numpy() != cl[missed["row_key_r"]].to_numpy()).all()
+    assert (cl[false["row_key_l"]].to_numpy() == cl[false["row_key_r"]].to_numpy()).all()
+    # one item per pair of clusters
+    pair = pd.DataFrame(
+        {"a": cl[missed["row_key_l"]].to_numpy(), "b": cl[missed["row_key_r"]].to_numpy()}
+    )
+    lo, hi = pair.min(axis=1), pair.max(axis=1)
+    assert not pd.DataFrame({"lo": lo, "hi": hi}).duplicated().any()
+    # far shorter than the undecided in-band links it used to list
+    p = res.links["match_probability"]
+    in_band = ((p >= 0.3) & (p <= 0.95)).sum()
+    assert len(links) <= in_band
+    assert len(review_queue(res, rows, limit=3)) <= 3

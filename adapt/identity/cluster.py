@@ -27,16 +27,6 @@ DOB_AGREES = ("exact", "day/month swapped", "1 January placeholder, same year")
 FORENAME_AGREES = ("exact", "nickname", "typo")
 
 
-def pair_index(pairs: pd.DataFrame) -> pd.MultiIndex:
-    lo = np.minimum(
-        pairs["row_key_l"].to_numpy(dtype=object), pairs["row_key_r"].to_numpy(dtype=object)
-    )
-    hi = np.maximum(
-        pairs["row_key_l"].to_numpy(dtype=object), pairs["row_key_r"].to_numpy(dtype=object)
-    )
-    return pd.MultiIndex.from_arrays([lo, hi])
-
-
 def _override_frame(df: pd.DataFrame | None) -> pd.DataFrame:
     if df is None or len(df) == 0:
         return pd.DataFrame(
@@ -54,37 +44,55 @@ def _override_frame(df: pd.DataFrame | None) -> pd.DataFrame:
     ).drop_duplicates()
 
 
+def override_positions(df: pd.DataFrame, keys: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Analyst pairs as row positions in ``keys`` (lo < hi), unknown keys dropped."""
+    a = keys.get_indexer(df["row_key_l"].astype("string"))
+    b = keys.get_indexer(df["row_key_r"].astype("string"))
+    ok = (a >= 0) & (b >= 0) & (a != b)
+    lo, hi = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
+    code = np.unique(lo.astype(np.int64) * len(keys) + hi)
+    return code // max(len(keys), 1), code % max(len(keys), 1)
+
+
 def decide(
     pairs: pd.DataFrame,
     *,
+    n: int,
     threshold_weight: float,
-    must_link: pd.DataFrame,
-    cannot_link: pd.DataFrame,
+    must: tuple[np.ndarray, np.ndarray],
+    cannot: tuple[np.ndarray, np.ndarray],
 ) -> pd.DataFrame:
-    """Add ``final_weight``, ``accepted`` and ``decision``; add analyst pairs not scored."""
-    idx = pair_index(pairs)
-    must_idx = pair_index(must_link)
-    cannot_idx = pair_index(cannot_link)
-    extra = must_idx.union(cannot_idx).difference(idx)
+    """Add ``final_weight``, ``accepted`` and ``decision``; add analyst pairs not scored.
+
+    Pairs and overrides name rows by position (``l`` < ``r``) among ``n`` rows.
+    """
+    code = pairs["l"].to_numpy(dtype=np.int64) * n + pairs["r"].to_numpy(dtype=np.int64)
+    must_c = must[0].astype(np.int64) * n + must[1]
+    cannot_c = cannot[0].astype(np.int64) * n + cannot[1]
+    extra = np.setdiff1d(np.union1d(must_c, cannot_c), code)
     if len(extra):
         add = pd.DataFrame(
             {
-                "row_key_l": pd.array(extra.get_level_values(0), "string"),
-                "row_key_r": pd.array(extra.get_level_values(1), "string"),
+                "l": extra // n,
+                "r": extra % n,
                 "same_occasion": False,
                 "context_weight": 0.0,
-                "context": pd.array([""] * len(extra), "string"),
+                "context": pd.Categorical([""] * len(extra)),
             }
         )
         pairs = pd.concat([pairs, add], ignore_index=True)
-        idx = pair_index(pairs)
+        for c in pairs.columns:
+            if c.startswith("lbl_") or c == "context":
+                pairs[c] = pairs[c].astype("category")
+        code = np.concatenate([code, extra])
     out = pairs.copy()
     out["final_weight"] = out["match_weight"] + out["context_weight"]
-    analyst_same = idx.isin(must_idx)
-    analyst_not = idx.isin(cannot_idx)
-    dob_present = out["lbl_dob"].fillna("missing").to_numpy() != "missing"
-    dob_agrees = out["lbl_dob"].isin(DOB_AGREES).fillna(False).to_numpy()
-    fn_agrees = out["lbl_forename"].isin(FORENAME_AGREES).fillna(False).to_numpy()
+    analyst_same = np.isin(code, must_c)
+    analyst_not = np.isin(code, cannot_c)
+    dob_lbl = out["lbl_dob"].astype("object")
+    dob_present = dob_lbl.notna().to_numpy() & (dob_lbl.to_numpy() != "missing")
+    dob_agrees = out["lbl_dob"].isin(DOB_AGREES).to_numpy(dtype=bool)
+    fn_agrees = out["lbl_forename"].isin(FORENAME_AGREES).to_numpy(dtype=bool)
     above = out["final_weight"].fillna(-np.inf).to_numpy() >= threshold_weight
     occasion = out["same_occasion"].to_numpy(dtype=bool)
     conditions = [
@@ -103,8 +111,9 @@ def decide(
         "guard: dates of birth differ",
         "guard: neither date of birth nor forename agrees",
     ]
-    out["decision"] = pd.array(np.select(conditions, choices, "auto"), "string")
-    out["accepted"] = out["decision"].isin(["auto", "analyst: same"]).to_numpy(dtype=bool)
+    codes = np.select(conditions, list(range(len(choices))), len(choices)).astype(np.int8)
+    out["decision"] = pd.Categorical.from_codes(codes, categories=[*choices, "auto"])
+    out["accepted"] = (codes == len(choices)) | (codes == 1)
     return out
 
 
@@ -137,46 +146,43 @@ class _Sets:
 
 
 def build_clusters(
-    keys: pd.Series,
+    n: int,
     dob_key: pd.Series,
     occasion: pd.Series,
-    edges: pd.DataFrame,
-    must_link: pd.DataFrame,
-    cannot_link: pd.DataFrame,
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray],
+    must: tuple[np.ndarray, np.ndarray],
+    cannot: tuple[np.ndarray, np.ndarray],
+    rank: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Cluster label per key (first row of a cluster numbers it), honouring the rules.
+    """Cluster label per row (first row of a cluster numbers it), honouring the rules.
 
-    ``edges`` holds accepted pairs (row_key_l, row_key_r, final_weight);
-    ``must_link`` pairs are joined whatever the rules say; ``cannot_link``
-    pairs never end in one cluster (unless a must-link chain forces it).
+    ``edges`` are accepted pairs (positions a, b and final weight); ``must``
+    pairs are joined whatever the rules say; ``cannot`` pairs never end in one
+    cluster (unless a must-link chain forces it). The partition depends only
+    on the set of edges, not their order: equal weights are taken in the
+    order of ``rank`` (say, the text order of row keys; default: position).
     """
-    n = len(keys)
-    pos = pd.Series(np.arange(n), index=pd.Index(keys.astype("string")))
-
-    def ends(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        a = pos.reindex(df["row_key_l"].to_numpy()).to_numpy(dtype="float64")
-        b = pos.reindex(df["row_key_r"].to_numpy()).to_numpy(dtype="float64")
-        ok = ~(np.isnan(a) | np.isnan(b))
-        return a[ok].astype(np.int64), b[ok].astype(np.int64), ok
-
-    ea, eb, eok = ends(edges)
-    ew = edges["final_weight"].to_numpy(dtype="float64")[eok]
-    ma, mb, _ = ends(must_link)
-    ca, cb, _ = ends(cannot_link)
+    ea, eb, ew = (np.asarray(x) for x in edges)
+    ea, eb = ea.astype(np.int64), eb.astype(np.int64)
+    ew = ew.astype("float64")
+    ma, mb = (np.asarray(x, dtype=np.int64) for x in must)
+    ca, cb = (np.asarray(x, dtype=np.int64) for x in cannot)
     ia, ib = np.concatenate([ea, ma]), np.concatenate([eb, mb])
     graph = coo_matrix((np.ones(len(ia), np.int8), (ia, ib)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
 
     # Which components break a rule?
-    dob = dob_key.astype("string").to_numpy(dtype=object)
-    occ = occasion.astype("string").to_numpy(dtype=object)
-    frame = pd.DataFrame({"comp": comp, "dob": dob, "occ": occ})
+    dob = pd.factorize(dob_key, use_na_sentinel=True)[0].astype(np.int64)
+    occ = pd.factorize(occasion, use_na_sentinel=True)[0].astype(np.int64)
+    frame = pd.DataFrame({"comp": comp, "dob": np.where(dob < 0, np.nan, dob), "occ": occ})
     n_dob = frame.groupby("comp")["dob"].nunique()
-    dup_occ = frame.dropna(subset=["occ"]).duplicated(["comp", "occ"])
-    bad = set(n_dob.index[n_dob > 1]) | set(frame.loc[dup_occ[dup_occ].index, "comp"])
+    has_occ = frame[frame["occ"] >= 0]
+    dup_occ = has_occ.duplicated(["comp", "occ"])
+    bad = set(n_dob.index[n_dob > 1]) | set(has_occ.loc[dup_occ.to_numpy(), "comp"])
     bad |= set(comp[ca][comp[ca] == comp[cb]])
     if bad:
-        comp = _repair(comp, np.array(sorted(bad)), dob, occ, ew, ea, eb, ma, mb, ca, cb)
+        rank = np.arange(n) if rank is None else np.asarray(rank)
+        comp = _repair(comp, np.array(sorted(bad)), dob, occ, ew, ea, eb, ma, mb, ca, cb, rank)
     # Number clusters by their first row.
     _, first = np.unique(comp, return_index=True)
     order = np.empty(comp.max() + 1 if n else 0, dtype=np.int64)
@@ -196,25 +202,30 @@ def _repair(
     mb: np.ndarray,
     ca: np.ndarray,
     cb: np.ndarray,
+    rank: np.ndarray,
 ) -> np.ndarray:
     """Re-cluster the rule-breaking components greedily (bounded loop, see module doc)."""
     members = np.flatnonzero(np.isin(comp, bad))
     local = pd.Series(np.arange(len(members)), index=members)
     sets = _Sets(
-        [None if pd.isna(d) else d for d in dob[members]],
-        [None if pd.isna(o) else o for o in occ[members]],
+        [None if d < 0 else int(d) for d in dob[members]],
+        [None if o < 0 else int(o) for o in occ[members]],
     )
     in_bad_c = np.isin(comp[ca], bad) & np.isin(comp[cb], bad)
     for a, b in zip(local[ca[in_bad_c]].to_numpy(), local[cb[in_bad_c]].to_numpy(), strict=True):
         sets.nots[a].add(b)
         sets.nots[b].add(a)
-    in_bad_m = np.isin(comp[ma], bad)
+    in_bad_m = np.flatnonzero(np.isin(comp[ma], bad))
+    in_bad_m = in_bad_m[np.lexsort((mb[in_bad_m], ma[in_bad_m]))]
     for a, b in zip(local[ma[in_bad_m]].to_numpy(), local[mb[in_bad_m]].to_numpy(), strict=True):
         ra, rb = sets.find(a), sets.find(b)
         if ra != rb:
             sets.union(ra, rb)
     sel = np.flatnonzero(np.isin(comp[ea], bad))
-    order = sel[np.argsort(-np.nan_to_num(weight[sel], nan=np.inf), kind="stable")]
+    # Strongest first; ties broken by the pair itself, so the input order never matters.
+    ra_, rb_ = rank[ea[sel]], rank[eb[sel]]
+    lo, hi = np.minimum(ra_, rb_), np.maximum(ra_, rb_)
+    order = sel[np.lexsort((hi, lo, -np.nan_to_num(weight[sel], nan=np.inf)))]
     for a, b in zip(local[ea[order]].to_numpy(), local[eb[order]].to_numpy(), strict=True):
         ra, rb = sets.find(a), sets.find(b)
         if ra != rb and sets.ok(ra, rb):

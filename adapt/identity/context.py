@@ -19,10 +19,14 @@ import numpy as np
 import pandas as pd
 
 
-def _eq(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Elementwise equality; missing on either side is not equal."""
-    res = pd.Series(a.to_numpy()).astype(a.dtype) == pd.Series(b.to_numpy()).astype(b.dtype)
-    return np.asarray(pd.array(res, dtype="boolean").fillna(False), dtype=bool)
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column (-1 for missing): equality on ints, not text."""
+    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
+
+
+def _eq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise equality of codes; missing (-1) on either side is not equal."""
+    return (a == b) & (a >= 0)
 
 
 def victim_keys(rows: pd.DataFrame) -> pd.DataFrame:
@@ -45,37 +49,48 @@ def add_context(
 ) -> pd.DataFrame:
     """``pairs`` with ``same_occasion``, ``context_weight`` and ``context`` (reason text).
 
-    ``rows`` must hold every row named in ``pairs`` and the victim rows of
-    their occasions.
+    ``pairs`` name rows by position in ``rows`` (int columns ``l`` and ``r``);
+    ``rows`` holds every row named in ``pairs`` and the victim rows of their
+    occasions.
     """
-    cols = ["row_key", "occasion", "role_group", "inc_addr_key", "inc_pc", "month"]
-    r = rows.loc[:, cols].set_index("row_key")
-    left = r.reindex(pairs["row_key_l"].to_numpy())
-    right = r.reindex(pairs["row_key_r"].to_numpy())
+    la = pairs["l"].to_numpy(dtype=np.int64)
+    ra = pairs["r"].to_numpy(dtype=np.int64)
+    occ, occ_uniques = pd.factorize(rows["occasion"], use_na_sentinel=True)
+    occ = occ.astype(np.int64)
+    role = rows["role_group"].astype("string").to_numpy(dtype=object, na_value="")
+    is_suspect = role == "suspect"
+    role_c = _codes(rows["role_group"])
     out = pairs.copy()
-    same_occ = _eq(left["occasion"], right["occasion"])
+    same_occ = _eq(occ[la], occ[ra])
     out["same_occasion"] = same_occ
 
-    both_suspects = (left["role_group"].to_numpy() == "suspect") & (
-        right["role_group"].to_numpy() == "suspect"
-    )
+    both_suspects = is_suspect[la] & is_suspect[ra]
     shared = np.zeros(len(out), dtype=bool)
     idx = np.flatnonzero(both_suspects & ~same_occ)
     if len(idx):
-        keys = victim_keys(rows)
-        a = pd.DataFrame({"i": idx, "occasion": left["occasion"].to_numpy()[idx]})
-        b = pd.DataFrame({"i": idx, "occasion": right["occasion"].to_numpy()[idx]})
-        ka = a.merge(keys, on="occasion")[["i", "vkey"]]
-        kb = b.merge(keys, on="occasion")[["i", "vkey"]]
-        hit = ka.merge(kb, on=["i", "vkey"])["i"].unique()
+        ends = np.unique(np.concatenate([la[idx], ra[idx]]))
+        occ_needed = np.unique(occ[ends])
+        victims = rows.loc[
+            (role == "victim") & np.isin(occ, occ_needed[occ_needed >= 0]),
+            ["occasion", "ref", "fn_canon", "sn", "dob", "role_group"],
+        ]
+        keys = victim_keys(victims)
+        kcode = pd.factorize(keys["vkey"])[0]
+        kocc = pd.Index(occ_uniques).get_indexer(keys["occasion"])
+        kt = pd.DataFrame({"occ": kocc, "vk": kcode})
+        a = pd.DataFrame({"i": idx, "occ": occ[la[idx]]}).merge(kt, on="occ")[["i", "vk"]]
+        b = pd.DataFrame({"i": idx, "occ": occ[ra[idx]]}).merge(kt, on="occ")[["i", "vk"]]
+        hit = a.merge(b, on=["i", "vk"])["i"].unique()
         shared[hit] = True
 
-    same_role = _eq(left["role_group"], right["role_group"])
+    addr = _codes(rows["inc_addr_key"])
+    pc = _codes(rows["inc_pc"])
+    month = _codes(rows["month"])
     place = (
-        _eq(left["inc_addr_key"], right["inc_addr_key"])
-        & _eq(left["inc_pc"], right["inc_pc"])
-        & _eq(left["month"], right["month"])
-        & same_role
+        _eq(addr[la], addr[ra])
+        & _eq(pc[la], pc[ra])
+        & _eq(month[la], month[ra])
+        & _eq(role_c[la], role_c[ra])
         & ~same_occ
     )
 
@@ -86,5 +101,5 @@ def add_context(
         np.where(shared, reason + "; same address in the same month", "same address, same month"),
         reason,
     )
-    out["context"] = pd.array(np.where(same_occ, "on one incident together", reason), "string")
+    out["context"] = pd.Categorical(np.where(same_occ, "on one incident together", reason))
     return out

@@ -51,9 +51,14 @@ def explain(links: pd.DataFrame, row_keys: Iterable[str]) -> pd.DataFrame:
     parts.append(prior)
     for i, c in enumerate(comps, start=1):
         parts.append(
-            base.assign(comparison=c, level=mine[f"lbl_{c}"], weight=mine[f"mw_{c}"], order=i)
+            base.assign(
+                comparison=c,
+                level=mine[f"lbl_{c}"].astype("string"),
+                weight=mine[f"mw_{c}"],
+                order=i,
+            )
         )
-    ctx_level = mine["context"].fillna("").replace("", "none")
+    ctx_level = mine["context"].astype("string").fillna("").replace("", "none")
     parts.append(
         base.assign(
             comparison="context",
@@ -64,7 +69,7 @@ def explain(links: pd.DataFrame, row_keys: Iterable[str]) -> pd.DataFrame:
     )
     analyst = base.assign(
         comparison="analyst",
-        level=mine["decision"],
+        level=mine["decision"].astype("string"),
         weight=np.where(scored, 0.0, np.nan),
         order=len(comps) + 2,
     )

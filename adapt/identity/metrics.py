@@ -129,10 +129,14 @@ def truth_ids(rows: pd.DataFrame, truth_dir: str) -> pd.Series:
 
 def blocking_recall(rows: pd.DataFrame, true_id: pd.Series, pairs: pd.DataFrame) -> float:
     """Share of true pairs among ``rows`` that appear in ``pairs`` (all blocked pairs)."""
-    tid = pd.Series(true_id.to_numpy(), index=rows["row_key"].astype(str).to_numpy())
-    same = (
-        tid.reindex(pairs["row_key_l"].astype(str).to_numpy()).to_numpy()
-        == tid.reindex(pairs["row_key_r"].astype(str).to_numpy()).to_numpy()
-    )
+    if "l" in pairs.columns:  # splink_adapter.score names rows by position
+        t = true_id.to_numpy()
+        same = t[pairs["l"].to_numpy()] == t[pairs["r"].to_numpy()]
+    else:
+        tid = pd.Series(true_id.to_numpy(), index=rows["row_key"].astype(str).to_numpy())
+        same = (
+            tid.reindex(pairs["row_key_l"].astype(str).to_numpy()).to_numpy()
+            == tid.reindex(pairs["row_key_r"].astype(str).to_numpy()).to_numpy()
+        )
     true_pairs = _pairs(pd.Series(true_id.to_numpy()).value_counts())
     return float(same.sum() / true_pairs) if true_pairs else 1.0

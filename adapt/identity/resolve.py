@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from adapt.identity import splink_adapter
-from adapt.identity.cluster import _override_frame, build_clusters, decide
+from adapt.identity.cluster import _override_frame, build_clusters, decide, override_positions
 from adapt.identity.context import add_context
 from adapt.identity.model import IdentityModel
 from adapt.identity.normalise import prepare_rows
@@ -33,6 +35,23 @@ LINK_BASE = (
     "decision",
     "context",
 )
+# Links kept: accepted or analyst-decided pairs, and every pair with match
+# probability at or above this floor (the lower edge of the review band) or
+# the model's keep_probability, whichever is higher. Pairs below it are never
+# shown to an analyst and never joined, so storing them only costs space
+# (at 0.05 the 1M-incident extract kept about 8 pairs per row).
+LINK_FLOOR_PROBABILITY = 0.3
+# Context columns read by the second stage; with the splink columns, all an
+# incremental run needs of the existing rows.
+CONTEXT_COLUMNS = (
+    "occasion",
+    "role_group",
+    "inc_addr_key",
+    "inc_pc",
+    "month",
+    "dob_key",
+    "dob_jan1",
+)
 
 
 @dataclass
@@ -40,8 +59,9 @@ class Resolution:
     """Who is who: clusters, the links behind them, and the model used.
 
     ``clusters`` has every input row once (``row_key``, ``cluster`` int64).
-    ``links`` holds kept pairs (probability ≥ ``keep_probability``, accepted,
-    or decided by an analyst) with per-comparison ``mw_*`` and ``lbl_*``.
+    ``links`` holds kept pairs (probability ≥ ``max(keep_probability, 0.3)``,
+    accepted, or decided by an analyst) with per-comparison ``mw_*`` and
+    ``lbl_*``, ordered by row position, ``row_key_l`` < ``row_key_r``.
     """
 
     clusters: pd.DataFrame
@@ -54,8 +74,12 @@ def _ensure_prepared(rows: pd.DataFrame) -> pd.DataFrame:
     return rows if "fn_canon" in rows.columns else prepare_rows(rows)
 
 
+def _keep_probability(model: IdentityModel) -> float:
+    return max(float(model.keep_probability), LINK_FLOOR_PROBABILITY)
+
+
 def _keep_weight(model: IdentityModel) -> float:
-    p = model.keep_probability
+    p = _keep_probability(model)
     floor = float(np.log2(p / (1 - p)))
     reach = model.threshold_weight - model.victim_context_weight - model.place_context_weight
     return min(floor, reach)
@@ -66,23 +90,50 @@ def _dob_rule_key(rows: pd.DataFrame) -> pd.Series:
     return rows["dob_key"].mask(rows["dob_jan1"].to_numpy(dtype=bool))
 
 
-def _finish_links(decided: pd.DataFrame, model: IdentityModel) -> pd.DataFrame:
+def _key_rank(keys: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """Row keys as Arrow text and each row's rank in their text order."""
+    karr = pa.array(keys.astype("string").to_numpy(dtype=object, na_value=None), pa.string())
+    rank = np.empty(len(karr), dtype=np.int64)
+    rank[pc.sort_indices(karr).to_numpy()] = np.arange(len(karr))
+    return karr, rank
+
+
+def _finish_links(decided: pd.DataFrame, keys: pd.Series, model: IdentityModel) -> pd.DataFrame:
+    """Kept links, row positions replaced by row keys (l < r as text)."""
     keep = (
-        (decided["match_probability"].fillna(0) >= model.keep_probability)
-        | decided["accepted"]
-        | decided["decision"].str.startswith("analyst").fillna(False)
+        (decided["match_probability"].fillna(0).to_numpy() >= _keep_probability(model))
+        | decided["accepted"].to_numpy(dtype=bool)
+        | decided["decision"].isin(["analyst: same", "analyst: not same"]).to_numpy(dtype=bool)
     )
-    out = decided.loc[keep.to_numpy(dtype=bool)]
-    extra = [c for c in out.columns if c.startswith(("mw_", "lbl_"))]
-    return out.loc[:, list(LINK_BASE) + extra].reset_index(drop=True)
+    out = decided.loc[keep]
+    la, ra = out["l"].to_numpy(), out["r"].to_numpy()
+    # text order of the keys, so each pair has one spelling (row_key_l < row_key_r)
+    karr, rank = _key_rank(keys)
+    swap = rank[la] > rank[ra]
+    lo, hi = np.where(swap, ra, la), np.where(swap, la, ra)
+    links = pd.DataFrame(
+        {
+            "row_key_l": pd.array(karr.take(pa.array(lo)).to_numpy(zero_copy_only=False), "string"),
+            "row_key_r": pd.array(karr.take(pa.array(hi)).to_numpy(zero_copy_only=False), "string"),
+        }
+    )
+    for c in LINK_BASE[2:]:
+        links[c] = out[c].array
+    links["accepted"] = links["accepted"].astype(bool)
+    # decision, context and level labels stay categorical (text values, a
+    # fraction of the memory of one string per link)
+    for c in (c for c in out.columns if c.startswith(("mw_", "lbl_"))):
+        v = out[c]
+        links[c] = v.to_numpy("float64") if c.startswith("mw_") else v.array
+    return links
 
 
 def _score_and_decide(
     pairs: pd.DataFrame,
     context_rows: pd.DataFrame,
     model: IdentityModel,
-    must: pd.DataFrame,
-    cannot: pd.DataFrame,
+    must: tuple[np.ndarray, np.ndarray],
+    cannot: tuple[np.ndarray, np.ndarray],
 ) -> pd.DataFrame:
     pairs = add_context(
         pairs,
@@ -91,7 +142,20 @@ def _score_and_decide(
         place_weight=model.place_context_weight,
     )
     return decide(
-        pairs, threshold_weight=model.threshold_weight, must_link=must, cannot_link=cannot
+        pairs,
+        n=len(context_rows),
+        threshold_weight=model.threshold_weight,
+        must=must,
+        cannot=cannot,
+    )
+
+
+def _accepted_edges(decided: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    acc = decided["accepted"].to_numpy(dtype=bool)
+    return (
+        decided["l"].to_numpy()[acc],
+        decided["r"].to_numpy()[acc],
+        decided["final_weight"].to_numpy(dtype="float64")[acc],
     )
 
 
@@ -104,14 +168,19 @@ def resolve(
 ) -> Resolution:
     """Resolve every row of ``rows`` (output of :func:`prepare_rows`) into people.
 
+    Deterministic: the same rows (in the same order) and model give the same
+    clusters and links.
+
     Examples
     --------
     >>> res = resolve(prepare_rows(person_rows), IdentityModel.load(path))  # doctest: +SKIP
     >>> res.clusters.groupby("cluster").size().max()  # doctest: +SKIP
     """
     model.check_is_fitted()
-    rows = _ensure_prepared(rows)
-    must, cannot = _override_frame(must_link), _override_frame(cannot_link)
+    rows = _ensure_prepared(rows).reset_index(drop=True)
+    keys = pd.Index(rows["row_key"].astype("string"))
+    must = override_positions(_override_frame(must_link), keys)
+    cannot = override_positions(_override_frame(cannot_link), keys)
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     pairs = splink_adapter.score(
@@ -124,22 +193,27 @@ def resolve(
     t["score"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     decided = _score_and_decide(pairs, rows, model, must, cannot)
+    del pairs
     t["context_decide"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     labels = build_clusters(
-        rows["row_key"],
+        len(rows),
         _dob_rule_key(rows),
         rows["occasion"],
-        decided.loc[decided["accepted"].to_numpy(dtype=bool)],
+        _accepted_edges(decided),
         must,
         cannot,
+        rank=_key_rank(rows["row_key"])[1],
     )
     t["cluster"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     clusters = pd.DataFrame(
         {"row_key": rows["row_key"].astype("string").to_numpy(), "cluster": labels.astype(np.int64)}
     )
+    links = _finish_links(decided, rows["row_key"], model)
+    t["links"] = time.perf_counter() - t0
     LOG.info("resolved %d rows into %d clusters", len(rows), int(clusters["cluster"].nunique()))
-    return Resolution(clusters, _finish_links(decided, model), model.to_json(), t)
+    return Resolution(clusters, links, model.to_json(), t)
 
 
 def resolve_incremental(
@@ -163,11 +237,24 @@ def resolve_incremental(
     model.check_is_fitted()
     existing_rows = _ensure_prepared(existing_rows)
     new_rows = _ensure_prepared(new_rows)
-    must, cannot = _override_frame(must_link), _override_frame(cannot_link)
     t: dict[str, float] = {}
     t0 = time.perf_counter()
+    # The population: existing rows (only the columns scoring and context read)
+    # then new rows; pairs name rows by position in it.
+    cols = list(
+        dict.fromkeys(
+            [*splink_adapter.SPLINK_COLUMNS, *CONTEXT_COLUMNS, "ref", "fn_canon", "sn", "dob"]
+        )
+    )
+    pop = pd.concat([existing_rows.loc[:, cols], new_rows.loc[:, cols]], ignore_index=True)
+    n_old = len(existing_rows)
+    keys = pd.Index(pop["row_key"].astype("string"))
+    must = override_positions(_override_frame(must_link), keys)
+    cannot = override_positions(_override_frame(cannot_link), keys)
+    t["gather"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     pairs = splink_adapter.score_new(
-        existing_rows,
+        existing_rows.loc[:, list(splink_adapter.SPLINK_COLUMNS)],
         new_rows,
         model.settings_json_,
         threshold_weight=_keep_weight(model),
@@ -175,62 +262,48 @@ def resolve_incremental(
     )
     t["score"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    touched = pd.Index(
-        pd.concat(
-            [
-                pairs["row_key_l"],
-                pairs["row_key_r"],
-                must["row_key_l"],
-                must["row_key_r"],
-                cannot["row_key_l"],
-                cannot["row_key_r"],
-            ]
-        ).unique()
-    )
-    old_keys = existing_rows["row_key"].astype("string")
-    ctx_occ = existing_rows.loc[old_keys.isin(touched).to_numpy(), "occasion"].dropna().unique()
-    ctx = existing_rows.loc[
-        (old_keys.isin(touched) | existing_rows["occasion"].isin(ctx_occ)).to_numpy()
-    ]
-    context_rows = pd.concat([ctx, new_rows], ignore_index=True)
-    decided = _score_and_decide(pairs, context_rows, model, must, cannot)
+    decided = _score_and_decide(pairs, pop, model, must, cannot)
+    del pairs
     t["context_decide"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    ec = existing_clusters.loc[:, ["row_key", "cluster"]].copy()
-    ec["row_key"] = ec["row_key"].astype("string")
-    ec = ec.set_index("row_key")["cluster"]
-    accepted = decided.loc[decided["accepted"].to_numpy(dtype=bool)]
-    hit_keys = pd.Index(
-        pd.concat(
-            [accepted["row_key_l"], accepted["row_key_r"], must["row_key_l"], must["row_key_r"]]
-        ).unique()
-    )
-    hit_clusters = ec.reindex(hit_keys).dropna().astype(np.int64).unique()
-    member_keys = ec.index[ec.isin(hit_clusters).to_numpy()]
-    members = existing_rows.loc[old_keys.isin(member_keys).to_numpy()]
-    sub = pd.concat([members, new_rows], ignore_index=True)
+    ea, eb, ew = _accepted_edges(decided)
+    # existing cluster of each population row (-1: new row)
+    ec = existing_clusters.loc[:, ["row_key", "cluster"]]
+    old_cl = np.full(len(pop), -1, dtype=np.int64)
+    pos = keys.get_indexer(ec["row_key"].astype("string"))
+    ok = (pos >= 0) & (pos < n_old)
+    old_cl[pos[ok]] = ec["cluster"].to_numpy(dtype=np.int64)[ok]
+    hit = np.unique(np.concatenate([ea, eb, must[0], must[1]]))
+    hit_clusters = np.unique(old_cl[hit][old_cl[hit] >= 0])
+    member = np.flatnonzero(np.isin(old_cl, hit_clusters) & (np.arange(len(pop)) < n_old))
+    sub_pos = np.concatenate([member, np.arange(n_old, len(pop))])
+    local = np.full(len(pop), -1, dtype=np.int64)
+    local[sub_pos] = np.arange(len(sub_pos))
+
+    def loc(a: np.ndarray, b: np.ndarray, *rest: np.ndarray) -> tuple[np.ndarray, ...]:
+        la, lb = local[a], local[b]
+        ok = (la >= 0) & (lb >= 0)
+        return (la[ok], lb[ok], *(x[ok] for x in rest))
+
     # Existing clusters stay whole: their rows are must-linked in a star.
-    mc = ec.reindex(member_keys)
-    key_s = pd.Series(member_keys.to_numpy(dtype=object), index=member_keys)
-    first = key_s.groupby(mc.to_numpy()).transform("first")
-    star = pd.DataFrame(
-        {
-            "row_key_l": pd.array(first.to_numpy(dtype=object), "string"),
-            "row_key_r": pd.array(member_keys.to_numpy(dtype=object), "string"),
-        }
-    )
-    star = star[star["row_key_l"] != star["row_key_r"]]
+    mc = old_cl[member]
+    order = np.lexsort((member, mc))
+    first_of = pd.Series(member[order]).groupby(mc[order]).transform("first").to_numpy()
+    star_a, star_b = first_of, member[order]
+    keep = star_a != star_b
+    sub = pop.iloc[sub_pos]
     labels = build_clusters(
-        sub["row_key"],
+        len(sub_pos),
         _dob_rule_key(sub),
         sub["occasion"],
-        accepted,
-        pd.concat([must, star], ignore_index=True),
-        cannot,
+        loc(ea, eb, ew),
+        loc(np.concatenate([must[0], star_a[keep]]), np.concatenate([must[1], star_b[keep]])),
+        loc(*cannot),
+        rank=_key_rank(sub["row_key"])[1],
     )
-    keys = sub["row_key"].astype("string").to_numpy()
-    old = ec.reindex(keys).to_numpy(dtype="float64")
+    old = old_cl[sub_pos].astype("float64")
+    old[old < 0] = np.nan
     lab = pd.DataFrame({"label": labels, "old": old})
     old_min = lab.groupby("label")["old"].min()
     start = int(existing_clusters["cluster"].max()) + 1 if len(existing_clusters) else 0
@@ -238,7 +311,10 @@ def resolve_incremental(
     ids = old_min.copy()
     ids.loc[fresh] = start + np.arange(len(fresh))
     clusters = pd.DataFrame(
-        {"row_key": keys, "cluster": ids.reindex(labels).to_numpy().astype(np.int64)}
+        {
+            "row_key": pop["row_key"].astype("string").to_numpy()[sub_pos],
+            "cluster": ids.reindex(labels).to_numpy().astype(np.int64),
+        }
     )
     t["cluster"] = time.perf_counter() - t0
-    return Resolution(clusters, _finish_links(decided, model), model.to_json(), t)
+    return Resolution(clusters, _finish_links(decided, pop["row_key"], model), model.to_json(), t)

@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 LOG = logging.getLogger(__name__)
 
@@ -206,27 +209,122 @@ def base_settings() -> dict[str, Any]:
     }
 
 
-def splink_frame(rows: pd.DataFrame, *, with_tf: bool = True) -> pd.DataFrame:
-    """The columns splink reads; with term frequencies of ``rows`` as ``tf_*`` columns."""
-    out = rows.loc[:, list(SPLINK_COLUMNS)].copy()
+# Prediction blocks: BLOCKING_RULES with the two name rules capped. Common
+# names make huge blocks at scale (at 2.68M rows "surname + forename" alone is
+# 1.28 billion comparisons, largest block 10,632 rows), so those two rules use
+# keys that are NULL (name rule) or narrowed by birth month (sound-alike rule)
+# in blocks of more than BLOCK_CAP rows. Same name + same postcode or address
+# is still compared through the postcode and address rules.
+BLOCK_CAP = 100
+PREDICT_RULES: list[str] = [
+    'l."ref" = r."ref"',
+    'l."fn_canon" = r."fn_canon" AND l."dob" = r."dob"',
+    'l."sn" = r."sn" AND l."dob_key" = r."dob_key"',
+    'l."fn_init" = r."fn_init" AND l."dob_key" = r."dob_key"',
+    'l."blk_name" = r."blk_name"',
+    'l."pc" = r."pc" AND l."fn_init" = r."fn_init"',
+    'l."addr_key" = r."addr_key" AND l."fn_init" = r."fn_init"',
+    'l."blk_sdx" = r."blk_sdx"',
+]
+
+
+def _capped_key(parts: list[pd.Series], narrow: pd.Series | None) -> pa.Array:
+    """``parts`` joined with "|" (NULL if any part is); blocks > BLOCK_CAP narrowed or NULL."""
+    key = parts[0].astype("string")
+    for p in parts[1:]:
+        key = key + "|" + p.astype("string")
+    size = key.map(key.value_counts()).to_numpy(dtype="float64", na_value=np.nan)
+    big = size > BLOCK_CAP
+    narrowed = None if narrow is None else key + "|" + narrow.astype("string")
+    key = key.mask(big, narrowed)
+    return pa.array(key.to_numpy(dtype=object, na_value=None), type=pa.string())
+
+
+def _arrow_col(s: pd.Series) -> pa.Array:
+    if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
+        return pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.bool_())
+    if s.dtype.kind in "iuf" or isinstance(s.dtype, pd.core.dtypes.dtypes.BaseMaskedDtype):
+        return pa.array(s.astype("float64").to_numpy(na_value=np.nan), from_pandas=True)
+    return pa.array(s.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string())
+
+
+def _aliases_arrow(rows: pd.DataFrame) -> pa.Array:
+    """``fn_aliases`` as an Arrow list column, built once per distinct forename."""
+    codes, _ = pd.factorize(rows["fn"], use_na_sentinel=True)
+    first = pd.Series(np.arange(len(rows))).groupby(codes).first()
+    first = first[first.index >= 0]
+    vals = rows["fn_aliases"].to_numpy(dtype=object)[first.to_numpy()]
+    table = pa.array(
+        [list(v) if isinstance(v, (list, tuple, np.ndarray)) else None for v in vals],
+        type=pa.list_(pa.string()),
+    )
+    idx = pa.array(codes, mask=codes < 0, type=pa.int32())
+    return table.take(idx)
+
+
+def splink_frame(
+    rows: pd.DataFrame,
+    *,
+    with_tf: bool = True,
+    ids: np.ndarray | None = None,
+    population: pd.DataFrame | None = None,
+) -> pa.Table:
+    """The columns splink reads, as an Arrow table.
+
+    ``row_key`` is ``ids`` (int64 row positions) when given. With ``with_tf``,
+    term frequencies of ``rows`` are ``tf_*`` columns. The capped blocking
+    keys (``blk_*``) are sized over ``population`` (default ``rows``), whose
+    first ``len(rows)`` rows must be ``rows`` or which must hold them.
+    """
+    cols: dict[str, pa.Array] = {}
+    if ids is None:
+        cols["row_key"] = _arrow_col(rows["row_key"])
+    else:
+        cols["row_key"] = pa.array(np.asarray(ids, dtype=np.int64))
+    for c in SPLINK_COLUMNS[1:]:
+        cols[c] = _aliases_arrow(rows) if c == "fn_aliases" else _arrow_col(rows[c])
     for c in TF_COLUMNS if with_tf else ():
         freq = rows[c].value_counts(normalize=True, dropna=True)
-        out[f"tf_{c}"] = rows[c].map(freq).astype("float64")
-    out["fn_aliases"] = out["fn_aliases"].map(lambda v: v if isinstance(v, list) else None)
-    for c in ("dob_y", "dob_m", "dob_d"):
-        out[c] = out[c].astype("float64")
-    return out
+        cols[f"tf_{c}"] = pa.array(
+            rows[c].map(freq).astype("float64").to_numpy(na_value=np.nan), from_pandas=True
+        )
+    pop = rows if population is None else population
+    name = _capped_key([pop["sn"], pop["fn_canon"]], None)
+    sdx = _capped_key([pop["sn_sdx"], pop["fn_init"], pop["dob_y"]], pop["dob_m"])
+    if population is not None:
+        pos = pd.Index(pop["row_key"].astype("string")).get_indexer(
+            rows["row_key"].astype("string")
+        )
+        name, sdx = name.take(pa.array(pos)), sdx.take(pa.array(pos))
+    cols["blk_name"], cols["blk_sdx"] = name, sdx
+    return pa.table(cols)
 
 
-def _db_api(threads: int, memory_limit: str | None) -> Any:
+def _db_api(threads: int, memory_limit: str | None, temp_dir: str | None = None) -> Any:
     from splink import DuckDBAPI
 
     con = duckdb.connect()
     con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
+    if temp_dir:
+        con.execute(f"SET temp_directory = '{temp_dir}'")
     con.execute("SET preserve_insertion_order = false")
     return DuckDBAPI(connection=con)
+
+
+class _Session:
+    """A DuckDB connection for one scoring run, spilling into a private temp folder."""
+
+    def __init__(self, threads: int, memory_limit: str | None) -> None:
+        self.tmp = tempfile.mkdtemp(prefix="adapt-duckdb-")
+        self.db = _db_api(threads, memory_limit, self.tmp)
+
+    def close(self) -> None:
+        try:
+            self.db._con.close()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def train(
@@ -241,18 +339,21 @@ def train(
     """EM-trained settings (splink's model JSON as a dict), seeded."""
     from splink import Linker
 
-    db = _db_api(threads, None)
-    sdf = db.register(splink_frame(rows), table_name="adapt_train")
-    linker = Linker(sdf, base_settings(), log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(
-        DETERMINISTIC_RULES, recall=deterministic_recall
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for block in TRAINING_BLOCKS:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block, max_pairs=max_pairs
+    session = _Session(threads, None)
+    try:
+        sdf = session.db.register(splink_frame(rows), table_name="adapt_train")
+        linker = Linker(sdf, base_settings(), log_level=logging.WARNING)
+        linker.training.estimate_probability_two_random_records_match(
+            DETERMINISTIC_RULES, recall=deterministic_recall
         )
-    model = json.loads(json.dumps(linker.misc.save_model_to_json(out_path=None), default=str))
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        for block in TRAINING_BLOCKS:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block, max_pairs=max_pairs
+            )
+        model = json.loads(json.dumps(linker.misc.save_model_to_json(out_path=None), default=str))
+    finally:
+        session.close()
     return floor_m(model)
 
 
@@ -275,9 +376,42 @@ def floor_m(settings: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def _collect(sdf: Any) -> pd.DataFrame:
-    df = sdf.as_pandas_dataframe()
-    sdf.drop_table_from_database_and_remove_from_cache()
+def _predict_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The model's settings with this adapter's (capped) prediction blocks."""
+    out = dict(settings)
+    out["blocking_rules_to_generate_predictions"] = list(PREDICT_RULES)
+    return out
+
+
+def _fetch(db: Any, sdfs: list[Any], settings: dict[str, Any]) -> pd.DataFrame:
+    """Scored pairs of ``sdfs`` (splink outputs), only the needed columns, ordered."""
+    names = comparison_names(settings)
+    parts = []
+    for name in names:
+        adj = f' + coalesce("mw_tf_adj_{name}", 0)' if _tf_cols(settings, name) else ""
+        parts.append(f'"mw_{name}" AS "raw_{name}"')
+        parts.append(f'CAST("mw_{name}"{adj} AS FLOAT) AS "mw_{name}"')
+    sel = ", ".join(parts)
+    union = " UNION ALL ".join(
+        "SELECT least(row_key_l, row_key_r) AS l, greatest(row_key_l, row_key_r) AS r, "
+        f"match_weight, match_probability, {sel} FROM {s.physical_name}"
+        for s in sdfs
+    )
+    tbl = db._con.sql(f"SELECT * FROM ({union}) ORDER BY l, r").to_arrow_table()
+    for s in sdfs:
+        s.drop_table_from_database_and_remove_from_cache()
+    tables = level_weights(settings)
+    out = {
+        "l": tbl.column("l").to_numpy().astype(np.int64),
+        "r": tbl.column("r").to_numpy().astype(np.int64),
+        "match_weight": tbl.column("match_weight").to_numpy(zero_copy_only=False),
+        "match_probability": tbl.column("match_probability").to_numpy(zero_copy_only=False),
+    }
+    df = pd.DataFrame(out)
+    for name in names:
+        raw = tbl.column(f"raw_{name}").to_numpy(zero_copy_only=False)
+        df[f"lbl_{name}"] = _labels(raw, tables[name])
+        df[f"mw_{name}"] = tbl.column(f"mw_{name}").to_numpy(zero_copy_only=False)
     return df
 
 
@@ -288,18 +422,26 @@ def score(
     threshold_weight: float,
     chunks: int = 1,
     threads: int = 2,
-    memory_limit: str | None = None,
+    memory_limit: str | None = "3GB",
 ) -> pd.DataFrame:
-    """All blocked pairs within ``rows`` with match weight ≥ ``threshold_weight``."""
+    """Blocked pairs within ``rows`` with match weight ≥ ``threshold_weight``.
+
+    Pairs name rows by position (``l`` < ``r``, int64), ordered by (l, r).
+    """
     from splink import Linker
 
-    db = _db_api(threads, memory_limit)
-    sdf = db.register(splink_frame(rows), table_name="adapt_rows")
-    linker = Linker(sdf, settings, log_level=logging.WARNING)
-    kw: dict[str, Any] = {"threshold_match_weight": threshold_weight, "warning_mode": "never"}
-    if chunks > 1:
-        kw.update(num_chunks_left=chunks, num_chunks_right=chunks)
-    return _tidy(_collect(linker.inference.predict(**kw)), settings)
+    session = _Session(threads, memory_limit)
+    try:
+        frame = splink_frame(rows, ids=np.arange(len(rows)))
+        sdf = session.db.register(frame, table_name="adapt_rows")
+        del frame
+        linker = Linker(sdf, _predict_settings(settings), log_level=logging.WARNING)
+        kw: dict[str, Any] = {"threshold_match_weight": threshold_weight, "warning_mode": "never"}
+        if chunks > 1:
+            kw.update(num_chunks_left=chunks, num_chunks_right=chunks)
+        return _fetch(session.db, [linker.inference.predict(**kw)], settings)
+    finally:
+        session.close()
 
 
 def score_new(
@@ -309,26 +451,39 @@ def score_new(
     *,
     threshold_weight: float,
     threads: int = 2,
+    memory_limit: str | None = "3GB",
 ) -> pd.DataFrame:
-    """Blocked pairs new × existing and new × new (never existing × existing)."""
+    """Blocked pairs new × existing and new × new (never existing × existing).
+
+    Rows are named by position in ``existing`` followed by ``new``.
+    """
     from splink import Linker
 
-    db = _db_api(threads, None)
-    old_sdf = db.register(splink_frame(existing, with_tf=False), table_name="adapt_existing")
-    new_sdf = db.register(splink_frame(new, with_tf=False), table_name="adapt_new")
-    linker = Linker(new_sdf, settings, log_level=logging.WARNING)
-    # Term frequencies of the whole population (existing + new), registered as lookups.
-    for c in TF_COLUMNS:
-        counts = existing[c].value_counts().add(new[c].value_counts(), fill_value=0)
-        tf = pd.DataFrame(
-            {c: counts.index.astype(str), f"tf_{c}": (counts / counts.sum()).to_numpy()}
-        )
-        tf_sdf = db.register(tf, table_name=f"adapt_tf_{c}")
-        linker.table_management.register_term_frequency_lookup(tf_sdf, c)
-    kw: dict[str, Any] = {"threshold_match_weight": threshold_weight, "warning_mode": "never"}
-    between = _collect(linker.inference.predict_between(old_sdf, new_sdf, **kw))
-    within = _collect(linker.inference.predict_within(new_sdf, **kw))
-    return _tidy(pd.concat([between, within], ignore_index=True), settings)
+    session = _Session(threads, memory_limit)
+    db = session.db
+    try:
+        n_old = len(existing)
+        keep = list(dict.fromkeys([*SPLINK_COLUMNS, *TF_COLUMNS]))
+        pop = pd.concat([existing.loc[:, keep], new.loc[:, keep]], ignore_index=True)
+        pop_frame = splink_frame(pop, with_tf=False, ids=np.arange(len(pop)))
+        old_sdf = db.register(pop_frame.slice(0, n_old), table_name="adapt_existing")
+        new_sdf = db.register(pop_frame.slice(n_old), table_name="adapt_new")
+        linker = Linker(new_sdf, _predict_settings(settings), log_level=logging.WARNING)
+        # Term frequencies of the whole population (existing + new), registered as lookups.
+        for c in TF_COLUMNS:
+            counts = pop[c].value_counts()
+            tf = pd.DataFrame(
+                {c: counts.index.astype(str), f"tf_{c}": (counts / counts.sum()).to_numpy()}
+            )
+            tf_sdf = db.register(tf, table_name=f"adapt_tf_{c}")
+            linker.table_management.register_term_frequency_lookup(tf_sdf, c)
+        del pop
+        kw: dict[str, Any] = {"threshold_match_weight": threshold_weight, "warning_mode": "never"}
+        between = linker.inference.predict_between(old_sdf, new_sdf, **kw)
+        within = linker.inference.predict_within(new_sdf, **kw)
+        return _fetch(db, [between, within], settings)
+    finally:
+        session.close()
 
 
 def comparison_names(settings: dict[str, Any]) -> list[str]:
@@ -352,48 +507,32 @@ def level_weights(settings: dict[str, Any]) -> dict[str, list[tuple[str, float]]
     return out
 
 
-def _labels(mw: pd.Series, table: list[tuple[str, float]]) -> pd.Series:
+def _labels(mw: np.ndarray, table: list[tuple[str, float]]) -> pd.Categorical:
     """Level label of each pair from its (pre-TF) comparison weight.
 
     splink 5 does not return comparison vectors from ``predict``; each level
     has its own weight, so the weight identifies the level (the null level is
     tried first, as splink does).
     """
-    labels = np.array([t[0] for t in table], dtype=object)
+    labels = [t[0] for t in table]
     weights = np.array([t[1] for t in table], dtype="float64")
-    diff = np.abs(mw.to_numpy(dtype="float64")[:, None] - weights[None, :])
-    diff = np.where(np.isnan(diff), np.inf, diff)
-    return pd.Series(labels[diff.argmin(axis=1)], index=mw.index, dtype="string")
+    mw = np.asarray(mw, dtype="float64")
+    codes = np.zeros(len(mw), dtype=np.int8)
+    best = np.full(len(mw), np.inf)
+    for i, w in enumerate(weights):  # one pass per level: no (pairs x levels) matrix
+        d = np.abs(mw - w)
+        d[np.isnan(d)] = np.inf
+        better = d < best
+        codes[better] = i
+        best[better] = d[better]
+    cats = list(dict.fromkeys(labels))
+    remap = np.array([cats.index(x) for x in labels], dtype=np.int8)
+    return pd.Categorical.from_codes(remap[codes], categories=cats)
 
 
 def prior_weight(settings: dict[str, Any]) -> float:
     lam = float(settings["probability_two_random_records_match"])
     return float(np.log2(lam / (1 - lam)))
-
-
-def _tidy(pred: pd.DataFrame, settings: dict[str, Any]) -> pd.DataFrame:
-    """row_key_l/_r, match_weight/probability, mw_<c> (TF folded in), lbl_<c>."""
-    out = pd.DataFrame(
-        {
-            "row_key_l": pred["row_key_l"].astype("string"),
-            "row_key_r": pred["row_key_r"].astype("string"),
-            "match_weight": pred["match_weight"].astype("float64"),
-            "match_probability": pred["match_probability"].astype("float64"),
-        }
-    )
-    tables = level_weights(settings)
-    for name in comparison_names(settings):
-        mw = pred[f"mw_{name}"].astype("float64")
-        out[f"lbl_{name}"] = _labels(mw, tables[name])
-        for c in pred.columns:
-            if c.startswith("mw_tf_adj_") and c[len("mw_tf_adj_") :] in _tf_cols(settings, name):
-                mw = mw + pred[c].astype("float64").fillna(0.0)
-        out[f"mw_{name}"] = mw
-    # Keep l < r so a pair has one spelling.
-    swap = out["row_key_l"] > out["row_key_r"]
-    if swap.any():
-        out.loc[swap, ["row_key_l", "row_key_r"]] = out.loc[swap, ["row_key_r", "row_key_l"]].values
-    return out.drop_duplicates(["row_key_l", "row_key_r"]).reset_index(drop=True)
 
 
 def _tf_cols(settings: dict[str, Any], name: str) -> set[str]:
