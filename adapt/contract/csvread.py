@@ -114,13 +114,17 @@ def _record_spans(data: bytes, base: int, n: int) -> tuple[np.ndarray, np.ndarra
     """
     buf = np.frombuffer(data, dtype=np.uint8)[base:]
     size = len(buf)
-    lf = buf == 10
-    cr = buf == 13
-    ends_line = lf.copy()
-    ends_line[:-1] |= cr[:-1] & ~lf[1:]
-    if size:
-        ends_line[-1] |= cr[-1]
-    terms = np.flatnonzero(ends_line)
+    # Positions, one byte value at a time: a file-sized boolean array lives only
+    # for one line (three at once cost a gigabyte on a million-row file).
+    lf = np.flatnonzero(buf == 10)
+    cr = np.flatnonzero(buf == 13)
+    if len(cr):
+        nxt = np.minimum(cr + 1, size - 1)
+        lone = (cr == size - 1) | (buf[nxt] != 10)
+        terms = np.union1d(lf, cr[lone])
+    else:
+        terms = lf
+    del lf, cr
     quotes = np.flatnonzero(buf == 34)
     if len(quotes):
         if len(quotes) % 2:
