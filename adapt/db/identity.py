@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
 
 from adapt.db import bulk
@@ -59,16 +60,33 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+DATES = ("occurred_at", "date_of_birth")
+
+
 def _frame(conn: Connection, stmt: Select, columns: list[str]) -> pd.DataFrame:
-    """Run ``stmt`` and collect it in batches into typed columns."""
-    result = conn.execute(stmt)
+    """Run ``stmt`` on the raw DBAPI cursor and collect it in batches into
+    typed columns. SQLAlchemy's result processing parses every SQLite date in
+    Python (40 s for a large force's 2.7M person rows); here dates are parsed
+    once per column, vectorised."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.dbapi_connection.cursor()
+    cursor.execute(sql)
     parts = []
-    while batch := result.fetchmany(FETCH_BATCH):
-        part = pd.DataFrame(batch, columns=columns)
-        for name in columns:
-            if part[name].dtype == object and name not in ("occurred_at", "date_of_birth"):
-                part[name] = part[name].astype("string")
-        parts.append(part)
+    while batch := cursor.fetchmany(FETCH_BATCH):
+        # Column by column through Arrow (C-level type detection): pandas'
+        # inference over object columns took longer than the fetch itself.
+        data: dict[str, object] = {}
+        for name, values in zip(columns, zip(*batch, strict=True), strict=True):
+            arr = pa.array(values, from_pandas=True)
+            if name in DATES:
+                iso = "ISO8601" if pa.types.is_string(arr.type) else None
+                data[name] = pd.to_datetime(arr.to_pandas(), format=iso)
+            elif pa.types.is_string(arr.type) or pa.types.is_null(arr.type):
+                data[name] = pd.array(arr.cast(pa.string()), dtype="string[pyarrow]")
+            else:
+                data[name] = arr.to_pandas()
+        parts.append(pd.DataFrame(data))
+    cursor.close()
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     return pd.concat(parts, ignore_index=True)
