@@ -456,9 +456,8 @@ def _json_value(col: pd.Series) -> pd.Series:
     else:
         raw = col.astype("string")
         escaped = raw.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
-        escaped = escaped.str.replace("\n", "\\n", regex=False).str.replace(
-            "\r", "\\r", regex=False
-        )
+        for char, code in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+            escaped = escaped.str.replace(char, code, regex=False)
         text = '"' + escaped + '"'
     return text.fillna("null")
 

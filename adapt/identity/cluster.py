@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 DOB_AGREES = ("exact", "day/month swapped", "1 January placeholder, same year")
 FORENAME_AGREES = ("exact", "nickname", "typo")
@@ -69,7 +69,8 @@ def decide(
     code = pairs["l"].to_numpy(dtype=np.int64) * n + pairs["r"].to_numpy(dtype=np.int64)
     must_c = must[0].astype(np.int64) * n + must[1]
     cannot_c = cannot[0].astype(np.int64) * n + cannot[1]
-    extra = np.setdiff1d(np.union1d(must_c, cannot_c), code)
+    wanted = np.union1d(must_c, cannot_c)
+    extra = wanted[~np.isin(wanted, code)] if len(wanted) else wanted
     if len(extra):
         add = pd.DataFrame(
             {
@@ -85,10 +86,10 @@ def decide(
             if c.startswith("lbl_") or c == "context":
                 pairs[c] = pairs[c].astype("category")
         code = np.concatenate([code, extra])
-    out = pairs.copy()
+    out = pairs.copy(deep=False)  # copy-on-write: new columns only
     out["final_weight"] = out["match_weight"] + out["context_weight"]
-    analyst_same = np.isin(code, must_c)
-    analyst_not = np.isin(code, cannot_c)
+    analyst_same = np.isin(code, must_c) if len(must_c) else np.zeros(len(code), bool)
+    analyst_not = np.isin(code, cannot_c) if len(cannot_c) else np.zeros(len(code), bool)
     dob_lbl = out["lbl_dob"].astype("object")
     dob_present = dob_lbl.notna().to_numpy() & (dob_lbl.to_numpy() != "missing")
     dob_agrees = out["lbl_dob"].isin(DOB_AGREES).to_numpy(dtype=bool)
@@ -114,6 +115,33 @@ def decide(
     codes = np.select(conditions, list(range(len(choices))), len(choices)).astype(np.int8)
     out["decision"] = pd.Categorical.from_codes(codes, categories=[*choices, "auto"])
     out["accepted"] = (codes == len(choices)) | (codes == 1)
+    return out
+
+
+def spanning_forest(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Which edges (a < b, weight; unique pairs) form a maximum-weight spanning forest.
+
+    Deterministic: scipy works on the canonical (sorted) sparse matrix, so the
+    edge order does not matter. Written to hold few edge-sized arrays at once.
+    """
+    out = np.zeros(len(a), dtype=bool)
+    if not len(a):
+        return out
+    cost = np.asarray(w, dtype="float64") * -1.0
+    np.nan_to_num(cost, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    cost += 1.0 - cost.min()  # > 0: scipy reads a zero as "no edge"
+    g = coo_matrix((cost, (a, b)), shape=(n, n)).tocsr()
+    del cost
+    t = minimum_spanning_tree(g, overwrite=True).tocoo()
+    del g
+    lo, hi = np.minimum(t.row, t.col).astype(np.int64), np.maximum(t.row, t.col).astype(np.int64)
+    del t
+    code = np.asarray(a, dtype=np.int64) * n
+    code += b
+    order = np.argsort(code)
+    code = code[order]
+    pos = np.searchsorted(code, lo * n + hi)
+    out[order[pos]] = True
     return out
 
 
@@ -162,14 +190,18 @@ def build_clusters(
     on the set of edges, not their order: equal weights are taken in the
     order of ``rank`` (say, the text order of row keys; default: position).
     """
+    # int32 positions when they fit: edges are the big arrays at scale
+    pos_t = np.int32 if n < 2**31 else np.int64
     ea, eb, ew = (np.asarray(x) for x in edges)
-    ea, eb = ea.astype(np.int64), eb.astype(np.int64)
-    ew = ew.astype("float64")
-    ma, mb = (np.asarray(x, dtype=np.int64) for x in must)
-    ca, cb = (np.asarray(x, dtype=np.int64) for x in cannot)
+    ea, eb = ea.astype(pos_t, copy=False), eb.astype(pos_t, copy=False)
+    ew = ew.astype("float64", copy=False)
+    ma, mb = (np.asarray(x, dtype=pos_t) for x in must)
+    ca, cb = (np.asarray(x, dtype=pos_t) for x in cannot)
     ia, ib = np.concatenate([ea, ma]), np.concatenate([eb, mb])
     graph = coo_matrix((np.ones(len(ia), np.int8), (ia, ib)), shape=(n, n))
+    del ia, ib
     _, comp = connected_components(graph, directed=False)
+    del graph
 
     # Which components break a rule?
     dob = pd.factorize(dob_key, use_na_sentinel=True)[0].astype(np.int64)

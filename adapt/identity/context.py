@@ -18,6 +18,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# In text order (the order pandas would give them as categories).
+CONTEXT_REASONS = (
+    "",
+    "on one incident together",
+    "same address, same month",
+    "suspect against the same victim",
+    "suspect against the same victim; same address in the same month",
+)
+
 
 def _codes(values: pd.Series) -> np.ndarray:
     """Integer codes of a column (-1 for missing): equality on ints, not text."""
@@ -60,7 +69,7 @@ def add_context(
     role = rows["role_group"].astype("string").to_numpy(dtype=object, na_value="")
     is_suspect = role == "suspect"
     role_c = _codes(rows["role_group"])
-    out = pairs.copy()
+    out = pairs.copy(deep=False)  # copy-on-write: new columns only
     same_occ = _eq(occ[la], occ[ra])
     out["same_occasion"] = same_occ
 
@@ -95,11 +104,9 @@ def add_context(
     )
 
     out["context_weight"] = shared * victim_weight + place * place_weight
-    reason = np.where(shared, "suspect against the same victim", "")
-    reason = np.where(
-        place,
-        np.where(shared, reason + "; same address in the same month", "same address, same month"),
-        reason,
-    )
-    out["context"] = pd.Categorical(np.where(same_occ, "on one incident together", reason))
+    # reason codes (indexes into CONTEXT_REASONS), not one text per pair
+    code = np.where(same_occ, 1, shared * 3 + place * 2 - (shared & place) * 1).astype(np.int8)
+    out["context"] = pd.Categorical.from_codes(
+        code, categories=list(CONTEXT_REASONS)
+    ).remove_unused_categories()
     return out

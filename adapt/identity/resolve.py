@@ -18,7 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from adapt.identity import splink_adapter
-from adapt.identity.cluster import _override_frame, build_clusters, decide, override_positions
+from adapt.identity.cluster import (
+    _override_frame,
+    build_clusters,
+    decide,
+    override_positions,
+    spanning_forest,
+)
 from adapt.identity.context import add_context
 from adapt.identity.model import IdentityModel
 from adapt.identity.normalise import prepare_rows
@@ -41,6 +47,17 @@ LINK_BASE = (
 # shown to an analyst and never joined, so storing them only costs space
 # (at 0.05 the 1M-incident extract kept about 8 pairs per row).
 LINK_FLOOR_PROBABILITY = 0.3
+# Accepted links above this probability (the upper edge of the default review
+# band) are kept as a strongest spanning forest of each cluster: enough to show
+# what joins a person, and O(rows) where all of them grow with the square of
+# cluster size. Accepted links in the band are all kept, so the review queue's
+# bridge test sees the same structure.
+FOREST_ABOVE_PROBABILITY = 0.95
+ANALYST = ("analyst: same", "analyst: not same")
+PAUSED_DUCKDB_MEMORY = "256MB"
+# Prediction chunks per side: at least the model's, and more for big inputs so
+# one chunk's pairs stay small (about 150,000 rows per side-chunk).
+ROWS_PER_CHUNK = 150_000
 # Context columns read by the second stage; with the splink columns, all an
 # incremental run needs of the existing rows.
 CONTEXT_COLUMNS = (
@@ -61,7 +78,10 @@ class Resolution:
     ``clusters`` has every input row once (``row_key``, ``cluster`` int64).
     ``links`` holds kept pairs (probability ≥ ``max(keep_probability, 0.3)``,
     accepted, or decided by an analyst) with per-comparison ``mw_*`` and
-    ``lbl_*``, ordered by row position, ``row_key_l`` < ``row_key_r``.
+    ``lbl_*``, ordered by row position, ``row_key_l`` < ``row_key_r``. Of the
+    accepted pairs inside one cluster with probability above
+    ``FOREST_ABOVE_PROBABILITY``, :func:`resolve` keeps a strongest spanning
+    forest (every row is still joined to its cluster by kept links).
     """
 
     clusters: pd.DataFrame
@@ -83,6 +103,10 @@ def _keep_weight(model: IdentityModel) -> float:
     floor = float(np.log2(p / (1 - p)))
     reach = model.threshold_weight - model.victim_context_weight - model.place_context_weight
     return min(floor, reach)
+
+
+def _chunks(model: IdentityModel, n: int) -> int:
+    return max(int(model.predict_chunks), int(np.ceil(np.sqrt(n / ROWS_PER_CHUNK))))
 
 
 def _dob_rule_key(rows: pd.DataFrame) -> pd.Series:
@@ -113,8 +137,9 @@ def _finish_links(decided: pd.DataFrame, keys: pd.Series, model: IdentityModel) 
     lo, hi = np.where(swap, ra, la), np.where(swap, la, ra)
     links = pd.DataFrame(
         {
-            "row_key_l": pd.array(karr.take(pa.array(lo)).to_numpy(zero_copy_only=False), "string"),
-            "row_key_r": pd.array(karr.take(pa.array(hi)).to_numpy(zero_copy_only=False), "string"),
+            # Arrow-backed text straight from Arrow (no Python string per link)
+            "row_key_l": pd.arrays.ArrowStringArray(karr.take(pa.array(lo))),
+            "row_key_r": pd.arrays.ArrowStringArray(karr.take(pa.array(hi))),
         }
     )
     for c in LINK_BASE[2:]:
@@ -178,41 +203,91 @@ def resolve(
     """
     model.check_is_fitted()
     rows = _ensure_prepared(rows).reset_index(drop=True)
+    n = len(rows)
     keys = pd.Index(rows["row_key"].astype("string"))
     must = override_positions(_override_frame(must_link), keys)
     cannot = override_positions(_override_frame(cannot_link), keys)
+    del keys
     t: dict[str, float] = {}
+    keep_p = _keep_probability(model)
     t0 = time.perf_counter()
-    pairs = splink_adapter.score(
+    with splink_adapter.Scorer(
         rows,
         model.settings_json_,
         threshold_weight=_keep_weight(model),
-        chunks=model.predict_chunks,
+        chunks=_chunks(model, n),
         threads=model.threads,
-    )
-    t["score"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    ) as scorer:
+        # Pass 1, chunk by chunk: decisions; keep accepted edges (positions and
+        # weight) and the positions of other kept pairs, nothing else.
+        acc_parts: list[tuple[np.ndarray, ...]] = []
+        other_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        for chunk in scorer.chunks():
+            d = _score_and_decide(chunk, rows, model, must, cannot)
+            del chunk
+            scored = d["match_weight"].notna().to_numpy()  # analyst pairs come in pass 2
+            acc = d["accepted"].to_numpy(dtype=bool) & scored
+            la, ra = d["l"].to_numpy(), d["r"].to_numpy()
+            fw = d["final_weight"].to_numpy(dtype="float64")
+            p = d["match_probability"].fillna(0).to_numpy(dtype="float64")
+            acc_parts.append(
+                (
+                    la[acc].astype(np.int32),
+                    ra[acc].astype(np.int32),
+                    fw[acc],
+                    p[acc] > FOREST_ABOVE_PROBABILITY,
+                )
+            )
+            other = scored & ~acc & ((p >= keep_p) | d["decision"].isin(ANALYST).to_numpy(bool))
+            other_parts.append((la[other].astype(np.int32), ra[other].astype(np.int32)))
+            del d, la, ra, fw, p
+        t["score_decide"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        # While clustering, DuckDB keeps the scored chunks on disk, not in memory.
+        scorer.set_memory_limit(PAUSED_DUCKDB_MEMORY)
+        # No sort needed: the clustering and the forest do not depend on edge order.
+        ea, eb, ew, ep = (np.concatenate(x) for x in zip(*acc_parts, strict=True))
+        del acc_parts
+        labels = build_clusters(
+            n,
+            _dob_rule_key(rows),
+            rows["occasion"],
+            (ea, eb, ew),
+            must,
+            cannot,
+            rank=_key_rank(rows["row_key"])[1],
+        )
+        t["cluster"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        # Links kept of the accepted pairs: a strongest spanning forest of each
+        # cluster's strong links, every accepted link in the review band, and
+        # accepted links the repair pass left between clusters.
+        inside = labels[ea] == labels[eb]
+        strong = np.flatnonzero(inside & ep)
+        keep = ~inside | ~ep
+        keep[strong[spanning_forest(n, ea[strong], eb[strong], ew[strong])]] = True
+        oa, ob = (np.concatenate(x) for x in zip(*other_parts, strict=True))
+        del other_parts
+        ka, kb = np.concatenate([ea[keep], oa]), np.concatenate([eb[keep], ob])
+        LOG.info(
+            "%d pairs scored, %d accepted, %d kept as links",
+            scorer.pairs_scored,
+            len(ea),
+            len(ka),
+        )
+        del ea, eb, ew, ep, inside, strong, keep, oa, ob
+        t["forest"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pairs = scorer.fetch(ka, kb)
+        del ka, kb
     decided = _score_and_decide(pairs, rows, model, must, cannot)
     del pairs
-    t["context_decide"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    labels = build_clusters(
-        len(rows),
-        _dob_rule_key(rows),
-        rows["occasion"],
-        _accepted_edges(decided),
-        must,
-        cannot,
-        rank=_key_rank(rows["row_key"])[1],
-    )
-    t["cluster"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
     clusters = pd.DataFrame(
         {"row_key": rows["row_key"].astype("string").to_numpy(), "cluster": labels.astype(np.int64)}
     )
     links = _finish_links(decided, rows["row_key"], model)
     t["links"] = time.perf_counter() - t0
-    LOG.info("resolved %d rows into %d clusters", len(rows), int(clusters["cluster"].nunique()))
+    LOG.info("resolved %d rows into %d clusters", n, int(clusters["cluster"].nunique()))
     return Resolution(clusters, links, model.to_json(), t)
 
 

@@ -383,36 +383,178 @@ def _predict_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _fetch(db: Any, sdfs: list[Any], settings: dict[str, Any]) -> pd.DataFrame:
-    """Scored pairs of ``sdfs`` (splink outputs), only the needed columns, ordered."""
-    names = comparison_names(settings)
+def _pairs_sql(sdfs: list[Any], settings: dict[str, Any], names: list[str]) -> str:
+    """SELECT of ``sdfs`` (splink outputs): l < r, weights, raw and TF-adjusted ``names``."""
     parts = []
     for name in names:
         adj = f' + coalesce("mw_tf_adj_{name}", 0)' if _tf_cols(settings, name) else ""
         parts.append(f'"mw_{name}" AS "raw_{name}"')
         parts.append(f'CAST("mw_{name}"{adj} AS FLOAT) AS "mw_{name}"')
     sel = ", ".join(parts)
-    union = " UNION ALL ".join(
+    return " UNION ALL ".join(
         "SELECT least(row_key_l, row_key_r) AS l, greatest(row_key_l, row_key_r) AS r, "
         f"match_weight, match_probability, {sel} FROM {s.physical_name}"
         for s in sdfs
     )
-    tbl = db._con.sql(f"SELECT * FROM ({union}) ORDER BY l, r").to_arrow_table()
-    for s in sdfs:
-        s.drop_table_from_database_and_remove_from_cache()
+
+
+def _frame(tbl: pa.Table, settings: dict[str, Any], names: list[str]) -> pd.DataFrame:
+    """Pairs as pandas: int64 positions, level labels (categorical), float32 weights."""
     tables = level_weights(settings)
-    out = {
-        "l": tbl.column("l").to_numpy().astype(np.int64),
-        "r": tbl.column("r").to_numpy().astype(np.int64),
-        "match_weight": tbl.column("match_weight").to_numpy(zero_copy_only=False),
-        "match_probability": tbl.column("match_probability").to_numpy(zero_copy_only=False),
-    }
-    df = pd.DataFrame(out)
+    df = pd.DataFrame(
+        {
+            "l": tbl.column("l").to_numpy().astype(np.int64),
+            "r": tbl.column("r").to_numpy().astype(np.int64),
+            "match_weight": tbl.column("match_weight").to_numpy(zero_copy_only=False),
+            "match_probability": tbl.column("match_probability").to_numpy(zero_copy_only=False),
+        }
+    )
     for name in names:
         raw = tbl.column(f"raw_{name}").to_numpy(zero_copy_only=False)
         df[f"lbl_{name}"] = _labels(raw, tables[name])
         df[f"mw_{name}"] = tbl.column(f"mw_{name}").to_numpy(zero_copy_only=False)
     return df
+
+
+def _fetch(db: Any, sdfs: list[Any], settings: dict[str, Any]) -> pd.DataFrame:
+    """Scored pairs of ``sdfs`` (splink outputs), only the needed columns, ordered."""
+    names = comparison_names(settings)
+    union = _pairs_sql(sdfs, settings, names)
+    tbl = db._con.sql(f"SELECT * FROM ({union}) ORDER BY l, r").to_arrow_table()
+    for s in sdfs:
+        s.drop_table_from_database_and_remove_from_cache()
+    return _frame(tbl, settings, names)
+
+
+# Comparisons the first pass needs (the guards read their levels).
+GUARD_COMPARISONS: tuple[str, ...] = ("forename", "dob")
+
+
+class Scorer:
+    """Chunked scoring of all blocked pairs within ``rows``, in two passes.
+
+    :meth:`chunks` yields each prediction chunk's pairs with only what the
+    decisions need (``l``, ``r``, weights, ``lbl_forename``, ``lbl_dob``);
+    splink's scored chunk tables stay in DuckDB (spilling to a private temp
+    folder past ``memory_limit``), and :meth:`fetch` reads back the full
+    columns of chosen pairs only. Pairs name rows by position (``l`` < ``r``).
+    Use as a context manager.
+    """
+
+    def __init__(
+        self,
+        rows: pd.DataFrame,
+        settings: dict[str, Any],
+        *,
+        threshold_weight: float,
+        chunks: int = 1,
+        threads: int = 2,
+        memory_limit: str | None = "1500MB",
+    ) -> None:
+        from splink import Linker
+
+        self.settings = settings
+        self.threshold_weight = threshold_weight
+        self.n_chunks = max(int(chunks), 1)
+        self.session = _Session(threads, memory_limit)
+        self.sdfs: list[Any] = []
+        self.pairs_scored = 0
+        self.n_rows = len(rows)
+        try:
+            frame = splink_frame(rows, ids=np.arange(len(rows)))
+            sdf = self.session.db.register(frame, table_name="adapt_rows")
+            del frame
+            self.linker = Linker(sdf, _predict_settings(settings), log_level=logging.WARNING)
+        except BaseException:
+            self.session.close()
+            raise
+
+    def __enter__(self) -> Scorer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def set_memory_limit(self, limit: str) -> None:
+        """Change DuckDB's memory limit (a lower one moves buffers to the temp folder)."""
+        self.session.db._con.execute(f"SET memory_limit = '{limit}'")
+
+    def chunks(self) -> Any:
+        names = [n for n in comparison_names(self.settings) if n in GUARD_COMPARISONS]
+        tables = level_weights(self.settings)
+        k = self.n_chunks
+        for i in range(1, k + 1):
+            for j in range(1, k + 1):
+                sdf = self.linker.inference.predict_chunk(
+                    left_chunk=(i, k),
+                    right_chunk=(j, k),
+                    threshold_match_weight=self.threshold_weight,
+                    warning_mode="never",
+                )
+                self.sdfs.append(sdf)
+                raw = ", ".join(f'"mw_{n}" AS "raw_{n}"' for n in names)
+                tbl = self.session.db._con.sql(
+                    "SELECT least(row_key_l, row_key_r) AS l, "
+                    "greatest(row_key_l, row_key_r) AS r, match_weight, match_probability, "
+                    f"{raw} FROM {sdf.physical_name}"
+                ).to_arrow_table()
+                self.pairs_scored += tbl.num_rows
+                df = pd.DataFrame(
+                    {
+                        "l": tbl.column("l").to_numpy().astype(np.int64),
+                        "r": tbl.column("r").to_numpy().astype(np.int64),
+                        "match_weight": tbl.column("match_weight").to_numpy(zero_copy_only=False),
+                        "match_probability": tbl.column("match_probability").to_numpy(
+                            zero_copy_only=False
+                        ),
+                    }
+                )
+                for n in names:
+                    raw_w = tbl.column(f"raw_{n}").to_numpy(zero_copy_only=False)
+                    df[f"lbl_{n}"] = _labels(raw_w, tables[n])
+                del tbl
+                yield df
+
+    def fetch(self, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
+        """Full scored columns of pairs (``l`` < ``r``, positions), ordered by (l, r).
+
+        Chunk table by chunk table, filtered in numpy against the sorted pair
+        codes: no DuckDB join or sort over all pairs (bounded memory).
+        """
+        names = comparison_names(self.settings)
+        con = self.session.db._con
+        n = np.int64(self.n_rows)
+        want = np.sort(np.asarray(left, np.int64) * n + np.asarray(right, np.int64))
+        parts = []
+        for s in self.sdfs:
+            tbl = con.sql(_pairs_sql([s], self.settings, names)).to_arrow_table()
+            code = tbl.column("l").to_numpy().astype(np.int64) * n + tbl.column(
+                "r"
+            ).to_numpy().astype(np.int64)
+            pos = np.minimum(np.searchsorted(want, code), max(len(want) - 1, 0))
+            hit = want[pos] == code if len(want) else np.zeros(len(code), bool)
+            parts.append(tbl.filter(pa.array(hit)))
+            del tbl, code, pos, hit
+            s.drop_table_from_database_and_remove_from_cache()
+        self.sdfs = []
+        if not parts:
+            return _frame(
+                con.sql(
+                    "SELECT 0::BIGINT AS l, 0::BIGINT AS r, 0.0::DOUBLE AS match_weight, "
+                    "0.0::DOUBLE AS match_probability, "
+                    + ", ".join(f'0.0::DOUBLE AS "raw_{x}", 0.0::FLOAT AS "mw_{x}"' for x in names)
+                    + " LIMIT 0"
+                ).to_arrow_table(),
+                self.settings,
+                names,
+            )
+        tbl = pa.concat_tables(parts)
+        del parts
+        order = np.lexsort((tbl.column("r").to_numpy(), tbl.column("l").to_numpy()))
+        return _frame(tbl.take(pa.array(order)), self.settings, names)
 
 
 def score(
