@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
 
 from adapt.db import bulk
@@ -36,7 +35,6 @@ from adapt.db.models import (
 )
 from adapt.identity.normalise import INPUT_COLUMNS
 
-FETCH_BATCH = 200_000
 # The engine's input columns (its module owns the list), plus the record's hash.
 PERSON_ROW_COLUMNS = [*INPUT_COLUMNS, "row_hash"]
 TEXT = [
@@ -64,32 +62,7 @@ DATES = ("occurred_at", "date_of_birth")
 
 
 def _frame(conn: Connection, stmt: Select, columns: list[str]) -> pd.DataFrame:
-    """Run ``stmt`` on the raw DBAPI cursor and collect it in batches into
-    typed columns. SQLAlchemy's result processing parses every SQLite date in
-    Python (40 s for a large force's 2.7M person rows); here dates are parsed
-    once per column, vectorised."""
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.dbapi_connection.cursor()
-    cursor.execute(sql)
-    parts = []
-    while batch := cursor.fetchmany(FETCH_BATCH):
-        # Column by column through Arrow (C-level type detection): pandas'
-        # inference over object columns took longer than the fetch itself.
-        data: dict[str, object] = {}
-        for name, values in zip(columns, zip(*batch, strict=True), strict=True):
-            arr = pa.array(values, from_pandas=True)
-            if name in DATES:
-                iso = "ISO8601" if pa.types.is_string(arr.type) else None
-                data[name] = pd.to_datetime(arr.to_pandas(), format=iso)
-            elif pa.types.is_string(arr.type) or pa.types.is_null(arr.type):
-                data[name] = pd.array(arr.cast(pa.string()), dtype="string[pyarrow]")
-            else:
-                data[name] = arr.to_pandas()
-        parts.append(pd.DataFrame(data))
-    cursor.close()
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    return pd.concat(parts, ignore_index=True)
+    return bulk.read_frame(conn, stmt, columns, dates=DATES)
 
 
 def _involvement_rows(conn: Connection) -> pd.DataFrame:
@@ -339,20 +312,10 @@ def store_run(
 
 
 def _store_assignments(conn: Connection, assigned: pd.DataFrame, run_id: int) -> None:
-    keys = assigned["row_key"]
-    table = person_assignments
-    # Replace the rows resolved in this run: stage their keys, delete, insert.
-    conn.exec_driver_sql("DROP TABLE IF EXISTS adapt_stage_keys")
-    conn.exec_driver_sql("CREATE TEMPORARY TABLE adapt_stage_keys (row_key VARCHAR(120))")
-    bulk.insert_frame(
-        conn, table, pd.DataFrame({"row_key": keys.astype("string")}), target="adapt_stage_keys"
-    )
-    conn.exec_driver_sql(
-        "DELETE FROM person_assignments WHERE row_key IN (SELECT row_key FROM adapt_stage_keys)"
-    )
-    conn.exec_driver_sql("DROP TABLE adapt_stage_keys")
+    # Replace the rows resolved in this run.
+    bulk.delete_where_in(conn, person_assignments, ["row_key"], assigned["row_key"])
     frame = assigned[["row_key", "person_id", "row_hash"]].assign(run_id=run_id)
-    bulk.insert_frame(conn, table, frame)
+    bulk.insert_frame(conn, person_assignments, frame)
 
 
 def _store_persons(conn: Connection, run_id: int) -> int:
@@ -390,17 +353,7 @@ def _store_persons(conn: Connection, run_id: int) -> int:
     changed = changed[(changed["rows"] != changed["rows_old"]) | (changed["status"] != "active")]
     if len(changed):
         staged = changed[["person_id", "rows"]].assign(status="active")
-        conn.exec_driver_sql("DROP TABLE IF EXISTS adapt_stage_persons")
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE adapt_stage_persons AS "
-            "SELECT person_id, status, rows FROM persons WHERE 1 = 0"
-        )
-        bulk.insert_frame(conn, persons, staged, target="adapt_stage_persons")
-        conn.exec_driver_sql(
-            "UPDATE persons SET rows = s.rows, status = s.status FROM adapt_stage_persons s "
-            "WHERE persons.person_id = s.person_id"
-        )
-        conn.exec_driver_sql("DROP TABLE adapt_stage_persons")
+        bulk.update_frame(conn, persons, staged, ["status", "rows"], key="person_id")
     return len(new)
 
 
@@ -410,15 +363,8 @@ def _store_links(
     if replace_for is None:
         conn.execute(delete(identity_links))
     else:
-        keys = pd.DataFrame({"row_key": pd.Series(list(replace_for), dtype="string")})
-        conn.exec_driver_sql("DROP TABLE IF EXISTS adapt_stage_keys")
-        conn.exec_driver_sql("CREATE TEMPORARY TABLE adapt_stage_keys (row_key VARCHAR(120))")
-        bulk.insert_frame(conn, person_assignments, keys, target="adapt_stage_keys")
-        conn.exec_driver_sql(
-            "DELETE FROM identity_links WHERE row_key_l IN (SELECT row_key FROM adapt_stage_keys)"
-            " OR row_key_r IN (SELECT row_key FROM adapt_stage_keys)"
-        )
-        conn.exec_driver_sql("DROP TABLE adapt_stage_keys")
+        keys = pd.Series(list(replace_for), dtype="string")
+        bulk.delete_where_in(conn, identity_links, ["row_key_l", "row_key_r"], keys)
     if links.empty:
         return
     fixed = {

@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 PROVENANCE = ("row_hash", "import_id", "source_file", "source_row")
-FETCH_BATCH = 200_000
 
 
 class InputRefused(Exception):
@@ -209,17 +208,7 @@ def _quarantined_rows(bad: pd.DataFrame, file_name: str) -> int:
 
 def _fetch_existing(conn: Connection, table: Table, key: tuple[str, ...]) -> pd.DataFrame:
     cols = [*key, "id", "row_hash"]
-    result = conn.execute(select(*(table.c[c] for c in cols)))
-    parts = []
-    while rows := result.fetchmany(FETCH_BATCH):
-        part = pd.DataFrame(rows, columns=cols)
-        for name in key:
-            if part[name].dtype == object:
-                part[name] = part[name].astype("string")
-        parts.append(part)
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    existing = pd.concat(parts, ignore_index=True)
+    existing = bulk.read_frame(conn, select(*(table.c[c] for c in cols)), cols)
     return existing.rename(columns={"row_hash": "stored_hash"})
 
 
@@ -288,21 +277,8 @@ def _store_involvements(
     ``adapt.db.matching``), insert the new, update the changed, and mark
     withdrawn the people a newer extract no longer lists on an incident."""
     cols = ["id", "incident_id", "seq", "role", "person_ref", "row_hash", "withdrawn_import_id"]
-    # The raw DBAPI cursor: SQLAlchemy's row objects cost seconds per million.
-    cursor = conn.connection.dbapi_connection.cursor()
-    cursor.execute(f"SELECT {', '.join(cols)} FROM involvements")
-    parts = []
-    while batch := cursor.fetchmany(FETCH_BATCH):
-        part = pd.DataFrame.from_records(batch, columns=cols)
-        for name in ("incident_id", "role", "person_ref"):  # Arrow strings: a quarter the memory
-            part[name] = part[name].astype("string")
-        parts.append(part)
-    cursor.close()
-    stored = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    )
+    v = involvements.c
+    stored = bulk.read_frame(conn, select(*(v[c] for c in cols)), cols)
     stored["withdrawn"] = stored["withdrawn_import_id"].notna()
     match = match_involvements(frame, stored, parsed.incomplete_incidents)
     frame = frame.assign(seq=match.seq)
