@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -30,6 +31,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Arbitrary constant shared by every ADAPT writer on a PostgreSQL database.
 WRITER_LOCK_KEY = 0x0ADA_9700
 SQLITE_BUSY_TIMEOUT_MS = 15 * 60 * 1000
+
+
+def utc_now() -> datetime:
+    """Now, in UTC, without a time zone: how every stored timestamp is kept."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class DatabaseUnavailable(RuntimeError):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
 
 from adapt.db import bulk
-from adapt.db.engine import writer
+from adapt.db.engine import utc_now, writer
 from adapt.db.models import (
     identity_decisions,
     identity_links,
@@ -52,10 +52,6 @@ TEXT = [
     "incident_address",
     "incident_postcode",
 ]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 DATES = ("occurred_at", "date_of_birth")
@@ -200,7 +196,7 @@ def record_decision(
                 decision=decision,
                 author=author,
                 reason=reason,
-                decided_at=_now(),
+                decided_at=utc_now(),
             )
         ).inserted_primary_key[0]
 
@@ -212,7 +208,7 @@ def revoke_decision(engine: Engine, decision_id: int, author: str, reason: str) 
         done = conn.execute(
             update(identity_decisions)
             .where(d.id == decision_id, d.revoked_at.is_(None))
-            .values(revoked_at=_now(), revoked_by=author, revoke_reason=reason)
+            .values(revoked_at=utc_now(), revoked_by=author, revoke_reason=reason)
         ).rowcount
     if done != 1:
         raise ValueError(f"decision {decision_id} does not exist or is already revoked")
@@ -306,7 +302,7 @@ def store_run(
         conn.execute(
             update(identity_runs)
             .where(identity_runs.c.id == run_id)
-            .values(finished_at=_now(), persons=total, persons_created=created)
+            .values(finished_at=utc_now(), persons=total, persons_created=created)
         )
     return run_id
 

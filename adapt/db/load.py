@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from sqlalchemy import Connection, Engine, Table, exists, func, insert, select, 
 
 from adapt.contract import Extract, ParsedFile
 from adapt.db import bulk
-from adapt.db.engine import writer
+from adapt.db.engine import utc_now, writer
 from adapt.db.matching import match_involvements
 from adapt.db.models import (
     CONTRACT_TABLES,
@@ -99,10 +98,6 @@ def _reason_for_log(problem: pd.Series) -> str:
     return " ".join(reason.split())
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def load_extract(
     engine: Engine,
     extract: Extract,
@@ -133,7 +128,7 @@ def load_extract(
     with writer(engine) as conn:
         import_id = conn.execute(
             insert(imports).values(
-                started_at=_now(), folder=folder, strict=strict, status="applying"
+                started_at=utc_now(), folder=folder, strict=strict, status="applying"
             )
         ).inserted_primary_key[0]
         if progress:
@@ -168,7 +163,7 @@ def load_extract(
         conn.execute(
             update(imports)
             .where(imports.c.id == import_id)
-            .values(finished_at=_now(), status="applied")
+            .values(finished_at=utc_now(), status="applied")
         )
     log.info(
         "import %s applied: %s",

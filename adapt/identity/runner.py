@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from adapt.db import identity as store
+from adapt.db.engine import utc_now
 from adapt.identity.ids import assign_ids
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def resolve_database(
     """Resolve the identities of every stored person row."""
     from adapt.identity import prepare_rows, resolve, resolve_incremental, review_queue
 
-    started = datetime.now(UTC).replace(tzinfo=None)
+    started = utc_now()
     rows = store.person_rows(engine)
     previous = store.assignments(engine)
     must_link, cannot_link = store.active_decisions(engine)
