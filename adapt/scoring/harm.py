@@ -66,3 +66,9 @@ def load_harm_table(name: str = "cambridge_chi_v1") -> HarmTable:
         non_crime_days=float(raw["non_crime_days"]),
         offences=offences,
     )
+
+
+def available_harm_tables() -> list[str]:
+    """Names of the packaged harm tables."""
+    folder = resources.files("adapt.scoring").joinpath("harm_tables")
+    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))

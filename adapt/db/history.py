@@ -1,0 +1,98 @@
+"""Read the resolved history (``adapt.features.History``) out of the database.
+
+Person ids come from ``person_assignments`` joined on each record's row key
+(``involvements:17``, ``marac_referrals:5:victim``, ``management:3``); a record
+not yet resolved has a missing person id. Withdrawn involvements are left out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, String, cast, literal, select
+
+from adapt.db import bulk
+from adapt.db.models import (
+    incidents,
+    involvements,
+    management,
+    marac_referrals,
+    person_assignments,
+)
+from adapt.features.history import History
+
+
+def _key(prefix: str, column, suffix: str = ""):
+    expr = literal(prefix) + cast(column, String)
+    return expr + literal(suffix) if suffix else expr
+
+
+def _incidents(conn: Connection) -> pd.DataFrame:
+    i = incidents.c
+    cols = [
+        "incident_id", "occurred_at", "offence", "is_crime", "dash_risk", "injury", "weapon",
+        "children_present", "outcome", "area", "address", "postcode",
+    ]  # fmt: skip
+    stmt = select(*[i[c] for c in cols])
+    return bulk.read_frame(conn, stmt, cols, dates=("occurred_at",))
+
+
+def _involvements(conn: Connection) -> pd.DataFrame:
+    v, a = involvements.c, person_assignments.alias("a")
+    stmt = (
+        select(
+            v.incident_id, v.role, a.c.person_id, v.relationship, v.gender, v.date_of_birth,
+            v.home_address, v.home_postcode,
+        )  # fmt: skip
+        .select_from(involvements)
+        .outerjoin(a, a.c.row_key == _key("involvements:", v.id))
+        .where(v.withdrawn_import_id.is_(None))
+    )
+    cols = [
+        "incident_id", "role", "person_id", "relationship", "gender", "date_of_birth",
+        "home_address", "home_postcode",
+    ]  # fmt: skip
+    return bulk.read_frame(conn, stmt, cols, dates=("date_of_birth",))
+
+
+def _marac(conn: Connection) -> pd.DataFrame:
+    m = marac_referrals.c
+    vic, per = person_assignments.alias("vic"), person_assignments.alias("per")
+    stmt = (
+        select(
+            m.referral_id, m.referral_date, m.meeting_date, m.flagged_at,
+            vic.c.person_id, per.c.person_id, m.referring_agency,
+        )  # fmt: skip
+        .select_from(marac_referrals)
+        .outerjoin(vic, vic.c.row_key == _key("marac_referrals:", m.id, ":victim"))
+        .outerjoin(per, per.c.row_key == _key("marac_referrals:", m.id, ":perpetrator"))
+    )
+    cols = [
+        "referral_id", "referral_date", "meeting_date", "flagged_at", "victim_person_id",
+        "perpetrator_person_id", "referring_agency",
+    ]  # fmt: skip
+    return bulk.read_frame(
+        conn, stmt, cols, dates=("referral_date", "meeting_date", "flagged_at")
+    )
+
+
+def _management(conn: Connection) -> pd.DataFrame:
+    g, a = management.c, person_assignments.alias("a")
+    stmt = (
+        select(a.c.person_id, g.status, g.from_date, g.to_date)
+        .select_from(management)
+        .outerjoin(a, a.c.row_key == _key("management:", g.id))
+    )
+    cols = ["person_id", "status", "from_date", "to_date"]
+    return bulk.read_frame(conn, stmt, cols, dates=("from_date", "to_date"))
+
+
+def load_history(engine: Engine) -> History:
+    """Everything stored, with resolved person ids, as a typed :class:`History`."""
+    with engine.connect() as conn:
+        frames = {
+            "incidents": _incidents(conn),
+            "involvements": _involvements(conn),
+            "marac": _marac(conn),
+            "management": _management(conn),
+        }
+    return History.build(**frames)

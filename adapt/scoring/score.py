@@ -1,0 +1,152 @@
+"""The RFG score, its parts, the ranking and the cohort rule.
+
+A score is the sum of its parts (:data:`PARTS`), each a weight times the points
+of a band, or points for a signal that is present. Ranking only re-reads the
+features: change a weight and :func:`rank` recomputes everything here in
+milliseconds without recomputing a feature.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from adapt.scoring.settings import Settings
+
+# part column -> what it is; the score is their sum.
+PARTS: dict[str, str] = {
+    "score_recency": "recency: weight x points of the band the days since the last incident fall in",
+    "score_frequency": "frequency: weight x points of the highest band the attendances in the window reach",
+    "score_gravity": "gravity: weight x points of the highest band the harm (CHI days) in the window reaches",
+    "score_serial": "serial: points per victim beyond the first in the serial window, capped (only if serial)",
+    "score_frequency_escalation": "frequency escalation: points when the recent rate is significantly higher",
+    "score_severity_escalation": "severity escalation: points when harm per incident rose by the set ratio",
+    "score_markers": "high-risk markers: points per marker kind present in the window, capped",
+    "score_marac": "MARAC: points for a SafeLives repeat and for a referral in the window",
+}
+COHORT_COLUMNS = ["rank", "person_id", "score", "in_cohort", "reason", *PARTS, "already_managed"]
+_MARKERS = ("strangulation", "weapon", "threats_to_kill", "breach", "children_present", "dash_high")
+
+
+def _banded_at_least(values: np.ndarray, thresholds: list[float], points: list[float]) -> np.ndarray:
+    """Points of the highest band whose threshold the value reaches (0 below all)."""
+    if not thresholds:
+        return np.zeros(len(values))
+    idx = np.searchsorted(np.asarray(thresholds, dtype=float), values, side="right")
+    return np.concatenate([[0.0], np.asarray(points, dtype=float)])[idx]
+
+
+def _banded_at_most(values: np.ndarray, limits: list[int], points: list[float]) -> np.ndarray:
+    """Points of the first band whose limit the value is within (0 beyond all or if < 0)."""
+    if not limits:
+        return np.zeros(len(values))
+    idx = np.searchsorted(np.asarray(limits, dtype=float), values, side="left")
+    out = np.concatenate([np.asarray(points, dtype=float), [0.0]])[idx]
+    return np.where(values < 0, 0.0, out)
+
+
+def score_parts(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """One column per part of :data:`PARTS`, indexed like ``features``."""
+    s = settings
+    f = features
+    parts = pd.DataFrame(index=f.index)
+    parts["score_recency"] = s.recency.weight * _banded_at_most(
+        f["days_since_last"].to_numpy(dtype=float),
+        [b.at_most_days for b in s.recency.bands],
+        [b.points for b in s.recency.bands],
+    )
+    parts["score_frequency"] = s.frequency.weight * _banded_at_least(
+        f["attendances_12m"].to_numpy(dtype=float),
+        [b.at_least for b in s.frequency.bands],
+        [b.points for b in s.frequency.bands],
+    )
+    parts["score_gravity"] = s.gravity.weight * _banded_at_least(
+        f["harm_12m"].to_numpy(dtype=float),
+        [b.at_least for b in s.gravity.bands],
+        [b.points for b in s.gravity.bands],
+    )
+    extra = np.clip(f["victims_serial_window"].to_numpy(dtype=float) - 1, 0, None)
+    parts["score_serial"] = np.where(
+        f["serial"].to_numpy(dtype=bool),
+        np.minimum(s.serial.max_points, s.serial.points_per_extra_victim * extra),
+        0.0,
+    )
+    parts["score_frequency_escalation"] = np.where(
+        f["frequency_escalating"].to_numpy(dtype=bool), s.escalation_points.frequency_points, 0.0
+    )
+    parts["score_severity_escalation"] = np.where(
+        f["severity_escalating"].to_numpy(dtype=bool), s.escalation_points.severity_points, 0.0
+    )
+    markers = np.zeros(len(f))
+    for kind in _MARKERS:  # six marker kinds, each a vectorised column
+        markers += np.where(f[f"{kind}_12m"].to_numpy(dtype=float) > 0, getattr(s.markers, kind), 0.0)
+    parts["score_markers"] = np.minimum(markers, s.markers.max_points)
+    parts["score_marac"] = np.where(
+        f["marac_repeats_12m"].to_numpy(dtype=float) > 0, s.marac.repeat_points, 0.0
+    ) + np.where(f["marac_referrals_12m"].to_numpy(dtype=float) > 0, s.marac.referral_points, 0.0)
+    return parts.round(4)
+
+
+def _cohort(features: pd.DataFrame, total: np.ndarray, s: Settings) -> tuple[np.ndarray, pd.Series]:
+    rule = s.cohort
+    att = features["attendances_12m"].to_numpy(dtype=np.int64)
+    days = features["days_since_last"].to_numpy(dtype=np.int64)
+    status = features["managed_status"].astype("string").fillna("")
+    excluded_by = pd.Series("", index=features.index, dtype="string")
+    for st in rule.exclude_statuses:  # at most four statuses
+        hit = (";" + status + ";").str.contains(f";{st};", regex=False).astype(bool)
+        excluded_by = excluded_by.where(~hit, excluded_by + np.where(excluded_by == "", "", ", ") + st)
+    excluded = (excluded_by != "").to_numpy()
+    by_att = att >= rule.min_attendances if rule.min_attendances is not None else np.zeros(len(att), bool)
+    by_score = total >= rule.min_score if rule.min_score is not None else np.zeros(len(att), bool)
+    recent = (days >= 0) & (days <= rule.max_days_since_last)
+    meets = by_att | by_score
+    in_cohort = meets & recent & ~excluded
+
+    att_s = pd.Series(att, index=features.index).astype("string")
+    plural = np.where(att == 1, " attendance", " attendances")
+    att_text = att_s + plural + " in 12 months"
+    if rule.min_attendances is not None:
+        att_text = att_text + f" (rule: at least {rule.min_attendances})"
+    score_text = "score " + pd.Series(np.round(total, 1), index=features.index).astype("string")
+    if rule.min_score is not None:
+        score_text = score_text + f" (rule: at least {rule.min_score:g})"
+    met = pd.Series("", index=features.index, dtype="string")
+    met = met.where(~by_att, att_text)
+    met = met.where(~by_score, np.where(met == "", score_text, met + " and " + score_text))
+    missed = att_text if rule.min_attendances is not None else score_text
+    if rule.min_attendances is not None and rule.min_score is not None:
+        missed = att_text + " and " + score_text
+    days_s = pd.Series(days, index=features.index).astype("string")
+    stale = "last incident " + days_s + f" days ago (rule: within {rule.max_days_since_last})"
+    reason = pd.Series("In cohort: " + met, index=features.index, dtype="string")
+    reason = reason.where(in_cohort, "Not in cohort: " + missed)
+    reason = reason.where(~(meets & ~recent), "Not in cohort: " + stale)
+    reason = reason.where(~(days < 0), "Not in cohort: no incident attributed (secondary party of a counter-allegation)")
+    reason = reason.where(~(excluded & (days >= 0)), "Not in cohort: already managed (" + excluded_by + ")")
+    return in_cohort, reason
+
+
+def rank(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Score, rank and apply the cohort rule: the cohort table, best first.
+
+    Columns: :data:`COHORT_COLUMNS` followed by the features. Ties on score are
+    broken by harm, then attendances in the window, then recency, then id.
+    """
+    parts = score_parts(features, settings)
+    total = parts.to_numpy().sum(axis=1).round(4)
+    in_cohort, reason = _cohort(features, total, settings)
+    out = pd.concat([parts, features], axis=1)
+    out.insert(0, "score", total)
+    out.insert(1, "in_cohort", in_cohort)
+    out.insert(2, "reason", reason)
+    out["already_managed"] = features["managed_status"].astype("string")
+    out = out.reset_index()
+    out = out.sort_values(
+        ["score", "harm_12m", "attendances_12m", "days_since_last", "person_id"],
+        ascending=[False, False, False, True, True],
+        kind="mergesort",
+    )
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    ordered = [*COHORT_COLUMNS, *[c for c in out.columns if c not in COHORT_COLUMNS]]
+    return out[ordered].reset_index(drop=True)
