@@ -40,9 +40,15 @@ def _involvements(conn: Connection) -> pd.DataFrame:
     v, a = involvements.c, person_assignments.alias("a")
     stmt = (
         select(
-            v.incident_id, v.role, a.c.person_id, v.relationship, v.gender, v.date_of_birth,
-            v.home_address, v.home_postcode,
-        )  # fmt: skip
+            v.incident_id,
+            v.role,
+            a.c.person_id,
+            v.relationship,
+            v.gender,
+            v.date_of_birth,
+            v.home_address,
+            v.home_postcode,
+        )
         .select_from(involvements)
         .outerjoin(a, a.c.row_key == _key("involvements:", v.id))
         .where(v.withdrawn_import_id.is_(None))
@@ -59,9 +65,14 @@ def _marac(conn: Connection) -> pd.DataFrame:
     vic, per = person_assignments.alias("vic"), person_assignments.alias("per")
     stmt = (
         select(
-            m.referral_id, m.referral_date, m.meeting_date, m.flagged_at,
-            vic.c.person_id, per.c.person_id, m.referring_agency,
-        )  # fmt: skip
+            m.referral_id,
+            m.referral_date,
+            m.meeting_date,
+            m.flagged_at,
+            vic.c.person_id,
+            per.c.person_id,
+            m.referring_agency,
+        )
         .select_from(marac_referrals)
         .outerjoin(vic, vic.c.row_key == _key("marac_referrals:", m.id, ":victim"))
         .outerjoin(per, per.c.row_key == _key("marac_referrals:", m.id, ":perpetrator"))
@@ -70,9 +81,7 @@ def _marac(conn: Connection) -> pd.DataFrame:
         "referral_id", "referral_date", "meeting_date", "flagged_at", "victim_person_id",
         "perpetrator_person_id", "referring_agency",
     ]  # fmt: skip
-    return bulk.read_frame(
-        conn, stmt, cols, dates=("referral_date", "meeting_date", "flagged_at")
-    )
+    return bulk.read_frame(conn, stmt, cols, dates=("referral_date", "meeting_date", "flagged_at"))
 
 
 def _management(conn: Connection) -> pd.DataFrame:

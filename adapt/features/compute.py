@@ -42,7 +42,9 @@ FEATURES: dict[str, str] = {
     "frequency_deescalating": "the same test the other way",
     "severity_recent": "mean harm per incident in the last half-window",
     "severity_prior": "mean harm per incident in the half-window before",
-    "severity_ratio": "(severity_recent + 1) / (severity_prior + 1), where both halves have incidents",
+    "severity_ratio": (
+        "(severity_recent + 1) / (severity_prior + 1), where both halves have incidents"
+    ),
     "severity_escalating": "severity ratio at or above the set ratio",
     "victims_serial_window": "distinct victims in the serial window (default 3 years)",
     "incidents_serial_window": "incidents as suspect in the serial window",
@@ -60,17 +62,31 @@ FEATURES: dict[str, str] = {
     "dash_high_12m": "incidents in the window graded DASH high",
     "marac_referrals_total": "MARAC referrals naming the person as perpetrator, up to the date",
     "marac_referrals_12m": "of which received in the window",
-    "marac_repeats_total": "SafeLives repeats: incidents against a referred victim within 12 months of the pair's last referral",
+    "marac_repeats_total": (
+        "SafeLives repeats: incidents against a referred victim"
+        " within 12 months of the pair's last referral"
+    ),
     "marac_repeats_12m": "of which in the window",
-    "late_flag_repeats_total": "repeats before the MARAC flag was on the system (a late flag missed them)",
+    "late_flag_repeats_total": (
+        "repeats before the MARAC flag was on the system (a late flag missed them)"
+    ),
     "last_marac_repeat_at": "date of the latest repeat",
-    "counter_allegation": "the person and a victim of theirs have each been recorded as the other's suspect",
+    "counter_allegation": (
+        "the person and a victim of theirs have each been recorded as the other's suspect"
+    ),
     "counter_role": "predominant (more harm, injuries, incidents), secondary, or unclear (a tie)",
     "counter_parties": "the other person(s) of such pairs",
-    "counter_excluded_incidents": "incidents left out because the person was the secondary party against the predominant aggressor",
-    "new_partner_alert": "a person with earlier victims seen with a new partner victim within the alert window",
+    "counter_excluded_incidents": (
+        "incidents left out because the person was the secondary"
+        " party against the predominant aggressor"
+    ),
+    "new_partner_alert": (
+        "a person with earlier victims seen with a new partner victim within the alert window"
+    ),
     "new_partner_first_at": "first incident with the newest partner victim",
-    "managed_status": "management status(es) in force on the date (iom, mappa, in_custody, deceased)",
+    "managed_status": (
+        "management status(es) in force on the date (iom, mappa, in_custody, deceased)"
+    ),
 }
 
 _SUSPECT_COLUMNS = [
@@ -193,7 +209,9 @@ def _escalation(g: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.DataFr
     out["severity_recent"] = sev_r
     out["severity_prior"] = sev_p
     out["severity_ratio"] = (sev_r + 1.0) / (sev_p + 1.0)
-    out["severity_escalating"] = np.nan_to_num(out["severity_ratio"].to_numpy(), nan=0.0) >= e.severity_ratio
+    out["severity_escalating"] = (
+        np.nan_to_num(out["severity_ratio"].to_numpy(), nan=0.0) >= e.severity_ratio
+    )
     out["days_since_last"] = ((cutoff - g["last_incident_at"]) / DAY).astype("int64")
     return out
 
@@ -202,7 +220,9 @@ def _victims(dyads: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.DataF
     w = s.windows
     start = cutoff - w.window_days * DAY
     serial_start = cutoff - w.serial_days * DAY
-    first_with = dyads.groupby(["person_id", "victim_id"], sort=False)["occurred_at"].transform("min")
+    first_with = dyads.groupby(["person_id", "victim_id"], sort=False)["occurred_at"].transform(
+        "min"
+    )
     d = dyads.assign(
         in_w=dyads["occurred_at"] >= start,
         in_serial=dyads["occurred_at"] >= serial_start,
@@ -229,21 +249,33 @@ def _new_partner(dyads: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.D
     """Alert when a person with an earlier victim is seen with a new partner
     victim (relationship partner or ex-partner, or not recorded) recently."""
     partner = dyads["relationship"].isin(PARTNER_RELATIONSHIPS) | dyads["relationship"].isna()
-    firsts = dyads.groupby(["person_id", "victim_id"], sort=False)["occurred_at"].min().rename("first_at")
+    firsts = (
+        dyads.groupby(["person_id", "victim_id"], sort=False)["occurred_at"]
+        .min()
+        .rename("first_at")
+    )
     firsts = firsts.reset_index()
     is_partner = dyads[partner][["person_id", "victim_id"]].drop_duplicates().assign(partner=True)
     firsts = firsts.merge(is_partner, on=["person_id", "victim_id"], how="left")
     earliest = firsts.groupby("person_id")["first_at"].transform("min")
     recent = firsts["first_at"] >= cutoff - s.windows.new_partner_alert_days * DAY
-    new = firsts[firsts["partner"].fillna(False).astype(bool) & recent & (firsts["first_at"] > earliest)]
+    new = firsts[
+        firsts["partner"].fillna(False).astype(bool) & recent & (firsts["first_at"] > earliest)
+    ]
     out = new.groupby("person_id")["first_at"].max().rename("new_partner_first_at").to_frame()
     out["new_partner_alert"] = True
     return out
 
 
-def _marac(history: History, dyads: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.DataFrame:
+def _marac(
+    history: History, dyads: pd.DataFrame, cutoff: pd.Timestamp, s: Settings
+) -> pd.DataFrame:
     m = history.marac
-    m = m[(m["referral_date"] < cutoff) & m["perpetrator_person_id"].notna() & m["victim_person_id"].notna()]
+    m = m[
+        (m["referral_date"] < cutoff)
+        & m["perpetrator_person_id"].notna()
+        & m["victim_person_id"].notna()
+    ]
     start = cutoff - s.windows.window_days * DAY
     out = pd.DataFrame(
         {
@@ -261,7 +293,9 @@ def _marac(history: History, dyads: pd.DataFrame, cutoff: pd.Timestamp, s: Setti
     # Incidents on a later day than the referral: the referral's own incident is not a repeat.
     inc = dyads[["incident_id", "person_id", "victim_id", "occurred_at"]].drop_duplicates()
     inc = inc.assign(day=inc["occurred_at"].dt.normalize() - DAY)
-    inc = inc.merge(refs[["person_id", "victim_id"]].drop_duplicates(), on=["person_id", "victim_id"])
+    inc = inc.merge(
+        refs[["person_id", "victim_id"]].drop_duplicates(), on=["person_id", "victim_id"]
+    )
     if not len(inc):
         return out
     matched = pd.merge_asof(
@@ -282,7 +316,9 @@ def _marac(history: History, dyads: pd.DataFrame, cutoff: pd.Timestamp, s: Setti
         pd.DataFrame(
             {
                 "marac_repeats_total": rep.groupby("person_id")["incident_id"].nunique(),
-                "marac_repeats_12m": rep[rep["occurred_at"] >= start].groupby("person_id")["incident_id"].nunique(),
+                "marac_repeats_12m": rep[rep["occurred_at"] >= start]
+                .groupby("person_id")["incident_id"]
+                .nunique(),
                 "late_flag_repeats_total": rep[late].groupby("person_id")["incident_id"].nunique(),
                 "last_marac_repeat_at": rep.groupby("person_id")["occurred_at"].max(),
             }
@@ -295,7 +331,11 @@ def _marac(history: History, dyads: pd.DataFrame, cutoff: pd.Timestamp, s: Setti
 def _managed(history: History, cutoff: pd.Timestamp) -> pd.Series:
     g = history.management
     day = cutoff - DAY
-    live = g[g["person_id"].notna() & (g["from_date"] <= day) & (g["to_date"].isna() | (g["to_date"] >= day))]
+    live = g[
+        g["person_id"].notna()
+        & (g["from_date"] <= day)
+        & (g["to_date"].isna() | (g["to_date"] >= day))
+    ]
     statuses = live[["person_id", "status"]].drop_duplicates().sort_values(["person_id", "status"])
     return statuses.groupby("person_id")["status"].agg(";".join).rename("managed_status")
 
@@ -315,7 +355,9 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
     # Counter-allegations: the secondary party's incidents against the
     # predominant aggressor do not count towards the secondary party's features.
     pairs = _counter_allegations(dyads, cutoff, s_days := settings.windows.counter_allegation_days)
-    secondary = pairs.loc[pairs["role"] == "secondary", ["person_id", "victim_id"]].assign(excluded=True)
+    secondary = pairs.loc[pairs["role"] == "secondary", ["person_id", "victim_id"]].assign(
+        excluded=True
+    )
     recent = dyads["occurred_at"] >= cutoff - s_days * DAY
     dyads = dyads.merge(secondary, on=["person_id", "victim_id"], how="left")
     dyads["excluded"] = dyads["excluded"].fillna(False).astype(bool) & recent.to_numpy()
@@ -341,7 +383,8 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
     all_pred = (pairs["role"] == "predominant").groupby(pairs["person_id"]).all()
     all_sec = (pairs["role"] == "secondary").groupby(pairs["person_id"]).all()
     roles = pd.Series(
-        np.select([all_pred, all_sec], ["predominant", "secondary"], "unclear"), index=all_pred.index
+        np.select([all_pred, all_sec], ["predominant", "secondary"], "unclear"),
+        index=all_pred.index,
     )
     feats["counter_allegation"] = feats.index.isin(pairs["person_id"])
     feats["counter_role"] = roles.reindex(feats.index).astype("string")
@@ -350,10 +393,22 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
     feats["counter_excluded_incidents"] = excluded.reindex(feats.index)
     feats["managed_status"] = _managed(history, cutoff).reindex(feats.index).astype("string")
 
-    for col in ("new_partner_alert", "frequency_escalating", "frequency_deescalating", "severity_escalating"):
+    for col in (
+        "new_partner_alert",
+        "frequency_escalating",
+        "frequency_deescalating",
+        "severity_escalating",
+    ):
         feats[col] = feats[col].astype("boolean").fillna(False).astype(bool)
-    feats["serial"] = (feats["victims_serial_window"].fillna(0) >= 2) & (feats["incidents_serial_window"].fillna(0) >= 2)
-    dates = ("first_incident_at", "last_incident_at", "last_marac_repeat_at", "new_partner_first_at")
+    feats["serial"] = (feats["victims_serial_window"].fillna(0) >= 2) & (
+        feats["incidents_serial_window"].fillna(0) >= 2
+    )
+    dates = (
+        "first_incident_at",
+        "last_incident_at",
+        "last_marac_repeat_at",
+        "new_partner_first_at",
+    )
     floats = ("harm_12m", "max_harm_12m", "frequency_rate_ratio", "frequency_p_value",
               "severity_recent", "severity_prior", "severity_ratio")  # fmt: skip
     text = ("counter_role", "counter_parties", "managed_status")

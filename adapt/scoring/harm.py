@@ -71,4 +71,6 @@ def load_harm_table(name: str = "cambridge_chi_v1") -> HarmTable:
 def available_harm_tables() -> list[str]:
     """Names of the packaged harm tables."""
     folder = resources.files("adapt.scoring").joinpath("harm_tables")
-    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+    return sorted(
+        p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
+    )

@@ -15,12 +15,24 @@ from adapt.scoring.settings import Settings
 
 # part column -> what it is; the score is their sum.
 PARTS: dict[str, str] = {
-    "score_recency": "recency: weight x points of the band the days since the last incident fall in",
-    "score_frequency": "frequency: weight x points of the highest band the attendances in the window reach",
-    "score_gravity": "gravity: weight x points of the highest band the harm (CHI days) in the window reaches",
-    "score_serial": "serial: points per victim beyond the first in the serial window, capped (only if serial)",
-    "score_frequency_escalation": "frequency escalation: points when the recent rate is significantly higher",
-    "score_severity_escalation": "severity escalation: points when harm per incident rose by the set ratio",
+    "score_recency": (
+        "recency: weight x points of the band the days since the last incident fall in"
+    ),
+    "score_frequency": (
+        "frequency: weight x points of the highest band the attendances in the window reach"
+    ),
+    "score_gravity": (
+        "gravity: weight x points of the highest band the harm (CHI days) in the window reaches"
+    ),
+    "score_serial": (
+        "serial: points per victim beyond the first in the serial window, capped (only if serial)"
+    ),
+    "score_frequency_escalation": (
+        "frequency escalation: points when the recent rate is significantly higher"
+    ),
+    "score_severity_escalation": (
+        "severity escalation: points when harm per incident rose by the set ratio"
+    ),
     "score_markers": "high-risk markers: points per marker kind present in the window, capped",
     "score_marac": "MARAC: points for a SafeLives repeat and for a referral in the window",
 }
@@ -28,7 +40,9 @@ COHORT_COLUMNS = ["rank", "person_id", "score", "in_cohort", "reason", *PARTS, "
 _MARKERS = ("strangulation", "weapon", "threats_to_kill", "breach", "children_present", "dash_high")
 
 
-def _banded_at_least(values: np.ndarray, thresholds: list[float], points: list[float]) -> np.ndarray:
+def _banded_at_least(
+    values: np.ndarray, thresholds: list[float], points: list[float]
+) -> np.ndarray:
     """Points of the highest band whose threshold the value reaches (0 below all)."""
     if not thresholds:
         return np.zeros(len(values))
@@ -79,7 +93,9 @@ def score_parts(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     )
     markers = np.zeros(len(f))
     for kind in _MARKERS:  # six marker kinds, each a vectorised column
-        markers += np.where(f[f"{kind}_12m"].to_numpy(dtype=float) > 0, getattr(s.markers, kind), 0.0)
+        markers += np.where(
+            f[f"{kind}_12m"].to_numpy(dtype=float) > 0, getattr(s.markers, kind), 0.0
+        )
     parts["score_markers"] = np.minimum(markers, s.markers.max_points)
     parts["score_marac"] = np.where(
         f["marac_repeats_12m"].to_numpy(dtype=float) > 0, s.marac.repeat_points, 0.0
@@ -95,9 +111,15 @@ def _cohort(features: pd.DataFrame, total: np.ndarray, s: Settings) -> tuple[np.
     excluded_by = pd.Series("", index=features.index, dtype="string")
     for st in rule.exclude_statuses:  # at most four statuses
         hit = (";" + status + ";").str.contains(f";{st};", regex=False).astype(bool)
-        excluded_by = excluded_by.where(~hit, excluded_by + np.where(excluded_by == "", "", ", ") + st)
+        excluded_by = excluded_by.where(
+            ~hit, excluded_by + np.where(excluded_by == "", "", ", ") + st
+        )
     excluded = (excluded_by != "").to_numpy()
-    by_att = att >= rule.min_attendances if rule.min_attendances is not None else np.zeros(len(att), bool)
+    by_att = (
+        att >= rule.min_attendances
+        if rule.min_attendances is not None
+        else np.zeros(len(att), bool)
+    )
     by_score = total >= rule.min_score if rule.min_score is not None else np.zeros(len(att), bool)
     recent = (days >= 0) & (days <= rule.max_days_since_last)
     meets = by_att | by_score
@@ -122,8 +144,13 @@ def _cohort(features: pd.DataFrame, total: np.ndarray, s: Settings) -> tuple[np.
     reason = pd.Series("In cohort: " + met, index=features.index, dtype="string")
     reason = reason.where(in_cohort, "Not in cohort: " + missed)
     reason = reason.where(~(meets & ~recent), "Not in cohort: " + stale)
-    reason = reason.where(~(days < 0), "Not in cohort: no incident attributed (secondary party of a counter-allegation)")
-    reason = reason.where(~(excluded & (days >= 0)), "Not in cohort: already managed (" + excluded_by + ")")
+    reason = reason.where(
+        ~(days < 0),
+        "Not in cohort: no incident attributed (secondary party of a counter-allegation)",
+    )
+    reason = reason.where(
+        ~(excluded & (days >= 0)), "Not in cohort: already managed (" + excluded_by + ")"
+    )
     return in_cohort, reason
 
 

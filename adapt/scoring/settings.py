@@ -9,6 +9,7 @@ name the setting by its path (``gravity.bands[2].points``).
 
 from __future__ import annotations
 
+import itertools
 import json
 from importlib import resources
 from pathlib import Path
@@ -40,7 +41,7 @@ class RecencyBand(_Strict):
 
 
 def _check_ascending(values: list[float], what: str) -> None:
-    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(values)):
         raise ValueError(f"{what} must be strictly increasing")
 
 
@@ -49,12 +50,23 @@ class Windows(_Strict):
 
     window_days: int = Field(365, ge=30, le=3650, description="attendance, harm and marker window")
     escalation_half_days: int = Field(
-        182, ge=30, le=730, description="frequency/severity escalation: last N days against the N before"
+        182,
+        ge=30,
+        le=730,
+        description="frequency/severity escalation: last N days against the N before",
     )
-    serial_days: int = Field(1095, ge=90, le=3650, description="serial offending window (MATAC: 3 years)")
-    new_partner_alert_days: int = Field(90, ge=1, le=730, description="how recent a new victim raises the alert")
-    marac_repeat_days: int = Field(365, ge=30, le=730, description="SafeLives: within 12 months of the last referral")
-    counter_allegation_days: int = Field(1095, ge=30, le=3650, description="role swaps counted within")
+    serial_days: int = Field(
+        1095, ge=90, le=3650, description="serial offending window (MATAC: 3 years)"
+    )
+    new_partner_alert_days: int = Field(
+        90, ge=1, le=730, description="how recent a new victim raises the alert"
+    )
+    marac_repeat_days: int = Field(
+        365, ge=30, le=730, description="SafeLives: within 12 months of the last referral"
+    )
+    counter_allegation_days: int = Field(
+        1095, ge=30, le=3650, description="role swaps counted within"
+    )
 
 
 class Escalation(_Strict):
@@ -62,10 +74,15 @@ class Escalation(_Strict):
         3, ge=2, description="incidents across both halves before frequency escalation is tested"
     )
     frequency_alpha: float = Field(
-        0.1, gt=0, lt=1, description="one-sided significance of the rate-ratio test (conditional binomial)"
+        0.1,
+        gt=0,
+        lt=1,
+        description="one-sided significance of the rate-ratio test (conditional binomial)",
     )
     severity_ratio: float = Field(
-        2.0, gt=1, description="(mean harm recent + 1) / (mean harm before + 1) that counts as severity escalation"
+        2.0,
+        gt=1,
+        description="(mean harm recent + 1) / (mean harm before + 1) that is severity escalation",
     )
 
 
@@ -92,7 +109,9 @@ class BandedPart(_Strict):
 
 
 class SerialPart(_Strict):
-    points_per_extra_victim: float = Field(ge=0, description="per victim beyond the first, in the serial window")
+    points_per_extra_victim: float = Field(
+        ge=0, description="per victim beyond the first, in the serial window"
+    )
     max_points: float = Field(ge=0)
 
 
@@ -115,14 +134,18 @@ class MarkersPart(_Strict):
 
 class MaracPart(_Strict):
     repeat_points: float = Field(ge=0, description="a SafeLives repeat in the window")
-    referral_points: float = Field(ge=0, description="a MARAC referral naming the person in the window")
+    referral_points: float = Field(
+        ge=0, description="a MARAC referral naming the person in the window"
+    )
 
 
 class CohortRule(_Strict):
     """Who is in the cohort: (attendances ≥ N or score ≥ S), seen within the
     window, and not under an excluded management status on the date."""
 
-    min_attendances: int | None = Field(3, ge=1, description="attendances in the window; null = not used")
+    min_attendances: int | None = Field(
+        3, ge=1, description="attendances in the window; null = not used"
+    )
     min_score: float | None = Field(None, ge=0, description="null = not used")
     max_days_since_last: int = Field(365, ge=1)
     exclude_statuses: list[Literal["iom", "mappa", "in_custody", "deceased"]] = Field(
@@ -161,7 +184,9 @@ class Settings(_Strict):
         from adapt.scoring.harm import available_harm_tables
 
         if name not in available_harm_tables():
-            raise ValueError(f"unknown harm table {name!r} (have: {', '.join(available_harm_tables())})")
+            raise ValueError(
+                f"unknown harm table {name!r} (have: {', '.join(available_harm_tables())})"
+            )
         return name
 
     # ---- JSON round trip -------------------------------------------------
@@ -173,7 +198,9 @@ class Settings(_Strict):
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as err:
-            raise SettingsError(f"{source}: not valid JSON (line {err.lineno}, column {err.colno})") from None
+            raise SettingsError(
+                f"{source}: not valid JSON (line {err.lineno}, column {err.colno})"
+            ) from None
         return cls.from_dict(raw, source)
 
     @classmethod
@@ -202,7 +229,11 @@ class Settings(_Strict):
 def _merge(base: dict, changes: dict) -> dict:
     out = dict(base)
     for key, value in changes.items():
-        out[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+        out[key] = (
+            _merge(base[key], value)
+            if isinstance(value, dict) and isinstance(base.get(key), dict)
+            else value
+        )
     return out
 
 
