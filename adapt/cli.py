@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -34,7 +35,21 @@ DbOption = Annotated[
         "--db", help="SQLAlchemy database URL (default: $ADAPT_DATABASE_URL, else SQLite)."
     ),
 ]
-EXPORT_KINDS = ("quarantine", "persons")
+EXPORT_KINDS = ("quarantine", "persons", "cohort", "links")
+
+
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Score as at the end of this date (default: the latest incident date).",
+    ),
+]
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option("--settings", help="A settings JSON file (default: the packaged defaults)."),
+]
 
 
 def _fail(code: int, message: str) -> NoReturn:
@@ -147,6 +162,8 @@ def load(folder: FolderArg, strict: StrictOption = False, db: DbOption = None) -
 def export(
     kind: Annotated[str, typer.Argument(help=f"What to export: {', '.join(EXPORT_KINDS)}.")],
     out: Annotated[Path, typer.Option("--out", help="File to write; .csv or .xlsx.")],
+    as_of: AsOfOption = None,
+    settings: SettingsOption = None,
     db: DbOption = None,
 ) -> None:
     """Write an export as CSV or XLSX (by the file's suffix), formula-safe."""
@@ -162,6 +179,16 @@ def export(
         from adapt.db.identity import persons_export_frame
 
         frame = persons_export_frame(engine)
+    elif kind == "cohort":
+        from adapt.scoring.export import cohort_export_frame
+
+        _, table = _score_table(engine, as_of, settings)
+        frame = cohort_export_frame(table)
+    elif kind == "links":
+        from adapt.db.history import load_history
+        from adapt.graph import links_export_frame
+
+        frame = links_export_frame(load_history(engine), as_of=as_of)
     else:
         frame = quarantine_frame(engine)
     # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
@@ -198,11 +225,70 @@ def resolve(
     _resolve(db, full)
 
 
+def _settings(path: Path | None):  # type: ignore[no-untyped-def]
+    from adapt.scoring.settings import Settings, SettingsError, default_settings
+
+    if path is None:
+        return default_settings()
+    try:
+        return Settings.from_file(path)
+    except SettingsError as exc:
+        _fail(1, str(exc))
+
+
+def _score_table(engine, as_of: datetime | None, settings_path: Path | None):  # type: ignore[no-untyped-def]
+    from adapt.db.history import load_history
+    from adapt.scoring.runner import NotResolved, cohort_table
+
+    settings = _settings(settings_path)
+    try:
+        return cohort_table(load_history(engine), as_of, settings)
+    except NotResolved as exc:
+        _fail(2, str(exc))
+
+
+def _score(db: str | None, as_of: datetime | None, settings_path: Path | None) -> None:
+    from adapt.scoring.runner import NotResolved, score_database
+
+    settings = _settings(settings_path)
+    engine = _open(db)
+    try:
+        result = score_database(engine, as_of, settings)
+    except NotResolved as exc:
+        _fail(2, str(exc))
+    table = result.table
+    typer.echo(
+        f"score run {result.run_id}: as of {result.as_of.isoformat()}, settings "
+        f"{settings.name} v{settings.version}; {len(table):,} people who were suspects, "
+        f"{int(table['in_cohort'].sum()):,} in the cohort"
+    )
+    if result.unresolved_rows:
+        typer.echo(
+            f"warning: {result.unresolved_rows} involvement rows are not resolved "
+            "(run `adapt resolve`)",
+            err=True,
+        )
+
+
 @app.command()
-def run(folder: FolderArg, strict: StrictOption = False, db: DbOption = None) -> None:
-    """Load an extract folder, then resolve identities."""
+def score(as_of: AsOfOption = None, settings: SettingsOption = None, db: DbOption = None) -> None:
+    """Compute features and scores as they stood at the end of a date; nothing after it is used."""
+    _score(db, as_of, settings)
+
+
+@app.command()
+def run(
+    folder: FolderArg,
+    strict: StrictOption = False,
+    as_of: AsOfOption = None,
+    settings: SettingsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Load an extract folder, resolve identities, then score."""
+    _settings(settings)  # a bad settings file is refused before anything is written
     _print_load(_load(db, folder, strict))
     _resolve(db, full=False)
+    _score(db, as_of, settings)
 
 
 @app.command()
@@ -284,6 +370,7 @@ def demo(
     bad = ", ".join(f"{n} from {f}" for f, n in sorted(summary["quarantine"].items())) or "none"
     typer.echo(f"quarantined rows: {bad}")
     _resolve(url, full=False)
+    _score(url, None, None)
     typer.echo(f"database: {_open(url).url.render_as_string(hide_password=True)}")
     typer.echo("see the quarantine with: adapt export quarantine --out quarantine.xlsx")
 

@@ -279,3 +279,68 @@ identity_review = Table(
     Column("row_key_r", String(120), nullable=True),
     Column("reason", Text, nullable=False),
 )
+
+
+# ------------------------------------------------------------------- scoring
+#
+# settings_versions: every saved settings object (name + version unique), with
+# its author and reason. score_runs: one per `adapt score`, with the settings it
+# used as a JSON snapshot. person_scores: the ranked table of that run, with
+# the score's parts, so what a user saw can always be shown again.
+
+settings_versions = Table(
+    "settings_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("author", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("settings_json", Text, nullable=False),
+    Column("saved_at", DateTime, nullable=False),
+    UniqueConstraint("name", "version", name="uq_settings_versions_name_version"),
+)
+
+score_runs = Table(
+    "score_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("settings_name", String(100), nullable=False),
+    Column("settings_version", String(40), nullable=False),
+    Column("settings_json", Text, nullable=False),
+    Column("identity_run_id", Integer, nullable=True),
+    Column("persons", BigInteger, nullable=False),
+    Column("in_cohort", BigInteger, nullable=False),
+    Column("unresolved_rows", BigInteger, nullable=False),
+)
+
+PERSON_SCORE_FLOATS = (
+    "score", "score_recency", "score_frequency", "score_gravity", "score_serial",
+    "score_frequency_escalation", "score_severity_escalation", "score_markers", "score_marac",
+    "harm_12m",
+)  # fmt: skip
+PERSON_SCORE_INTS = (
+    "attendances_12m", "days_since_last", "victims_12m", "new_victims_12m",
+    "victims_serial_window", "marac_repeats_12m", "late_flag_repeats_total",
+)  # fmt: skip
+PERSON_SCORE_BOOLS = (
+    "in_cohort", "serial", "frequency_escalating", "severity_escalating", "new_partner_alert",
+    "counter_allegation",
+)  # fmt: skip
+
+person_scores = Table(
+    "person_scores",
+    metadata,
+    Column("run_id", Integer, ForeignKey("score_runs.id"), primary_key=True),
+    Column("rank", Integer, primary_key=True),
+    Column("person_id", String(20), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    *[Column(c, Float, nullable=False) for c in PERSON_SCORE_FLOATS],
+    *[Column(c, Integer, nullable=False) for c in PERSON_SCORE_INTS],
+    *[Column(c, Boolean, nullable=False) for c in PERSON_SCORE_BOOLS],
+    Column("last_incident_at", DateTime, nullable=True),
+    Column("counter_role", String(20), nullable=True),
+    Column("already_managed", String(60), nullable=True),
+)

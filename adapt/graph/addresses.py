@@ -1,0 +1,140 @@
+"""Address identity for the graph: one stable, text-free id per place.
+
+An address node is keyed on the postcode (upper case, no spaces) and the
+normalised address up to its last part holding a digit
+(:func:`adapt.identity.normalise.normalise_address`, the same rules identity
+resolution uses), so ``12 High St, Glenmoor`` / ``LE1 2AB`` and
+``12 high street`` / ``le12ab`` are one place. A postcode written inside the
+address text (``12 High St, LE1 2AB``) is taken out of it, and used as the
+postcode when the postcode field is empty.
+
+The id is ``A`` + 16 hex digits of a BLAKE2b hash of that key: the same place
+gets the same id in every run and every export, and no address text appears in
+a link row. The hash is not a secret (a list of addresses could be hashed and
+compared), so treat the ids as personal data like the rest of the graph. Labels
+for display live in the separate frame :func:`address_table` returns.
+
+Work is done once per distinct (address, postcode) pair, then mapped back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+
+from adapt.identity.normalise import normalise_address
+
+ADDRESS_COLUMNS: tuple[str, ...] = ("address_id", "label", "postcode")
+
+# A UK postcode shape at the very end of an address text, with what separates it.
+_TRAILING_POSTCODE = r"[\s,]*\b([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})\s*$"
+_POSTCODE_SHAPE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
+
+
+def _address_id(key: str) -> str:
+    return "A" + hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _postcode_key(values: pd.Series) -> pd.Series:
+    """Upper case, letters and digits only; empty becomes missing."""
+    s = values.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    return s.mask(s.str.len() == 0)
+
+
+def _postcode_display(key: pd.Series) -> pd.Series:
+    """``LE12AB`` as ``LE1 2AB`` where it has a UK postcode's shape; other text as it is."""
+    spaced = key.str.slice(0, -3) + " " + key.str.slice(-3)
+    return spaced.where(key.str.match(_POSTCODE_SHAPE).fillna(False), key).astype("string")
+
+
+def resolve_addresses(address: pd.Series, postcode: pd.Series) -> pd.DataFrame:
+    """The address id, display text and postcode of each (address, postcode) pair.
+
+    Parameters
+    ----------
+    address, postcode
+        Free-text address and postcode columns of equal length (either may be
+        missing). A row with no address text gets no id: a postcode alone is an
+        area, not a place.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``address``, columns ``address_id`` (``A`` + 16 hex
+        digits, or missing), ``text`` (the address as written, tidied, without
+        a trailing postcode) and ``postcode`` (``LE1 2AB`` form, or missing).
+
+    Examples
+    --------
+    >>> ids = resolve_addresses(
+    ...     pd.Series(["12 High St, LE1 2AB", "12 high street"]), pd.Series([None, "le12ab"])
+    ... )
+    >>> ids["address_id"].nunique()
+    1
+    """
+    pairs = pd.DataFrame(
+        {"address": address.astype("string"), "postcode": postcode.astype("string")},
+        index=address.index,
+    )
+    uniq = pairs.drop_duplicates().dropna(subset=["address"]).reset_index(drop=True)
+
+    embedded = uniq["address"].str.extract(_TRAILING_POSTCODE, expand=False)
+    text = uniq["address"].str.replace(_TRAILING_POSTCODE, "", regex=True)
+    text = text.str.replace(r"\s+", " ", regex=True).str.strip(" ,")
+    pc = _postcode_key(uniq["postcode"]).fillna(_postcode_key(embedded))
+    norm = normalise_address(text)["addr_key"]
+
+    keyed = norm.notna()
+    keys = (pc.fillna("") + "|" + norm).where(keyed)
+    ids = {k: _address_id(k) for k in keys.dropna().unique()}
+    uniq["address_id"] = keys.map(ids).astype("string")
+    uniq["text"] = text.where(keyed).astype("string")
+    uniq["pc"] = _postcode_display(pc).where(keyed)
+
+    # A 64-bit hash makes a clash vanishingly unlikely; if one ever happens two
+    # places would silently share a node, which is worse than stopping.
+    per_id = pd.DataFrame({"id": uniq["address_id"], "key": keys}).dropna().drop_duplicates()
+    if per_id["id"].duplicated().any():
+        raise RuntimeError("two different addresses hashed to the same address id")
+
+    # A left merge on unique right keys keeps the left rows, in order (missing
+    # keys match missing keys, so a row with no postcode finds its pair).
+    out = pairs.merge(
+        uniq[["address", "postcode", "address_id", "text", "pc"]],
+        on=["address", "postcode"],
+        how="left",
+        validate="many_to_one",
+    )
+    out.index = pairs.index
+    return out[["address_id", "text", "pc"]].rename(columns={"pc": "postcode"})
+
+
+def address_table(resolved: pd.DataFrame) -> pd.DataFrame:
+    """One row per address id: ``address_id, label, postcode``, sorted by id.
+
+    ``resolved`` is :func:`resolve_addresses` output over the records to label.
+    The label is the spelling of the address most often recorded for that id
+    (ties: alphabetically first), with its postcode, e.g. ``12 High St, LE1 2AB``.
+    """
+    rows = resolved.dropna(subset=["address_id"])
+    if not len(rows):
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in ADDRESS_COLUMNS})
+    counts = (
+        rows.groupby(["address_id", "text", "postcode"], dropna=False, observed=True)
+        .size()
+        .rename("n")
+        .reset_index()
+    )
+    counts = counts.sort_values(
+        ["address_id", "n", "text", "postcode"], ascending=[True, False, True, True]
+    )
+    best = counts.drop_duplicates("address_id").reset_index(drop=True)
+    label = best["text"].where(best["postcode"].isna(), best["text"] + ", " + best["postcode"])
+    return pd.DataFrame(
+        {
+            "address_id": best["address_id"].astype("string"),
+            "label": label.astype("string"),
+            "postcode": best["postcode"].astype("string"),
+        }
+    )
