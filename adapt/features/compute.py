@@ -33,7 +33,7 @@ FEATURES: dict[str, str] = {
     "incidents_total": "incidents as suspect up to the date, any time",
     "first_incident_at": "first incident as suspect",
     "last_incident_at": "last incident as suspect",
-    "days_since_last": "days from the last incident as suspect to the end of the as-of date",
+    "days_since_last": "days from the last incident's date as suspect to the as-of date",
     "recent_half": "incidents in the last half-window (default 6 months)",
     "prior_half": "incidents in the half-window before it",
     "frequency_rate_ratio": "(recent + 0.5) / (prior + 0.5)",
@@ -212,7 +212,9 @@ def _escalation(g: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.DataFr
     out["severity_escalating"] = (
         np.nan_to_num(out["severity_ratio"].to_numpy(), nan=0.0) >= e.severity_ratio
     )
-    out["days_since_last"] = ((cutoff - g["last_incident_at"]) / DAY).astype("int64")
+    # Whole days from the last incident's date to the as-of date (same day: 0).
+    last_day = g["last_incident_at"].dt.normalize()
+    out["days_since_last"] = (((cutoff - DAY) - last_day) / DAY).astype("int64")
     return out
 
 
@@ -286,8 +288,12 @@ def _marac(
         }
     )
     out.index.name = "person_id"
+    columns = [
+        "marac_referrals_total", "marac_referrals_12m", "marac_repeats_total",
+        "marac_repeats_12m", "late_flag_repeats_total", "last_marac_repeat_at",
+    ]  # fmt: skip
     if not len(m) or not len(dyads):
-        return out
+        return out.reindex(columns=columns)
     refs = m.rename(columns={"perpetrator_person_id": "person_id", "victim_person_id": "victim_id"})
     refs = refs[["person_id", "victim_id", "referral_date", "flagged_at"]]
     # Incidents on a later day than the referral: the referral's own incident is not a repeat.
@@ -297,7 +303,7 @@ def _marac(
         refs[["person_id", "victim_id"]].drop_duplicates(), on=["person_id", "victim_id"]
     )
     if not len(inc):
-        return out
+        return out.reindex(columns=columns)
     matched = pd.merge_asof(
         inc.sort_values("day"),
         refs.sort_values("referral_date"),
