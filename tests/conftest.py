@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,11 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database URL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'adapt.sqlite'}"
+@contextmanager
+def _database(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh, empty database URL of ``kind`` (sqlite or postgresql)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'adapt.sqlite'}"
         return
     if not PG_URL:
         pytest.skip("ADAPT_TEST_DATABASE_URL is not set")
@@ -40,3 +41,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL."""
+    with _database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database shared by the tests of one module (they must not
+    depend on each other's writes)."""
+    with _database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url

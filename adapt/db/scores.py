@@ -103,6 +103,13 @@ def store_score_run(
     return int(run_id)
 
 
+def run_metadata(engine: Engine, run_id: int) -> dict | None:
+    """A score run's metadata, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(score_runs).where(score_runs.c.id == run_id)).mappings().first()
+    return dict(row) if row else None
+
+
 def latest_score_run(engine: Engine) -> dict | None:
     """The latest score run's metadata, or None."""
     r = score_runs.c

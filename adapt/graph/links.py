@@ -99,7 +99,9 @@ def _home_address(people: pd.DataFrame, homes: pd.DataFrame) -> pd.DataFrame:
     return _aggregate(pairs, "home_address", ADDRESS)
 
 
-def _resolved(history: History, as_of: object | None):
+def _resolved(
+    history: History, as_of: object | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     inc = _incidents_until(history, as_of)
     people = _people(history, inc).reset_index(drop=True)
     places = resolve_addresses(inc["address"], inc["postcode"])
@@ -171,5 +173,5 @@ def build_addresses(history: History, as_of: object | None = None) -> pd.DataFra
     for display only; it may change as records arrive, the id does not.
     """
     inc, people, places, homes = _resolved(history, as_of)
-    located = places.loc[inc["address"].notna()]
+    located = places.loc[inc["incident_id"].isin(people["incident_id"])]
     return address_table(pd.concat([located, homes], ignore_index=True))

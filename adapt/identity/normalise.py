@@ -34,12 +34,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import TypeVar
 
 import jellyfish
 import numpy as np
 import pandas as pd
 
 from adapt.identity.nicknames import aliases
+
+T = TypeVar("T", pd.Series, pd.DataFrame)
 
 INPUT_COLUMNS: tuple[str, ...] = (
     "row_key",
@@ -140,6 +144,25 @@ def _name_features(values: pd.Series, first_word: bool) -> pd.DataFrame:
     return out.set_index("raw")
 
 
+def _per_unique(values: pd.Series, func: Callable[[pd.Series], T]) -> T:
+    """``func`` applied to the distinct values only, mapped back onto every row.
+
+    ``func`` is vectorised and keeps row alignment (a Series or a DataFrame);
+    it also sees one missing value, whose result is what missing rows get.
+    Addresses, postcodes and dates repeat a lot, and the address rules
+    include a per-value Python replacement (street words), so this is most of
+    the cost of :func:`prepare_rows` saved at scale.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = pd.Series(uniques, dtype=values.dtype)
+    table = pd.concat([table, pd.Series([None], dtype=values.dtype)], ignore_index=True)
+    out = func(table)
+    take = np.where(codes < 0, len(uniques), codes)
+    mapped = out.iloc[take]
+    mapped.index = values.index
+    return mapped
+
+
 def _map(values: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(
         values.map(table[column]).to_numpy(dtype=object), index=values.index, dtype="string"
@@ -152,6 +175,18 @@ def normalise_postcode(values: pd.Series) -> pd.Series:
     s = s.where(s.str.len() > 0)
     spaced = s.str.slice(0, -3) + " " + s.str.slice(-3)
     return spaced.where(s.str.match(_POSTCODE_RE).fillna(False), s).astype("string")
+
+
+def _postcode_parts(pc: pd.Series) -> pd.DataFrame:
+    """District (``LE1``) and sector (``LE1 2``) of normalised postcodes."""
+    parts = pc.str.split(" ")
+    return pd.DataFrame(
+        {
+            "district": parts.str[0].astype("string"),
+            "sector": (parts.str[0] + " " + parts.str[1].str.slice(0, 1)).astype("string"),
+        },
+        index=pc.index,
+    )
 
 
 def normalise_address(values: pd.Series) -> pd.DataFrame:
@@ -214,7 +249,7 @@ def prepare_rows(person_rows: pd.DataFrame) -> pd.DataFrame:
     df["sn_meta"] = _map(df["surname"], sn, "meta")
 
     dob = pd.to_datetime(df["date_of_birth"])
-    df["dob"] = dob.dt.strftime("%Y-%m-%d").astype("string")
+    df["dob"] = _per_unique(dob, lambda d: d.dt.strftime("%Y-%m-%d").astype("string"))
     df["dob_y"] = dob.dt.year.astype("Int32")
     df["dob_m"] = dob.dt.month.astype("Int32")
     df["dob_d"] = dob.dt.day.astype("Int32")
@@ -227,13 +262,15 @@ def prepare_rows(person_rows: pd.DataFrame) -> pd.DataFrame:
     df["ref"] = ref.mask(ref.str.len() == 0)
     df["gender_std"] = df["gender"].astype("string").str.upper().str.slice(0, 1)
 
-    df["pc"] = normalise_postcode(df["home_postcode"])
-    parts = df["pc"].str.split(" ")
-    df["pc_district"] = parts.str[0].astype("string")
-    df["pc_sector"] = (parts.str[0] + " " + parts.str[1].str.slice(0, 1)).astype("string")
-    df = pd.concat([df, normalise_address(df["home_address"])], axis=1)
-    df["inc_addr_key"] = normalise_address(df["incident_address"])["addr_key"]
-    df["inc_pc"] = normalise_postcode(df["incident_postcode"])
+    df["pc"] = _per_unique(df["home_postcode"], normalise_postcode)
+    pc_parts = _per_unique(df["pc"], _postcode_parts)
+    df["pc_district"] = pc_parts["district"]
+    df["pc_sector"] = pc_parts["sector"]
+    df = pd.concat([df, _per_unique(df["home_address"], normalise_address)], axis=1)
+    df["inc_addr_key"] = _per_unique(
+        df["incident_address"], lambda v: normalise_address(v)["addr_key"]
+    )
+    df["inc_pc"] = _per_unique(df["incident_postcode"], normalise_postcode)
 
     occurred = pd.to_datetime(df["occurred_at"])
     df["month"] = (occurred.dt.year * 12 + occurred.dt.month - 1).astype("Int64")
