@@ -277,6 +277,22 @@ def score(as_of: AsOfOption = None, settings: SettingsOption = None, db: DbOptio
 
 
 @app.command()
+def transparency(
+    out: Annotated[Path, typer.Option("--out", help="Where to write it.")] = Path(
+        "docs/transparency.md"
+    ),
+    settings: SettingsOption = None,
+) -> None:
+    """Write the algorithmic transparency record from the code, settings and benchmark results."""
+    from adapt.scoring.transparency import render_transparency
+
+    text = render_transparency(_settings(settings))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"transparency record written to {out}")
+
+
+@app.command()
 def run(
     folder: FolderArg,
     strict: StrictOption = False,

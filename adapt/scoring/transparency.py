@@ -1,0 +1,210 @@
+"""The algorithmic transparency record (docs/transparency.md), generated.
+
+Shaped like the UK Algorithmic Transparency Recording Standard (ATRS): tier 1
+(a short public summary) then tier 2 (owner, description and rationale,
+decision process and human oversight, data, technical specification, risks
+and mitigations, evaluation). Every feature, weight and threshold is read from
+the settings, every figure from the committed benchmark results and model
+files, so the record cannot drift from the code: ``adapt transparency``
+rewrites it and a test checks the committed file equals a fresh render.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from adapt.features.compute import FEATURES
+from adapt.features.history import PROTECTED_COLUMNS
+from adapt.scoring.harm import load_harm_table
+from adapt.scoring.score import PARTS
+from adapt.scoring.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _bands(part: object, key: str) -> str:
+    bands = getattr(part, "bands")  # noqa: B009
+    return "; ".join(f"{key} {getattr(b, key):g} → {b.points:g}" for b in bands)
+
+
+def _settings_section(s: Settings) -> list[str]:
+    w, e, c = s.windows, s.escalation, s.cohort
+    m = s.markers
+    lines = [
+        f"Settings in force: **{s.name}** version {s.version}, by {s.author}. Reason: {s.reason}",
+        "",
+        "| part | how it is computed (from the settings) |",
+        "|---|---|",
+        f"| `score_recency` | weight {s.recency.weight:g} × points by days since the last "
+        f"incident: {_bands(s.recency, 'at_most_days')} (else 0) |",
+        f"| `score_frequency` | weight {s.frequency.weight:g} × points by attendances as "
+        f"suspect in {w.window_days} days: {_bands(s.frequency, 'at_least')} |",
+        f"| `score_gravity` | weight {s.gravity.weight:g} × points by crime harm (CHI days) in "
+        f"{w.window_days} days: {_bands(s.gravity, 'at_least')} |",
+        f"| `score_serial` | {s.serial.points_per_extra_victim:g} per victim beyond the first "
+        f"within {w.serial_days} days, at most {s.serial.max_points:g}, only when serial (more "
+        "than one incident against two or more victims) |",
+        f"| `score_frequency_escalation` | {s.escalation_points.frequency_points:g} when the "
+        f"incidents of the last {w.escalation_half_days} days outnumber the "
+        f"{w.escalation_half_days} before, with at least {e.frequency_min_incidents} incidents "
+        f"and a one-sided conditional binomial test at p ≤ {e.frequency_alpha:g} |",
+        f"| `score_severity_escalation` | {s.escalation_points.severity_points:g} when (mean harm "
+        f"per incident recently + 1) / (before + 1) ≥ {e.severity_ratio:g} |",
+        f"| `score_markers` | per marker kind present in {w.window_days} days: strangulation "
+        f"{m.strangulation:g}, weapon {m.weapon:g}, threats to kill {m.threats_to_kill:g}, "
+        f"breach of bail or order {m.breach:g}, children present {m.children_present:g}, DASH "
+        f"high {m.dash_high:g}; at most {m.max_points:g} |",
+        f"| `score_marac` | {s.marac.repeat_points:g} for a SafeLives repeat (an incident "
+        f"against a referred victim within {w.marac_repeat_days} days of the pair's last "
+        f"referral) and {s.marac.referral_points:g} for a MARAC referral, in {w.window_days} "
+        "days |",
+        "",
+        "The score is the sum of these parts; every export and the app show each part.",
+        "",
+        "**Cohort rule.** In the cohort when "
+        + " or ".join(
+            x
+            for x in (
+                f"attendances in {w.window_days} days ≥ {c.min_attendances}"
+                if c.min_attendances is not None
+                else "",
+                f"score ≥ {c.min_score:g}" if c.min_score is not None else "",
+            )
+            if x
+        )
+        + f", the last incident was within {c.max_days_since_last} days, and the person is "
+        f"not under {', '.join(c.exclude_statuses) or 'any excluded status'} on the date. "
+        "The rule only proposes: a named officer adopts or declines each person, with a "
+        "reason that is recorded with the score they saw.",
+    ]
+    return lines
+
+
+def _evaluation_section(root: Path) -> list[str]:
+    lines: list[str] = []
+    quality = _read_json(root / "benchmarks" / "results" / "score_quality.json")
+    if quality and isinstance(quality.get("summary_lines"), list):
+        lines += [str(x) for x in quality["summary_lines"]]
+    elif quality:
+        lines.append("Backtest results: `benchmarks/results/score_quality.md`.")
+    else:
+        lines.append("No backtest results are committed yet (`benchmarks/score_quality.py`).")
+    identity = _read_json(root / "benchmarks" / "results" / "identity_accuracy.json")
+    if identity:
+        lines += ["", "Identity resolution: `benchmarks/results/identity_accuracy.md`."]
+    model = _read_json(root / "models" / "harm-model.json")
+    if model:
+        metrics = model.get("metrics") or {}
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, int | float))
+        lines += [
+            "",
+            "Learned model (advisory, never the sole basis): `models/harm-model-card.md`"
+            + (f"; held-out {shown}." if shown else "."),
+        ]
+    return lines
+
+
+def render_transparency(settings: Settings, root: Path = ROOT) -> str:
+    """The transparency record as Markdown."""
+    harm = load_harm_table(settings.harm_table)
+    protected = sorted({c for cols in PROTECTED_COLUMNS.values() for c in cols})
+    out = [
+        "# ADAPT — algorithmic transparency record",
+        "",
+        "<!-- Generated by `adapt transparency` from the code, the settings and the committed",
+        "     benchmark results. Do not edit by hand: a test regenerates it. -->",
+        "",
+        "Shaped like the UK Algorithmic Transparency Recording Standard (tier 1, then tier 2).",
+        "",
+        "## Tier 1: summary",
+        "",
+        "ADAPT helps a police Adult Domestic Abuse Perpetrator Team find the people it should "
+        "look at: perpetrators the police attended several times in the past 12 months, "
+        "including those who move from partner to partner. It resolves who is who across "
+        "incident records, ranks people who were suspects by recency, frequency and harm of "
+        "their incidents with serial, escalation, risk-marker and MARAC terms, and shows every "
+        "part of every score. It proposes; officers decide, and each decision, its author and "
+        "reason are recorded.",
+        "",
+        "## Tier 2",
+        "",
+        "### 1. Owner and responsibility",
+        "",
+        "The force's ADAPT / IOM lead owns the tool's use; analysts own the settings (each "
+        "saved version carries its author and reason); the data protection officer owns the "
+        "access log review.",
+        "",
+        "### 2. Description and rationale",
+        "",
+        "Forces attend the same perpetrators repeatedly. Hand-set thresholds (a 7-in-12 rule "
+        "was called too high by the inspectorate) and unpublished weights leave no way to "
+        "check a choice. ADAPT ranks with every part shown and tests its settings against the "
+        "harm that followed (backtest below).",
+        "",
+        "### 3. Decision-making process and human oversight",
+        "",
+        "- The ranked list is advisory. An officer adopts or declines a person with a "
+        "required reason; the decision, author, time and the score they saw are stored.",
+        "- Counter-allegations: where two people were each other's suspect, the one with less "
+        "harm, fewer injuries and fewer incidents is never ranked on those incidents alone.",
+        "- Analysts can reverse identity joins; every later run respects their decisions.",
+        "- Every view or export of a person's record is audited (who, when, which person, "
+        "purpose).",
+        "",
+        "### 4. Data",
+        "",
+        "Police incident records (incidents and the people named on them), MARAC referrals "
+        "and management records (IOM, MAPPA, custody), per the extract data contract. Only "
+        "records dated up to the as-of date are used.",
+        "",
+        "**Excluded from every feature and score**, and why: sex/gender, date of birth and "
+        "age (protected characteristics), ethnicity, religion and nationality (not held, and "
+        "protected), and home address, postcode, incident address and policing area (proxies "
+        "for deprivation and ethnicity; Durham's HART model was criticised for postcode "
+        "features). The history carries these columns only so that audits can check outcomes "
+        f"by them ({', '.join(protected)}); a test swaps them and shows no score moves.",
+        "",
+        f"Harm weights: **{harm.name}** v{harm.version} ({harm.source}). Non-crime incidents "
+        f"carry {harm.non_crime_days:g} days of harm but count as attendances.",
+        "",
+        "### 5. Technical specification",
+        "",
+        "Features (per person, as of a date):",
+        "",
+        "| feature | meaning |",
+        "|---|---|",
+        *[f"| `{k}` | {v} |" for k, v in FEATURES.items()],
+        "",
+        "Score parts:",
+        "",
+        "| part | meaning |",
+        "|---|---|",
+        *[f"| `{k}` | {v} |" for k, v in PARTS.items()],
+        "",
+        *_settings_section(settings),
+        "",
+        "### 6. Risks and mitigations",
+        "",
+        "- **False merges** make someone look serial: identity resolution guards automatic "
+        "merges (date of birth or forename must agree, one date of birth per cluster) and "
+        "puts uncertain links in a review queue.",
+        "- **Unseen harm**: much of next year's harm comes from people never recorded before; "
+        "no history-based score sees them (see the visible-oracle ceiling below).",
+        "- **Feedback loops**: people the police attend more are ranked higher; the ranking "
+        "measures recorded attendance, not offending.",
+        "- **Proxies**: no address, postcode or area feature; tested.",
+        "",
+        "### 7. Evaluation",
+        "",
+        *_evaluation_section(root),
+        "",
+    ]
+    return "\n".join(out)
