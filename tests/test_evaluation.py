@@ -229,7 +229,7 @@ def test_capture_by_k_on_an_empty_future() -> None:
 
 def test_auc_and_calibration() -> None:
     assert roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
-    assert roc_auc([0, 1, 0, 1], [0.1, 0.2, 0.8, 0.9]) == 0.5
+    assert roc_auc([0, 1, 0, 1], [0.1, 0.2, 0.8, 0.9]) == 0.75  # 3 of 4 pairs in order
     assert np.isnan(roc_auc([1, 1], [0.2, 0.3]))
     y = np.array([0, 0, 0, 1] * 25)
     p = np.full(100, 0.25)
