@@ -34,7 +34,14 @@ from adapt.learned.matrix import MODEL_FEATURES, TRANSFORMS, is_protected, model
 FORMAT = "adapt-harm-model/1"
 MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_MODEL_PATH = MODELS / "harm-model.json"
-_LEARNED = ("coef_", "intercept_", "scaler_mean_", "scaler_scale_", "calibration_")
+_LEARNED = (
+    "model_features_",
+    "coef_",
+    "intercept_",
+    "scaler_mean_",
+    "scaler_scale_",
+    "calibration_",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -77,6 +84,9 @@ class HarmModel(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
+    features
+        Model feature name → transform; ``None`` means
+        :data:`~adapt.learned.matrix.MODEL_FEATURES`.
     C
         Inverse strength of the L2 penalty of the logistic regression.
     threshold_days
@@ -105,12 +115,14 @@ class HarmModel(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
+        features: dict[str, str] | None = None,
         C: float = 0.1,
         threshold_days: float = 10.0,
         horizon_days: int = 365,
         calibration_folds: int = 5,
-        max_iter: int = 2000,
+        max_iter: int = 200,
     ) -> None:
+        self.features = features
         self.C = C
         self.threshold_days = threshold_days
         self.horizon_days = horizon_days
@@ -119,20 +131,18 @@ class HarmModel(ClassifierMixin, BaseEstimator):
 
     # -- inputs ---------------------------------------------------------------
 
-    def _model_features(self) -> dict[str, str]:
-        return getattr(self, "model_features_", MODEL_FEATURES)
-
-    def _matrix(self, X: Any) -> np.ndarray:
-        spec = self._model_features()
+    def _matrix(self, X: Any, spec: dict[str, str] | None = None) -> np.ndarray:
+        """The model matrix of ``X``; ``spec`` when fitting, the fitted one after."""
+        spec = spec if spec is not None else self.model_features_
         if isinstance(X, pd.DataFrame):
             return model_matrix(X, spec).to_numpy(dtype="float64")
         arr = np.asarray(X, dtype="float64")
         if arr.ndim != 2:
             raise ValueError(f"expected a 2-D model matrix, got shape {arr.shape}")
-        if hasattr(self, "n_features_in_") and arr.shape[1] != self.n_features_in_:
+        if arr.shape[1] != len(spec):
             raise ValueError(
                 f"X has {arr.shape[1]} features, but HarmModel is expecting "
-                f"{self.n_features_in_} features as input"
+                f"{len(spec)} features as input"
             )
         if not np.isfinite(arr).all():
             raise ValueError("model matrix contains NaN or infinity")
@@ -144,22 +154,30 @@ class HarmModel(ClassifierMixin, BaseEstimator):
         return Pipeline(
             [
                 ("scale", StandardScaler()),
-                ("logit", LogisticRegression(C=self.C, max_iter=self.max_iter)),
+                (
+                    "logit",
+                    # Exact Newton steps: few inputs, many rows; converges tightly, so
+                    # retraining on the same data gives the same coefficients.
+                    LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=self.max_iter),
+                ),
             ]
         )
 
-    def fit(self, X: Any, y: Any, groups: Any = None) -> HarmModel:
+    def fit(self, X: Any, y: Any, groups: Any = None, calibrate_on: Any = None) -> HarmModel:
         """Fit scaler, penalised logistic regression and Platt calibration.
 
         ``y`` is 1 where the person's harm in the horizon reached the
         threshold. ``groups`` (for example ``"seed:person_id"``) keeps each
-        group within one calibration fold.
+        group within one calibration fold. ``calibrate_on`` (boolean, one per
+        row; default all rows) picks the rows whose out-of-fold scores the
+        Platt scaling is fitted to: the rows most like the data the model will
+        score (the trainer uses the latest as-of date).
         """
-        spec = dict(self._model_features())
+        spec = dict(MODEL_FEATURES if self.features is None else self.features)
         bad = [name for name in spec if is_protected(name)]
         if bad or any(t not in TRANSFORMS for t in spec.values()):
             raise ValueError(f"model features not allowed: {', '.join(bad) or spec}")
-        M = self._matrix(X)
+        M = self._matrix(X, spec)
         labels = np.asarray(y).astype(int).ravel()
         if len(labels) != len(M):
             raise ValueError(f"X has {len(M)} rows but y has {len(labels)}")
@@ -174,7 +192,11 @@ class HarmModel(ClassifierMixin, BaseEstimator):
             splits = list(StratifiedKFold(self.calibration_folds).split(M, labels))
         # Out-of-fold scores, so the calibration sees scores the way new data will.
         oof = cross_val_predict(self._pipeline(), M, labels, cv=splits, method="decision_function")
-        platt = LogisticRegression(C=1e6, max_iter=self.max_iter).fit(oof.reshape(-1, 1), labels)
+        chosen = np.ones(len(labels), bool) if calibrate_on is None else np.asarray(calibrate_on)
+        if chosen.dtype != bool or len(chosen) != len(labels):
+            raise ValueError("calibrate_on must be one boolean per row")
+        platt = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=self.max_iter)
+        platt.fit(oof[chosen].reshape(-1, 1), labels[chosen])
 
         pipe = self._pipeline().fit(M, labels)
         scaler, logit = pipe.named_steps["scale"], pipe.named_steps["logit"]
@@ -310,6 +332,7 @@ class HarmModel(ClassifierMixin, BaseEstimator):
         model = cls(**params)
         features = data["features"]
         spec = {str(f["name"]): str(f["transform"]) for f in features}
+        model.features = None if spec == MODEL_FEATURES else spec
         bad = sorted(n for n in spec if is_protected(n))
         if bad:
             raise ValueError(f"model file uses protected column(s): {', '.join(bad)}")
