@@ -344,3 +344,71 @@ person_scores = Table(
     Column("counter_role", String(20), nullable=True),
     Column("already_managed", String(60), nullable=True),
 )
+
+
+# ------------------------------------------------------------------------ app
+#
+# app_users: the local user list (the demo and forces without OIDC); roles are
+# always read from here, also for OIDC sign-ins. audit_log: append-only (a
+# trigger refuses UPDATE and DELETE on both databases). cohort_decisions: a
+# person adopts or declines someone, with the score they saw. plan_entries:
+# the management plan; an edit adds a new version of the entry, never
+# overwrites one.
+
+app_users = Table(
+    "app_users",
+    metadata,
+    Column("username", String(100), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("role", String(20), nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("person_id", String(20), nullable=True, index=True),
+    Column("purpose", String(100), nullable=True),
+    Column("detail", Text, nullable=True),
+)
+
+cohort_decisions = Table(
+    "cohort_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(20), nullable=False, index=True),
+    Column("decision", String(10), nullable=False),  # adopted | declined
+    Column("author", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("settings_name", String(100), nullable=False),
+    Column("settings_version", String(40), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("score_snapshot", Text, nullable=False),
+)
+
+plan_entries = Table(
+    "plan_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(20), nullable=False, index=True),
+    Column("entry_key", String(40), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("pathway", String(60), nullable=True),
+    Column("kind", String(20), nullable=False),  # intervention | action | review | note
+    Column("text", Text, nullable=False),
+    Column("owner", String(100), nullable=True),
+    Column("due_date", Date, nullable=True),
+    Column("status", String(20), nullable=False),  # open | done | cancelled
+    Column("author", String(100), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    UniqueConstraint("entry_key", "version", name="uq_plan_entries_entry_key_version"),
+)
