@@ -276,6 +276,31 @@ def score(as_of: AsOfOption = None, settings: SettingsOption = None, db: DbOptio
     _score(db, as_of, settings)
 
 
+@app.command("app")
+def run_app(
+    port: Annotated[int, typer.Option(help="Port to serve on (loopback only).")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    db: DbOption = None,
+) -> None:
+    """Start the Streamlit app on the configured database."""
+    import os
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+    if not script.exists():
+        _fail(2, f"{script}: the app's entry point is missing (run from a source checkout)")
+    url = db or default_url()
+    _open(url)  # migrate now, and fail with exit 2 if the database cannot be reached
+    env = {**os.environ, "ADAPT_DATABASE_URL": url}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.port", str(port), "--server.address", address,
+    ]  # fmt: skip
+    typer.echo(f"ADAPT app on http://{address}:{port} (Ctrl+C to stop)")
+    raise typer.Exit(subprocess.call(command, cwd=script.parent, env=env))
+
+
 @app.command()
 def transparency(
     out: Annotated[Path, typer.Option("--out", help="Where to write it.")] = Path(

@@ -1,0 +1,109 @@
+"""Session helpers for the Streamlit pages.
+
+* ``engine()``: one SQLAlchemy engine per database URL (``ADAPT_DATABASE_URL``
+  or the default SQLite file), shared by sessions.
+* ``current_user()``: the signed-in user, re-read from ``app_users`` on every
+  rerun so a role change or a deactivation takes effect at once.
+* ``guard(page, action)``: re-checks the role × page × action table on the
+  page itself; a refusal is shown, audited, and stops the script.
+* ``audit(...)``: one append-only audit entry for the signed-in user.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from adapt.access import PAGES, ROLES, can
+from adapt.db import app_store, connect, default_url
+
+USER_KEY = "adapt_username"
+
+
+def database_url() -> str:
+    return os.environ.get("ADAPT_DATABASE_URL") or default_url()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    engine = connect(url)
+    if os.environ.get("ADAPT_DEMO_USERS", "1") == "1":
+        app_store.ensure_demo_users(engine)
+    return engine
+
+
+def engine() -> Engine:
+    return _engine(database_url())
+
+
+def current_user() -> dict | None:
+    """The signed-in, still active user (username, display_name, role), or None."""
+    username = st.session_state.get(USER_KEY)
+    if not username:
+        return None
+    user = app_store.get_user(engine(), username)
+    if user is None or not user["active"]:
+        st.session_state.pop(USER_KEY, None)
+        return None
+    return user
+
+
+def sign_in(username: str, password: str) -> bool:
+    user = app_store.authenticate(engine(), username.strip(), password)
+    if user is None:
+        return False
+    st.session_state[USER_KEY] = user["username"]
+    return True
+
+
+def sign_out() -> None:
+    user = current_user()
+    if user:
+        audit("sign_out")
+    st.session_state.pop(USER_KEY, None)
+
+
+def role() -> str | None:
+    user = current_user()
+    return user["role"] if user else None
+
+
+def guard(page: str, action: str = "view") -> dict:
+    """Stop the page unless the signed-in user's role allows ``action`` on it."""
+    user = current_user()
+    if user is None:
+        st.error("Please sign in.")
+        st.stop()
+    if not can(user["role"], page, action):
+        audit("refused", detail=f"{page}/{action}")
+        st.error(
+            f"Your role ({ROLES.get(user['role'], user['role'])}) does not give access to "
+            f"{action.replace('_', ' ')} on {PAGES[page]}."
+        )
+        st.stop()
+    return user
+
+
+def allowed(page: str, action: str) -> bool:
+    return can(role(), page, action)
+
+
+def audit(
+    action: str,
+    *,
+    person_id: str | None = None,
+    purpose: str | None = None,
+    detail: str | None = None,
+) -> None:
+    user = current_user()
+    app_store.record(
+        engine(),
+        username=user["username"] if user else "anonymous",
+        role=user["role"] if user else None,
+        action=action,
+        person_id=person_id,
+        purpose=purpose,
+        detail=detail,
+    )

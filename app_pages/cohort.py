@@ -1,0 +1,8 @@
+"""cohort page (placeholder until built)."""
+
+import streamlit as st
+
+from adapt.ui import session
+
+session.guard("cohort")
+st.title("cohort")

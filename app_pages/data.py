@@ -1,0 +1,8 @@
+"""data page (placeholder until built)."""
+
+import streamlit as st
+
+from adapt.ui import session
+
+session.guard("data")
+st.title("data")

@@ -1,0 +1,8 @@
+"""person page (placeholder until built)."""
+
+import streamlit as st
+
+from adapt.ui import session
+
+session.guard("person")
+st.title("person")
