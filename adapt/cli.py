@@ -186,9 +186,9 @@ def export(
         frame = cohort_export_frame(table)
     elif kind == "links":
         from adapt.db.history import load_history
-        from adapt.graph import links_export_frame
+        from adapt.graph import build_links
 
-        frame = links_export_frame(load_history(engine), as_of=as_of)
+        frame = build_links(load_history(engine), as_of=as_of)
     else:
         frame = quarantine_frame(engine)
     # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.

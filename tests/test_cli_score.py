@@ -145,3 +145,19 @@ def test_score_after_load_without_resolve_asks_for_resolve(db_url: str) -> None:
     result = _run("score", "--db", db_url)
     assert result.exit_code == 2
     assert "run `adapt resolve` first" in result.output
+
+
+def test_export_links_follows_the_interface(scored: str, tmp_path: Path) -> None:
+    out = tmp_path / "links.csv"
+    result = _run("export", "links", "--out", str(out), "--as-of", "2026-06-30", "--db", scored)
+    assert result.exit_code == 0, result.output
+    links = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(links.columns) == [
+        "source_id", "source_kind", "target_id", "target_kind", "relation", "incidents",
+        "first_at", "last_at",
+    ]  # fmt: skip
+    assert set(links["relation"]) == {"suspect_against", "incident_at", "home_address"}
+    abuse = links[links["relation"] == "suspect_against"]
+    assert (abuse["source_kind"] == "person").all() and (abuse["target_kind"] == "person").all()
+    assert (links["incidents"] >= 1).all()
+    assert (pd.to_datetime(links["last_at"]) < pd.Timestamp("2026-07-01")).all()

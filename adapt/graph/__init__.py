@@ -1,7 +1,9 @@
 """The victim–perpetrator–address graph: edges, population passes, ego views, i2.
 
 ```python
-from adapt.graph import build_links, build_addresses, person_graph_stats, ego_network
+from adapt.graph import (
+    build_addresses, build_links, ego_frames, ego_network, i2_link_table, person_graph_stats,
+)
 
 links = build_links(history, as_of="2024-03-31")     # the `links` export, exactly
 addresses = build_addresses(history, as_of="2024-03-31")  # address_id -> label, postcode

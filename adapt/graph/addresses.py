@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 
 from adapt.identity.normalise import normalise_address
@@ -28,7 +29,9 @@ from adapt.identity.normalise import normalise_address
 ADDRESS_COLUMNS: tuple[str, ...] = ("address_id", "label", "postcode")
 
 # A UK postcode shape at the very end of an address text, with what separates it.
-_TRAILING_POSTCODE = r"[\s,]*\b([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})\s*$"
+_PC = r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}"
+_TRAILING_POSTCODE = r"[\s,]*\b" + _PC + r"\s*$"
+_ONLY_TRAILING_POSTCODE = r"^.*?[\s,]*\b(" + _PC + r")\s*$"
 _POSTCODE_SHAPE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 
 
@@ -62,8 +65,8 @@ def resolve_addresses(address: pd.Series, postcode: pd.Series) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Same index as ``address``, columns ``address_id`` (``A`` + 16 hex
-        digits, or missing), ``text`` (the address as written, tidied, without
-        a trailing postcode) and ``postcode`` (``LE1 2AB`` form, or missing).
+        digits, or missing), ``text`` (the address as written, without a
+        trailing postcode) and ``postcode`` (``LE1 2AB`` form, or missing).
 
     Examples
     --------
@@ -74,40 +77,45 @@ def resolve_addresses(address: pd.Series, postcode: pd.Series) -> pd.DataFrame:
     1
     """
     pairs = pd.DataFrame(
-        {"address": address.astype("string"), "postcode": postcode.astype("string")},
-        index=address.index,
-    )
-    uniq = pairs.drop_duplicates().dropna(subset=["address"]).reset_index(drop=True)
+        {"address": address.astype("string"), "postcode": postcode.astype("string")}
+    ).reset_index(drop=True)
+    # Each distinct pair is worked on once; ``group`` maps every row to its pair.
+    group = pairs.groupby(["address", "postcode"], dropna=False, sort=False).ngroup()
+    group = group.to_numpy()
+    first = pd.Series(group).drop_duplicates()
+    uniq = pairs.iloc[first.index.to_numpy()[np.argsort(first.to_numpy())]]
+    uniq = uniq.reset_index(drop=True)
 
-    embedded = uniq["address"].str.extract(_TRAILING_POSTCODE, expand=False)
-    text = uniq["address"].str.replace(_TRAILING_POSTCODE, "", regex=True)
-    text = text.str.replace(r"\s+", " ", regex=True).str.strip(" ,")
+    # Few addresses carry a postcode in their text: only those pay for the
+    # slower expressions that take it out.
+    text = uniq["address"].copy()
+    has_pc = text.str.contains(_TRAILING_POSTCODE, regex=True).fillna(False).to_numpy()
+    embedded = pd.Series(pd.NA, index=text.index, dtype="string")
+    if has_pc.any():
+        with_pc = text[has_pc]
+        embedded[has_pc] = with_pc.str.replace(_ONLY_TRAILING_POSTCODE, r"\1", regex=True)
+        text[has_pc] = with_pc.str.replace(_TRAILING_POSTCODE, "", regex=True)
     pc = _postcode_key(uniq["postcode"]).fillna(_postcode_key(embedded))
     norm = normalise_address(text)["addr_key"]
 
     keyed = norm.notna()
     keys = (pc.fillna("") + "|" + norm).where(keyed)
-    ids = {k: _address_id(k) for k in keys.dropna().unique()}
-    uniq["address_id"] = keys.map(ids).astype("string")
-    uniq["text"] = text.where(keyed).astype("string")
-    uniq["pc"] = _postcode_display(pc).where(keyed)
-
+    distinct = keys.dropna().unique()
+    ids = pd.Series([_address_id(k) for k in distinct.tolist()], index=distinct, dtype="string")
     # A 64-bit hash makes a clash vanishingly unlikely; if one ever happens two
     # places would silently share a node, which is worse than stopping.
-    per_id = pd.DataFrame({"id": uniq["address_id"], "key": keys}).dropna().drop_duplicates()
-    if per_id["id"].duplicated().any():
+    if ids.duplicated().any():
         raise RuntimeError("two different addresses hashed to the same address id")
-
-    # A left merge on unique right keys keeps the left rows, in order (missing
-    # keys match missing keys, so a row with no postcode finds its pair).
-    out = pairs.merge(
-        uniq[["address", "postcode", "address_id", "text", "pc"]],
-        on=["address", "postcode"],
-        how="left",
-        validate="many_to_one",
+    uniq_out = pd.DataFrame(
+        {
+            "address_id": keys.map(ids).astype("string"),
+            "text": text.where(keyed).astype("string"),
+            "postcode": _postcode_display(pc).where(keyed).astype("string"),
+        }
     )
-    out.index = pairs.index
-    return out[["address_id", "text", "pc"]].rename(columns={"pc": "postcode"})
+    out = uniq_out.iloc[group]
+    out.index = address.index
+    return out
 
 
 def address_table(resolved: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +138,8 @@ def address_table(resolved: pd.DataFrame) -> pd.DataFrame:
         ["address_id", "n", "text", "postcode"], ascending=[True, False, True, True]
     )
     best = counts.drop_duplicates("address_id").reset_index(drop=True)
-    label = best["text"].where(best["postcode"].isna(), best["text"] + ", " + best["postcode"])
+    text = best["text"].str.replace(r"\s+", " ", regex=True).str.strip(" ,")
+    label = text.where(best["postcode"].isna(), text + ", " + best["postcode"])
     return pd.DataFrame(
         {
             "address_id": best["address_id"].astype("string"),

@@ -40,43 +40,41 @@ def _reach(
     Returns the kept nodes (``node_id, kind, distance``), whether any were cut,
     and how many were reached (a lower bound when the walk stopped early).
     """
-    ends = pd.concat(
-        [
-            pd.DataFrame(
-                {"here": links["source_id"], "there": links["target_id"],
-                 "kind": links["target_kind"], "weight": links["incidents"]}
-            ),
-            pd.DataFrame(
-                {"here": links["target_id"], "there": links["source_id"],
-                 "kind": links["source_kind"], "weight": links["incidents"]}
-            ),
-        ],
-        ignore_index=True,
-    )  # fmt: skip
-    center_kind = links.loc[links["source_id"] == center, "source_kind"]
+    source, target = links["source_id"], links["target_id"]
+    center_kind = links.loc[source == center, "source_kind"]
     if not len(center_kind):
-        center_kind = links.loc[links["target_id"] == center, "target_kind"]
+        center_kind = links.loc[target == center, "target_kind"]
     kind = str(center_kind.iloc[0]) if len(center_kind) else PERSON
     found = [pd.DataFrame({"node_id": [center], "kind": [kind], "distance": [0], "weight": [0]})]
-    seen = pd.Index([center])
+    seen = pd.Index([center], dtype="string")
     frontier = seen
     for hop in range(1, depth + 1):
         if len(seen) > max_nodes or not len(frontier):
             break  # anything further out would be cut anyway
-        step = ends.loc[ends["here"].isin(frontier) & ~ends["there"].isin(seen)]
+        # Direction is ignored: step out along edges from either end.
+        out = links.loc[source.isin(frontier) & ~target.isin(seen)]
+        back = links.loc[target.isin(frontier) & ~source.isin(seen)]
+        step = pd.concat(
+            [
+                pd.DataFrame(
+                    {"node_id": out["target_id"], "kind": out["target_kind"],
+                     "weight": out["incidents"]}
+                ),
+                pd.DataFrame(
+                    {"node_id": back["source_id"], "kind": back["source_kind"],
+                     "weight": back["incidents"]}
+                ),
+            ],
+            ignore_index=True,
+        )  # fmt: skip
         if not len(step):
             break
         # How strongly each new node is tied to the ring inside it: the tie-break
         # when the cap falls inside this ring.
-        new = (
-            step.groupby(["there", "kind"], observed=True)["weight"]
-            .sum()
-            .reset_index()
-            .rename(columns={"there": "node_id"})
-        )
+        new = step.groupby(["node_id", "kind"], observed=True)["weight"].sum().reset_index()
         new["distance"] = hop
         found.append(new)
-        frontier = pd.Index(new["node_id"].unique())
+        frontier = pd.Index(new["node_id"].unique(), dtype="string")
         seen = seen.append(frontier)
     nodes = pd.concat(found, ignore_index=True)
     nodes["kind_order"] = nodes["kind"].map(_KIND_ORDER).fillna(len(_KIND_ORDER))

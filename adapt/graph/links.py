@@ -26,6 +26,9 @@ Rows are ordered by relation (in the order above), then source, then target.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 from adapt.features import History, cutoff_of
@@ -40,73 +43,98 @@ GRAPH_ROLES: tuple[str, ...] = ("victim", "suspect")
 PERSON, ADDRESS = "person", "address"
 
 
-def _incidents_until(history: History, as_of: object | None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Records:
+    """The graph's raw material, with every id as an integer code.
+
+    Person and address codes are given in sorted id order, so sorting by code
+    sorts by id, and group-bys and joins run on integers, not text.
+    """
+
+    person_ids: pd.Index  # code -> person id
+    address_ids: pd.Index  # code -> address id
+    people: pd.DataFrame  # incident, person, role, at, home (address code or -1)
+    places: np.ndarray  # incident code -> address code or -1
+    place_rows: pd.DataFrame  # resolve_addresses output per incident (for labels)
+    home_rows: pd.DataFrame  # resolve_addresses output per people row (for labels)
+
+
+def _records(history: History, as_of: object | None) -> _Records:
     inc = history.incidents[["incident_id", "occurred_at", "address", "postcode"]]
     if as_of is not None:
         inc = inc.loc[inc["occurred_at"] < cutoff_of(as_of)]
-    return inc.dropna(subset=["incident_id"]).drop_duplicates("incident_id")
+    inc = inc.dropna(subset=["incident_id"]).drop_duplicates("incident_id")
+    inc = inc.reset_index(drop=True)
 
-
-def _people(history: History, inc: pd.DataFrame) -> pd.DataFrame:
-    """Victim and suspect rows with a person id, dated by their incident."""
     inv = history.involvements
     inv = inv.loc[
         inv["role"].isin(GRAPH_ROLES).fillna(False) & inv["person_id"].notna(),
         ["incident_id", "role", "person_id", "home_address", "home_postcode"],
     ]
-    return inv.merge(inc[["incident_id", "occurred_at"]], on="incident_id", how="inner")
+    incident = pd.Index(inc["incident_id"]).get_indexer(inv["incident_id"])
+    inv = inv.loc[incident >= 0].reset_index(drop=True)
+    incident = incident[incident >= 0]
+    person, person_ids = pd.factorize(inv["person_id"], sort=True)
+
+    # Incident places and homes are mostly the same addresses: resolve them together.
+    resolved = resolve_addresses(
+        pd.concat([inc["address"], inv["home_address"]], ignore_index=True),
+        pd.concat([inc["postcode"], inv["home_postcode"]], ignore_index=True),
+    )
+    place_rows, home_rows = resolved.iloc[: len(inc)], resolved.iloc[len(inc) :]
+    address, address_ids = pd.factorize(resolved["address_id"], sort=True)  # missing -> -1
+
+    people = pd.DataFrame(
+        {
+            "incident": incident,
+            "person": person,
+            "role": inv["role"].to_numpy(dtype=object),
+            "at": inc["occurred_at"].to_numpy()[incident],
+            "home": address[len(inc) :],
+        }
+    )
+    return _Records(
+        person_ids=pd.Index(person_ids, dtype="string"),
+        address_ids=pd.Index(address_ids, dtype="string"),
+        people=people,
+        places=address[: len(inc)],
+        place_rows=place_rows.loc[np.isin(np.arange(len(inc)), incident)],
+        home_rows=home_rows,
+    )
 
 
 def _aggregate(pairs: pd.DataFrame, relation: str, target_kind: str) -> pd.DataFrame:
-    """Edges from (source_id, target_id, incident_id, occurred_at) rows."""
-    pairs = pairs.drop_duplicates(["source_id", "target_id", "incident_id"])
+    """Edges from integer (source, target, incident, at) rows, sorted by source and target."""
+    pairs = pairs.drop_duplicates(["source", "target", "incident"])
     edges = (
-        pairs.groupby(["source_id", "target_id"], observed=True, sort=False)
-        .agg(
-            incidents=("incident_id", "size"),
-            first_at=("occurred_at", "min"),
-            last_at=("occurred_at", "max"),
-        )
+        pairs.groupby(["source", "target"], sort=True)
+        .agg(incidents=("incident", "size"), first_at=("at", "min"), last_at=("at", "max"))
         .reset_index()
     )
-    edges["source_kind"] = PERSON
     edges["target_kind"] = target_kind
     edges["relation"] = relation
     return edges
 
 
 def _suspect_against(people: pd.DataFrame) -> pd.DataFrame:
-    cols = ["incident_id", "person_id", "occurred_at"]
-    suspects = people.loc[people["role"] == "suspect", cols]
-    victims = people.loc[people["role"] == "victim", ["incident_id", "person_id"]]
-    pairs = suspects.merge(victims, on="incident_id", suffixes=("_s", "_v"))
-    pairs = pairs.loc[pairs["person_id_s"] != pairs["person_id_v"]]
-    pairs = pairs.rename(columns={"person_id_s": "source_id", "person_id_v": "target_id"})
+    suspects = people.loc[people["role"] == "suspect", ["incident", "person", "at"]]
+    victims = people.loc[people["role"] == "victim", ["incident", "person"]]
+    pairs = suspects.merge(victims, on="incident", suffixes=("", "_victim"))
+    pairs = pairs.loc[pairs["person"] != pairs["person_victim"]]
+    pairs = pairs.rename(columns={"person": "source", "person_victim": "target"})
     return _aggregate(pairs, "suspect_against", PERSON)
 
 
-def _incident_at(people: pd.DataFrame, inc: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
-    located = inc[["incident_id"]].join(places["address_id"]).dropna(subset=["address_id"])
-    pairs = people[["incident_id", "person_id", "occurred_at"]].merge(located, on="incident_id")
-    pairs = pairs.rename(columns={"person_id": "source_id", "address_id": "target_id"})
-    return _aggregate(pairs, "incident_at", ADDRESS)
+def _incident_at(people: pd.DataFrame, places: np.ndarray) -> pd.DataFrame:
+    pairs = people[["incident", "person", "at"]].rename(columns={"person": "source"})
+    pairs["target"] = places[pairs["incident"].to_numpy()]
+    return _aggregate(pairs.loc[pairs["target"] >= 0], "incident_at", ADDRESS)
 
 
-def _home_address(people: pd.DataFrame, homes: pd.DataFrame) -> pd.DataFrame:
-    pairs = people[["incident_id", "person_id", "occurred_at"]].join(homes["address_id"])
-    pairs = pairs.dropna(subset=["address_id"])
-    pairs = pairs.rename(columns={"person_id": "source_id", "address_id": "target_id"})
-    return _aggregate(pairs, "home_address", ADDRESS)
-
-
-def _resolved(
-    history: History, as_of: object | None
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    inc = _incidents_until(history, as_of)
-    people = _people(history, inc).reset_index(drop=True)
-    places = resolve_addresses(inc["address"], inc["postcode"])
-    homes = resolve_addresses(people["home_address"], people["home_postcode"])
-    return inc, people, places, homes
+def _home_address(people: pd.DataFrame) -> pd.DataFrame:
+    pairs = people[["incident", "person", "at", "home"]]
+    pairs = pairs.rename(columns={"person": "source", "home": "target"})
+    return _aggregate(pairs.loc[pairs["target"] >= 0], "home_address", ADDRESS)
 
 
 def empty_links() -> pd.DataFrame:
@@ -149,20 +177,28 @@ def build_links(history: History, as_of: object | None = None) -> pd.DataFrame:
     >>> links = build_links(load_history(engine), as_of="2024-03-31")  # doctest: +SKIP
     >>> links.loc[links["relation"] == "suspect_against"].head()  # doctest: +SKIP
     """
-    inc, people, places, homes = _resolved(history, as_of)
+    rec = _records(history, as_of)
     parts = [
-        _suspect_against(people),
-        _incident_at(people, inc, places),
-        _home_address(people, homes),
+        _suspect_against(rec.people),
+        _incident_at(rec.people, rec.places),
+        _home_address(rec.people),
     ]
-    parts = [p for p in parts if len(p)]
-    if not parts:
+    named = [_named(edges, rec) for edges in parts if len(edges)]
+    if not named:
         return empty_links()
-    links = pd.concat(parts, ignore_index=True)
-    links["relation"] = pd.Categorical(links["relation"], categories=RELATIONS, ordered=True)
-    links = links.sort_values(["relation", "source_id", "target_id"], kind="stable")
-    links = links.reset_index(drop=True)[list(LINK_COLUMNS)]
+    links = pd.concat(named, ignore_index=True)[list(LINK_COLUMNS)]
     return links.astype(empty_links().dtypes.to_dict())
+
+
+def _named(edges: pd.DataFrame, rec: _Records) -> pd.DataFrame:
+    """Integer-coded edges of one relation with their ids put back."""
+    kind = edges["target_kind"].iloc[0]
+    targets = rec.person_ids if kind == PERSON else rec.address_ids
+    return edges.assign(
+        source_id=rec.person_ids.take(edges["source"].to_numpy()).array,
+        source_kind=PERSON,
+        target_id=targets.take(edges["target"].to_numpy()).array,
+    )
 
 
 def build_addresses(history: History, as_of: object | None = None) -> pd.DataFrame:
@@ -172,6 +208,5 @@ def build_addresses(history: History, as_of: object | None = None) -> pd.DataFra
     most often recorded spelling with its postcode (``12 High St, LE1 2AB``):
     for display only; it may change as records arrive, the id does not.
     """
-    inc, people, places, homes = _resolved(history, as_of)
-    located = places.loc[inc["incident_id"].isin(people["incident_id"])]
-    return address_table(pd.concat([located, homes], ignore_index=True))
+    rec = _records(history, as_of)
+    return address_table(pd.concat([rec.place_rows, rec.home_rows], ignore_index=True))

@@ -12,8 +12,10 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from adapt.graph.links import ADDRESS, PERSON
+
 STATS_COLUMNS: dict[str, str] = {
-    "component": "the connected part of the graph the person is in, numbered 1 = largest",
+    "component": "the connected part of the graph the person is in (1 = the largest)",
     "component_size": "nodes (persons and addresses) in that component",
     "component_persons": "persons in that component",
     "victims": "distinct people the person was recorded as suspect against",
@@ -42,8 +44,8 @@ def person_graph_stats(links: pd.DataFrame) -> pd.DataFrame:
         Indexed by ``person_id`` (sorted), columns as in
         :data:`STATS_COLUMNS`. Components ignore direction and join persons
         through shared addresses as well as through incidents. Component
-        numbers are 1 for the largest, ties broken by the smallest node id,
-        so they are the same for the same links (not across different dates).
+        numbers are 1 for the largest, ties broken by the smallest person id
+        in them, so they are the same for the same links (not across dates).
 
     Examples
     --------
@@ -52,46 +54,63 @@ def person_graph_stats(links: pd.DataFrame) -> pd.DataFrame:
     """
     if not len(links):
         return _empty_stats()
-    # Node keys carry the kind, so a person id can never meet an address id.
-    src = links["source_kind"].astype("string") + ":" + links["source_id"].astype("string")
-    dst = links["target_kind"].astype("string") + ":" + links["target_id"].astype("string")
-    codes, keys = pd.factorize(pd.concat([src, dst], ignore_index=True), sort=True)
-    n_nodes, n_edges = len(keys), len(links)
-    rows, cols = codes[:n_edges], codes[n_edges:]
+    # Persons are numbered first, then addresses, each in sorted id order, so
+    # a person id and an address id can never meet and node order is id order.
+    person_end = pd.concat(
+        [
+            links["source_id"].where(links["source_kind"] == PERSON),
+            links["target_id"].where(links["target_kind"] == PERSON),
+        ],
+        ignore_index=True,
+    )
+    address_end = pd.concat(
+        [
+            links["source_id"].where(links["source_kind"] == ADDRESS),
+            links["target_id"].where(links["target_kind"] == ADDRESS),
+        ],
+        ignore_index=True,
+    )
+    person_code, person_ids = pd.factorize(person_end, sort=True)
+    address_code, _ = pd.factorize(address_end, sort=True)
+    n_persons = len(person_ids)
+    node = np.where(person_code >= 0, person_code, n_persons + address_code)
+    if (node < 0).any():
+        raise ValueError("links has an end whose kind is neither person nor address")
+    n_edges = len(links)
+    n_nodes = int(node.max()) + 1
+    src, dst = node[:n_edges], node[n_edges:]
     adjacency = coo_matrix(
-        (np.ones(n_edges, dtype=np.int8), (rows, cols)), shape=(n_nodes, n_nodes)
+        (np.ones(n_edges, dtype=np.int8), (src, dst)), shape=(n_nodes, n_nodes)
     ).tocsr()
     n_comp, label = connected_components(adjacency, directed=False)
 
-    is_person = np.asarray(pd.Series(keys).str.startswith("person:"), dtype=bool)
     size = np.bincount(label, minlength=n_comp)
-    persons = np.bincount(label, weights=is_person, minlength=n_comp).astype(np.int64)
-    # Nodes are numbered in sorted key order, so the first node met per component is its least.
+    persons = np.bincount(label[:n_persons], minlength=n_comp)
+    # The first node met per component (in id order, persons first) breaks size ties.
     first = np.full(n_comp, n_nodes, dtype=np.int64)
     np.minimum.at(first, label, np.arange(n_nodes))
     order = np.lexsort((first, -size))
     number = np.empty(n_comp, dtype=np.int64)
     number[order] = np.arange(1, n_comp + 1)
 
-    person_nodes = np.flatnonzero(is_person)
-    person_ids = pd.Index(
-        pd.Series(keys[person_nodes]).str.slice(len("person:")).astype("string"),
-        name="person_id",
-    )
+    own = label[:n_persons]
+    relation = links["relation"].astype("string").to_numpy()
+    against = relation == "suspect_against"
+    # links has one row per (source, relation, target): counting rows counts people.
+    victims = np.bincount(src[against], minlength=n_persons)
+    perpetrators = np.bincount(dst[against], minlength=n_persons)
+    to_address = (dst >= n_persons) & (src < n_persons)
+    places = np.unique(src[to_address].astype(np.int64) * n_nodes + dst[to_address])
+    addresses = np.bincount(places // n_nodes, minlength=n_persons)
     stats = pd.DataFrame(
         {
-            "component": number[label[person_nodes]],
-            "component_size": size[label[person_nodes]].astype(np.int64),
-            "component_persons": persons[label[person_nodes]],
+            "component": number[own],
+            "component_size": size[own],
+            "component_persons": persons[own],
+            "victims": victims[:n_persons],
+            "perpetrators": perpetrators[:n_persons],
+            "addresses": addresses[:n_persons],
         },
-        index=person_ids,
+        index=pd.Index(person_ids, dtype="string", name="person_id"),
     )
-    relation = links["relation"].astype("string")
-    against = links.loc[relation == "suspect_against"]
-    places = links.loc[links["target_kind"] == "address"]
-    stats["victims"] = against.groupby("source_id")["target_id"].nunique()
-    stats["perpetrators"] = against.groupby("target_id")["source_id"].nunique()
-    stats["addresses"] = places.groupby("source_id")["target_id"].nunique()
-    for col in ("victims", "perpetrators", "addresses"):
-        stats[col] = stats[col].fillna(0).astype(np.int64)
-    return stats[list(STATS_COLUMNS)]
+    return stats.astype(np.int64)
