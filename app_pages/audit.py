@@ -1,8 +1,64 @@
-"""audit page (placeholder until built)."""
+"""Audit (administrators): who consulted or exported which person's record,
+when and for what purpose; decisions and settings changes; sign-ins."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
 
 import streamlit as st
 
+from adapt.access import PURPOSES
+from adapt.db.app_store import AUDIT_ACTIONS, audit_frame, decisions_frame, users_frame
+from adapt.db.scores import settings_versions_frame
+from adapt.exports import write_table
 from adapt.ui import session
+from adapt.views import audit as view
 
 session.guard("audit")
-st.title("audit")
+st.title("Audit")
+st.caption("The append-only record of who did what, when and why.")
+engine = session.engine()
+
+entries = audit_frame(engine, limit=100_000)
+f1, f2, f3 = st.columns(3)
+users = f1.multiselect("User", users_frame(engine)["username"].tolist())
+person = f2.text_input("Person id")
+actions = f3.multiselect("Action", AUDIT_ACTIONS)
+d1, d2 = st.columns(2)
+since = d1.date_input("From", value=None, format="DD/MM/YYYY")
+until = d2.date_input("To", value=None, format="DD/MM/YYYY")
+shown = view.filter_audit(entries, users=users, person_id=person, actions=actions,
+                          since=since, until=until)  # fmt: skip
+
+tabs = st.tabs(["All entries", "Consultations and exports", "Decisions", "Settings", "Sign-ins"])
+with tabs[0]:
+    st.caption(f"{len(shown)} of {len(entries)} entries.")
+    st.dataframe(shown, hide_index=True)
+with tabs[1]:
+    kinds = ("Consulted a record", "Disclosed or exported")
+    st.dataframe(shown[shown["kind"].isin(kinds)], hide_index=True)
+with tabs[2]:
+    decisions = view.decisions_view(decisions_frame(engine, person_id=person.strip() or None))
+    st.dataframe(decisions, hide_index=True)
+with tabs[3]:
+    st.dataframe(settings_versions_frame(engine), hide_index=True)
+    st.dataframe(shown[shown["action"] == "settings_saved"], hide_index=True)
+with tabs[4]:
+    st.dataframe(shown[shown["kind"] == "Sign-ins"], hide_index=True)
+
+if session.allowed("audit", "export") and len(shown):
+    e1, e2, e3 = st.columns(3)
+    purpose = e1.selectbox("Purpose of the export", PURPOSES, index=PURPOSES.index("Audit"))
+    fmt = e2.radio("Format", ["csv", "xlsx"], horizontal=True)
+    out = Path(tempfile.mkdtemp(prefix="adapt_audit_")) / f"audit.{fmt}"
+    write_table(shown, out, sheet="Audit")
+
+    def _record_export() -> None:
+        session.audit("export", purpose=purpose, detail=f"audit log {fmt}: {len(shown)} row(s)")
+
+    e3.download_button(
+        f"Download audit ({fmt.upper()})", data=out.read_bytes(),
+        file_name=f"audit_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click=_record_export,
+    )  # fmt: skip

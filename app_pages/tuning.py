@@ -1,8 +1,186 @@
-"""tuning page (placeholder until built)."""
+"""Tuning: edit every setting and see what it does to the cohort, the score
+distribution and the backtest; save a named version; compare two versions.
 
+Features are cached per as-of date and feature settings; a change of a
+weight, band or threshold only re-ranks."""
+
+from __future__ import annotations
+
+import plotly.express as px
 import streamlit as st
 
-from adapt.ui import session
+from adapt.db.scores import (
+    SettingsVersionExists,
+    save_settings_version,
+    settings_json,
+    settings_versions_frame,
+)
+from adapt.evaluation.backtest import Future
+from adapt.scoring.score import rank
+from adapt.scoring.settings import MANAGEMENT_STATUSES, Settings, SettingsError, default_settings
+from adapt.ui import data, session
+from adapt.views import tuning as view
 
-session.guard("tuning")
-st.title("tuning")
+user = session.guard("tuning")
+st.title("Tuning")
+st.caption("Change any setting: the cohort is re-ranked at once. Synthetic data.")
+
+engine = session.engine()
+versions = settings_versions_frame(engine)
+PACKAGED = "default (packaged)"
+
+
+def _load(choice: str) -> Settings:
+    if choice == PACKAGED:
+        return default_settings()
+    name, _, version = choice.partition(" v")
+    text = settings_json(engine, name, version)
+    return Settings.from_json(text) if text else default_settings()
+
+
+choices = [PACKAGED, *[f"{r.name} v{r.version}" for r in versions.itertuples()]]
+start = st.selectbox("Start from (the saved settings compared against)", choices)
+saved = _load(start)
+as_of = data.default_as_of()
+st.caption(f"Ranked as of {as_of:%d/%m/%Y} (the latest data).")
+
+# ---- the editors ------------------------------------------------------------
+scalars: dict[tuple[str, ...], float | int | None] = {}
+bands: dict[str, str] = {}
+key = f"tune:{start}"
+with st.expander("Settings", expanded=True):
+    sections: dict[str, list] = {}
+    for path, value in view.scalar_settings(saved):
+        sections.setdefault(path[0], []).append((path, value))
+    tabs = st.tabs([view.setting_label((s,)) for s in sections])
+    for tab, (section, items) in zip(tabs, sections.items(), strict=True):
+        with tab:
+            cols = st.columns(3)
+            for i, (path, value) in enumerate(items):
+                integer = view.is_integer_setting(saved, path)
+                optional = value is None or (path[0] == "cohort" and path[1].startswith("min_"))
+                kwargs = {"step": 1 if integer else 0.5, "min_value": 0 if integer else 0.0}
+                scalars[path] = cols[i % 3].number_input(
+                    view.setting_label(path),
+                    value=(int(value) if integer else float(value)) if value is not None else None,
+                    key=f"{key}:{'.'.join(path)}",
+                    placeholder="not used" if optional else None,
+                    **kwargs,
+                )
+            if section in view.BANDED:
+                bands[section] = st.text_area(
+                    f"{view.setting_label((section,))} bands (JSON)",
+                    value=view.bands_json(saved, section),
+                    key=f"{key}:{section}.bands",
+                    height=180,
+                )
+    excluded = st.multiselect(
+        "Cohort excludes people under", MANAGEMENT_STATUSES,
+        default=saved.cohort.exclude_statuses, key=f"{key}:exclude",
+    )  # fmt: skip
+
+try:
+    edited = view.apply_edits(saved, scalars, bands, excluded)
+except SettingsError as err:
+    st.error(f"These settings are not valid: {err}")
+    st.stop()
+
+# ---- what the edits do ----------------------------------------------------
+features_saved = data.features(as_of, saved)
+features_new = data.features(as_of, edited)
+ranked_saved = rank(features_saved, saved)
+ranked_new = rank(features_new, edited)
+size_saved = int(ranked_saved["in_cohort"].sum())
+size_new = int(ranked_new["in_cohort"].sum())
+changes = view.cohort_changes(ranked_saved, ranked_new)
+
+c1, c2, c3 = st.columns(3)
+c1.metric("Cohort size", size_new, delta=size_new - size_saved)
+c2.metric("Entering", len(changes["entering"]))
+c3.metric("Leaving", len(changes["leaving"]))
+left, right = st.columns(2)
+with left:
+    st.markdown("**Who enters**")
+    st.dataframe(changes["entering"], hide_index=True, height=220)
+with right:
+    st.markdown("**Who leaves**")
+    st.dataframe(changes["leaving"], hide_index=True, height=220)
+
+fig = px.histogram(ranked_new, x="score", color="in_cohort", nbins=40,
+                   title="Score distribution (edited settings)")  # fmt: skip
+st.plotly_chart(fig, use_container_width=True)
+
+# ---- backtest ---------------------------------------------------------------
+st.subheader("Backtest")
+bt_as_of = view.backtest_as_of(data.history())
+if bt_as_of is None:
+    st.info("The data spans less than two years: there is no year to backtest on.")
+else:
+
+    @st.cache_resource(show_spinner="Reading the year after…", max_entries=4)
+    def _future(version: tuple, when, harm_table: str) -> Future:  # type: ignore[no-untyped-def]
+        return Future.after(data.history(), when, 365, harm_table)
+
+    @st.cache_data(show_spinner="Backtesting…", max_entries=32)
+    def _curve(version: tuple, when, settings_text: str):  # type: ignore[no-untyped-def]
+        settings = Settings.from_json(settings_text)
+        ranked = rank(data.features(when, settings), settings)
+        future = _future(version, when, settings.harm_table)
+        return view.capture_curve_from(ranked, future, settings), int(ranked["in_cohort"].sum())
+
+    if st.toggle("Show the backtest capture curve", value=True):
+        curve, bt_cohort = _curve(data.data_version(), bt_as_of, edited.to_json())
+        fig = px.line(curve, x="k", y="harm_share", color="method",
+                      title=f"Share of the next year's harm captured by the top K, ranked as of "
+                      f"{bt_as_of:%d/%m/%Y}")  # fmt: skip
+        fig.add_vline(x=bt_cohort, line_dash="dot", annotation_text="cohort size")
+        st.plotly_chart(fig, use_container_width=True)
+
+# ---- save -------------------------------------------------------------------
+st.subheader("Save as a named version")
+if session.allowed("tuning", "save_settings"):
+    with st.form("save_settings"):
+        name = st.text_input("Name", value=saved.name)
+        version = st.text_input("Version", value=view.next_version(versions, name or saved.name))
+        reason = st.text_area("Reason (required)")
+        do_save = st.form_submit_button("Save settings")
+    if do_save:
+        if not reason.strip():
+            st.error("Give a reason for this version.")
+        else:
+            try:
+                final = edited.model_copy(
+                    update={"name": name.strip(), "version": version.strip(),
+                            "author": user["username"], "reason": reason.strip()}
+                )  # fmt: skip
+                final = Settings.from_json(final.to_json())
+                save_settings_version(engine, final)
+            except (SettingsError, SettingsVersionExists) as err:
+                st.error(str(err))
+            else:
+                session.audit("settings_saved", detail=f"{final.name} v{final.version}")
+                st.success(f"Saved {final.name} v{final.version}.")
+else:
+    st.caption("Your role cannot save settings.")
+
+# ---- compare ----------------------------------------------------------------
+st.subheader("Compare two versions")
+if len(choices) < 2:
+    st.caption("Save a version to compare it with another.")
+else:
+    ca, cb = st.columns(2)
+    pick_a = ca.selectbox("Version A", choices, index=0, key="cmp_a")
+    pick_b = cb.selectbox("Version B", choices, index=1, key="cmp_b")
+    a, b = _load(pick_a), _load(pick_b)
+    diff = view.settings_diff(a, b)
+    st.dataframe(diff.rename(columns={"a": pick_a, "b": pick_b}), hide_index=True)
+    ranked_a = rank(data.features(as_of, a), a)
+    ranked_b = rank(data.features(as_of, b), b)
+    moved = view.cohort_changes(ranked_a, ranked_b)
+    st.write(
+        f"Cohort: {int(ranked_a['in_cohort'].sum())} under A, {int(ranked_b['in_cohort'].sum())} "
+        f"under B; {len(moved['entering'])} enter and {len(moved['leaving'])} leave going A → B."
+    )
+    left, right = st.columns(2)
+    left.dataframe(moved["entering"], hide_index=True, height=200)
+    right.dataframe(moved["leaving"], hide_index=True, height=200)

@@ -93,3 +93,23 @@ def store_summary(engine: Engine) -> dict[str, object]:
         "management_records": managed,
         "quarantine": bad,
     }
+
+
+def data_version(engine: Engine) -> tuple:
+    """Changes whenever stored data or identities change: the latest import,
+    the latest identity run, and the number of identity decisions."""
+    from adapt.db.models import identity_decisions, identity_runs
+
+    with engine.connect() as conn:
+        return (
+            conn.execute(select(func.max(imports.c.id))).scalar(),
+            conn.execute(select(func.max(identity_runs.c.id))).scalar(),
+            conn.execute(select(func.count()).select_from(identity_decisions)).scalar(),
+        )
+
+
+def settings_version_count(engine: Engine) -> int:
+    from adapt.db.models import settings_versions
+
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(settings_versions)).scalar())

@@ -11,10 +11,9 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import func, select
 
+from adapt.db import queries
 from adapt.db.history import load_history
-from adapt.db.models import identity_decisions, identity_runs, imports, settings_versions
 from adapt.features import History, compute_features
 from adapt.scoring.settings import Settings, default_settings
 from adapt.ui import session
@@ -22,13 +21,7 @@ from adapt.ui import session
 
 def data_version() -> tuple:
     """Changes whenever stored data or identities change."""
-    with session.engine().connect() as conn:
-        return (
-            session.database_url(),
-            conn.execute(select(func.max(imports.c.id))).scalar(),
-            conn.execute(select(func.max(identity_runs.c.id))).scalar(),
-            conn.execute(select(func.count()).select_from(identity_decisions)).scalar(),
-        )
+    return (session.database_url(), *queries.data_version(session.engine()))
 
 
 @st.cache_resource(show_spinner="Reading the history…", max_entries=2)
@@ -69,5 +62,4 @@ def default_as_of() -> date:
 
 
 def settings_version_count() -> int:
-    with session.engine().connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(settings_versions)).scalar())
+    return queries.settings_version_count(session.engine())

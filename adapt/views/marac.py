@@ -1,0 +1,533 @@
+"""The MARAC check: find a person, then show the chair what the police
+history says about the perpetrators linked to them.
+
+* :func:`build_name_index` turns the stored name rows (``adapt.db.search``)
+  into a search index once per data version; :func:`search` answers a name
+  (typo-tolerant, Jaro-Winkler over the distinct names, surname alone
+  allowed), a date of birth, a person id or reference, or a referral id.
+* :func:`marac_check` gathers, for one person, the perpetrators linked to them
+  (themselves when they are a suspect), each perpetrator's victims past and
+  present, addresses, MARAC referrals, SafeLives repeats with their dates and
+  the repeat incidents a late flag missed. It is a pure function of a History.
+* :func:`summary_pdf` is the one-page meeting summary (fpdf2, core fonts).
+
+A SafeLives repeat is any incident between the same victim and perpetrator on
+a later day than a referral and within 12 months of the latest referral before
+it (the same rule as ``adapt.features``); the flag was "late" for it when the
+referral was not flagged by the incident's day.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import jellyfish
+import numpy as np
+import pandas as pd
+
+from adapt.features import History
+from adapt.identity.nicknames import aliases
+
+DAY = pd.Timedelta(days=1)
+VICTIM_ROLES = ("victim", "marac_victim")
+PERPETRATOR_ROLES = ("suspect", "marac_perpetrator")
+SIDES = ("Victim", "Perpetrator", "Either")
+MATCH_THRESHOLD = 0.85
+REPEAT_COLUMNS = [
+    "perpetrator_id", "victim_id", "incident_id", "occurred_at", "offence", "referral_id",
+    "referral_date", "days_after_referral", "flagged_at", "late_flag",
+]  # fmt: skip
+RESULT_COLUMNS = ["person_id", "name", "other_names", "dates_of_birth", "refs", "roles", "match"]
+
+_TRANSLITERATE = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae",
+                                "œ": "oe", "đ": "d", "þ": "th", "ı": "i"})  # fmt: skip
+
+
+def fold_name(text: object) -> str:
+    """Lower case, accents folded, letters and single spaces only."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    t = unicodedata.normalize("NFKD", str(text).translate(_TRANSLITERATE))
+    t = t.encode("ascii", "ignore").decode("ascii").lower().replace("-", " ").replace(".", " ")
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z ]+", "", t)).strip()
+
+
+# ------------------------------------------------------------------ index
+@dataclass(frozen=True)
+class NameIndex:
+    """Distinct name forms per person, with codes into the name vocabularies."""
+
+    rows: pd.DataFrame  # person_id, name, fn, sn, dob, person_ref, fn_code, sn_code
+    people: pd.DataFrame  # index person_id: name, other_names, dates_of_birth, refs, roles,
+    #                       is_victim, is_perpetrator, mentions
+    forenames: np.ndarray  # distinct folded first forenames
+    surnames: np.ndarray  # distinct folded surnames (words joined)
+    forename_canon: list[frozenset[str]]  # the formal names each forename may stand for
+
+
+def _join_unique(values: Iterable[object]) -> str:
+    seen = [str(v) for v in dict.fromkeys(values) if v is not None and not pd.isna(v) and v != ""]
+    return "; ".join(seen)
+
+
+def _fold_each(values: pd.Series, first_word: bool) -> pd.Series:
+    """Folded names, computed once per distinct text: the first word of a
+    forename, a surname's words joined."""
+    table = {}
+    for text in values.dropna().unique():
+        folded = fold_name(text)
+        table[text] = folded.split(" ")[0] if first_word else folded.replace(" ", "")
+    return values.map(table).fillna("").astype(object)
+
+
+def _joined(person_id: pd.Series, values: pd.Series) -> pd.Series:
+    """The distinct values per person, sorted and joined with "; "."""
+    pairs = pd.DataFrame({"person_id": person_id.astype(object), "v": values.astype(object)})
+    pairs = pairs.dropna().drop_duplicates().sort_values(["person_id", "v"])
+    return pd.Series(_lists(pairs["person_id"], pairs["v"]), dtype=object).map("; ".join)
+
+
+def _lists(keys: pd.Series, values: pd.Series) -> dict[str, list[str]]:
+    """Values grouped by key, in order (plain Python: per-group pandas is slow here)."""
+    out: dict[str, list[str]] = {}
+    for key, value in zip(keys.to_numpy(), values.to_numpy(), strict=True):
+        out.setdefault(key, []).append(str(value))
+    return out
+
+
+def build_name_index(name_rows: pd.DataFrame) -> NameIndex:
+    """The search index over ``adapt.db.search.person_name_rows`` (built once per data version)."""
+    rows = name_rows.copy()
+    rows["forename"] = rows["forename"].astype("string").str.strip()
+    rows["surname"] = rows["surname"].astype("string").str.strip()
+    full = (rows["forename"].fillna("") + " " + rows["surname"].fillna("")).str.strip()
+    rows["name"] = full.where(full.str.len() > 0, pd.NA)
+    rows["fn"] = _fold_each(rows["forename"], first_word=True)
+    rows["sn"] = _fold_each(rows["surname"], first_word=False)
+    rows["dob"] = pd.to_datetime(rows["date_of_birth"]).dt.normalize()
+    rows["person_ref"] = rows["person_ref"].astype("string").str.strip().str.upper()
+    rows["is_victim"] = rows["role"].isin(VICTIM_ROLES)
+    rows["is_perpetrator"] = rows["role"].isin(PERPETRATOR_ROLES)
+
+    people = rows.groupby("person_id", sort=False).agg(
+        is_victim=("is_victim", "any"),
+        is_perpetrator=("is_perpetrator", "any"),
+        mentions=("role", "size"),
+    )
+    # The most frequent name form is the name shown; the others are aliases.
+    counts = rows.dropna(subset=["name"]).groupby(["person_id", "name"]).size().rename("n")
+    counts = counts.reset_index().sort_values(["person_id", "n"], ascending=[True, False])
+    names = pd.Series(_lists(counts["person_id"], counts["name"]), dtype=object)
+    people["name"] = names.map(lambda v: v[0])
+    people["other_names"] = names.map(lambda v: "; ".join(map(str, v[1:])))
+    dob_text = rows["dob"].dt.strftime("%Y-%m-%d")
+    people["dates_of_birth"] = _joined(rows["person_id"], dob_text)
+    people["refs"] = _joined(rows["person_id"], rows["person_ref"])
+    people["roles"] = _joined(rows["person_id"], rows["role"])
+    people = people.fillna({"name": "(no name recorded)", "other_names": "",
+                            "dates_of_birth": "", "refs": ""})  # fmt: skip
+
+    forms = rows.drop_duplicates(["person_id", "fn", "sn", "dob", "person_ref"])[
+        ["person_id", "name", "fn", "sn", "dob", "person_ref"]
+    ].reset_index(drop=True)
+    fn_codes, forenames = pd.factorize(forms["fn"])
+    sn_codes, surnames = pd.factorize(forms["sn"])
+    forms["fn_code"] = fn_codes
+    forms["sn_code"] = sn_codes
+    canon = [frozenset(aliases(f)) if f else frozenset() for f in forenames]
+    return NameIndex(
+        rows=forms,
+        people=people,
+        forenames=np.asarray(forenames, dtype=object),
+        surnames=np.asarray(surnames, dtype=object),
+        forename_canon=canon,
+    )
+
+
+# ----------------------------------------------------------------- search
+def _similarity(query: str, vocabulary: np.ndarray) -> np.ndarray:
+    """Jaro-Winkler of ``query`` against each distinct name (empty names score 0)."""
+    if not query:
+        return np.zeros(len(vocabulary))
+    jw = jellyfish.jaro_winkler_similarity
+    return np.fromiter((jw(query, v) if v else 0.0 for v in vocabulary), float, len(vocabulary))
+
+
+def _forename_similarity(index: NameIndex, query: str) -> np.ndarray:
+    sim = _similarity(query, index.forenames)
+    wanted = frozenset(aliases(query))
+    nick = np.fromiter((bool(c & wanted) for c in index.forename_canon), bool, len(sim))
+    return np.where(nick, np.maximum(sim, 0.95), sim)
+
+
+def name_scores(index: NameIndex, text: str) -> pd.Series:
+    """Best match per person (0..1) for a name query; one word is a surname."""
+    words = fold_name(text).split(" ")
+    words = [w for w in words if w]
+    if not words:
+        return pd.Series(dtype=float)
+    fn_code = index.rows["fn_code"].to_numpy()
+    sn_code = index.rows["sn_code"].to_numpy()
+    if len(words) == 1:
+        score = _similarity(words[0], index.surnames)[sn_code]
+    else:
+        # "John Smith" or "Smith John": forename then surname, either way round.
+        first, rest = words[0], "".join(words[1:])
+        last, lead = words[-1], "".join(words[:-1])
+        straight = (
+            0.4 * _forename_similarity(index, first)[fn_code]
+            + 0.6 * _similarity(rest, index.surnames)[sn_code]
+        )
+        swapped = (
+            0.4 * _forename_similarity(index, last)[fn_code]
+            + 0.6 * _similarity(lead, index.surnames)[sn_code]
+        )
+        score = np.maximum(straight, swapped)
+    return pd.Series(score, index=index.rows["person_id"].to_numpy()).groupby(level=0).max()
+
+
+def search(
+    index: NameIndex,
+    history: History,
+    text: str = "",
+    *,
+    date_of_birth: date | None = None,
+    side: str = "Either",
+    limit: int = 50,
+) -> pd.DataFrame:
+    """People matching a name, reference, person id or referral id, and/or a
+    date of birth, on the chosen side: :data:`RESULT_COLUMNS`, best first."""
+    text = (text or "").strip()
+    ids: pd.Series
+    if text:
+        key = text.upper()
+        m = history.marac
+        on_referral = m[m["referral_id"].str.upper() == key]
+        by_id = pd.concat([on_referral["victim_person_id"], on_referral["perpetrator_person_id"]])
+        by_id = pd.concat(
+            [
+                by_id,
+                pd.Series([key]) if key in index.people.index else pd.Series(dtype="string"),
+                index.rows.loc[index.rows["person_ref"] == key, "person_id"],
+            ]
+        ).dropna()
+        if len(by_id):
+            ids = pd.Series(1.0, index=pd.Index(by_id.unique()))
+        else:
+            ids = name_scores(index, text)
+            ids = ids[ids >= MATCH_THRESHOLD]
+    else:
+        ids = pd.Series(1.0, index=index.people.index)
+    if date_of_birth is not None:
+        born = index.rows.loc[index.rows["dob"] == pd.Timestamp(date_of_birth), "person_id"]
+        ids = ids[ids.index.isin(born)]
+    people = index.people.reindex(ids.index).dropna(subset=["mentions"])
+    if side == "Victim":
+        people = people[people["is_victim"].astype(bool)]
+    elif side == "Perpetrator":
+        people = people[people["is_perpetrator"].astype(bool)]
+    out = people.assign(match=ids.reindex(people.index).round(3))
+    out = out.sort_values(["match", "mentions"], ascending=False).head(limit)
+    return out.rename_axis("person_id").reset_index()[RESULT_COLUMNS]
+
+
+def result_person(results: pd.DataFrame, positions: Iterable[int]) -> str | None:
+    """The person id of the first selected row position (``st.dataframe`` gives positions)."""
+    for pos in positions:
+        if 0 <= int(pos) < len(results):
+            return str(results["person_id"].iloc[int(pos)])
+    return None
+
+
+def labels(index: NameIndex, person_ids: Iterable[object]) -> dict[str, str]:
+    """``person_id -> "Name (P0000001)"`` for display."""
+    people = index.people
+    out = {}
+    for pid in dict.fromkeys(str(p) for p in person_ids if p is not None and not pd.isna(p)):
+        name = people["name"].get(pid, "(no name recorded)")
+        out[pid] = f"{name} ({pid})"
+    return out
+
+
+# ------------------------------------------------------------------ check
+@dataclass(frozen=True)
+class MaracCheck:
+    person_id: str
+    as_of: pd.Timestamp
+    perpetrators: list[str]
+    victims: pd.DataFrame
+    addresses: pd.DataFrame
+    referrals: pd.DataFrame
+    repeat_incidents: pd.DataFrame
+    repeat_status: pd.DataFrame
+
+    @property
+    def late_flag_missed(self) -> pd.DataFrame:
+        return self.repeat_incidents[self.repeat_incidents["late_flag"]]
+
+
+def _dyads(history: History, people: Iterable[str], column: str) -> pd.DataFrame:
+    """(incident, perpetrator, victim) rows where ``column`` is one of ``people``."""
+    inv = history.involvements
+    inv = inv[inv["person_id"].notna() & inv["role"].isin(["suspect", "victim"])]
+    sus = inv.loc[inv["role"] == "suspect", ["incident_id", "person_id"]]
+    vic = inv.loc[inv["role"] == "victim", ["incident_id", "person_id"]]
+    people = list(people)
+    if column == "perpetrator_id":
+        sus = sus[sus["person_id"].isin(people)]
+        vic = vic[vic["incident_id"].isin(sus["incident_id"])]
+    else:
+        vic = vic[vic["person_id"].isin(people)]
+        sus = sus[sus["incident_id"].isin(vic["incident_id"])]
+    d = sus.drop_duplicates().merge(vic.drop_duplicates(), on="incident_id", suffixes=("", "_v"))
+    d = d.rename(columns={"person_id": "perpetrator_id", "person_id_v": "victim_id"})
+    d = d[d["perpetrator_id"] != d["victim_id"]]
+    inc = history.incidents[["incident_id", "occurred_at", "offence", "address", "postcode"]]
+    return d.merge(inc, on="incident_id").sort_values("occurred_at").reset_index(drop=True)
+
+
+def _referrals(history: History, perpetrators: list[str], person_id: str) -> pd.DataFrame:
+    m = history.marac
+    mine = m["perpetrator_person_id"].isin(perpetrators) | (m["victim_person_id"] == person_id)
+    refs = m.loc[
+        mine.fillna(False),
+        [
+            "referral_id",
+            "referral_date",
+            "meeting_date",
+            "flagged_at",
+            "victim_person_id",
+            "perpetrator_person_id",
+        ],
+    ]
+    refs = refs.rename(columns={"victim_person_id": "victim_id",
+                                "perpetrator_person_id": "perpetrator_id"})  # fmt: skip
+    refs = refs.assign(flag_lag_days=(refs["flagged_at"] - refs["referral_date"]).dt.days)
+    return refs.sort_values("referral_date").reset_index(drop=True)
+
+
+def _repeats(dyads: pd.DataFrame, referrals: pd.DataFrame, repeat_days: int) -> pd.DataFrame:
+    cols = REPEAT_COLUMNS
+    refs = referrals.dropna(subset=["perpetrator_id", "victim_id"])
+    if not len(refs) or not len(dyads):
+        return pd.DataFrame(columns=cols)
+    inc = dyads[["incident_id", "perpetrator_id", "victim_id", "occurred_at", "offence"]]
+    inc = inc.merge(refs[["perpetrator_id", "victim_id"]].drop_duplicates())
+    if not len(inc):
+        return pd.DataFrame(columns=cols)
+    # The referral's own incident is not a repeat: only referrals before the incident's day.
+    inc = inc.assign(day=inc["occurred_at"].dt.normalize() - DAY).sort_values("day")
+    matched = pd.merge_asof(
+        inc,
+        refs[
+            ["perpetrator_id", "victim_id", "referral_id", "referral_date", "flagged_at"]
+        ].sort_values("referral_date"),
+        left_on="day",
+        right_on="referral_date",
+        by=["perpetrator_id", "victim_id"],
+        direction="backward",
+    )
+    within = matched["occurred_at"] < matched["referral_date"] + (repeat_days + 1) * DAY
+    rep = matched[matched["referral_date"].notna() & within].copy()
+    rep["days_after_referral"] = (rep["occurred_at"].dt.normalize() - rep["referral_date"]).dt.days
+    rep["late_flag"] = ~(rep["flagged_at"] <= rep["occurred_at"].dt.normalize())
+    return rep.sort_values("occurred_at")[cols].reset_index(drop=True)
+
+
+def _repeat_status(
+    referrals: pd.DataFrame, repeats: pd.DataFrame, as_of: pd.Timestamp, repeat_days: int
+) -> pd.DataFrame:
+    refs = referrals.dropna(subset=["perpetrator_id", "victim_id"])
+    cols = ["perpetrator_id", "victim_id", "referrals", "last_referral_date", "repeat",
+            "repeat_incidents", "first_repeat_at", "last_repeat_at", "late_flag_missed",
+            "repeat_window_ends", "window_open"]  # fmt: skip
+    if not len(refs):
+        return pd.DataFrame(columns=cols)
+    pairs = refs.groupby(["perpetrator_id", "victim_id"]).agg(
+        referrals=("referral_id", "nunique"), last_referral_date=("referral_date", "max")
+    )
+    reps = repeats.groupby(["perpetrator_id", "victim_id"]).agg(
+        repeat_incidents=("incident_id", "nunique"),
+        first_repeat_at=("occurred_at", "min"),
+        last_repeat_at=("occurred_at", "max"),
+        late_flag_missed=("late_flag", "sum"),
+    )
+    out = pairs.join(reps, how="left").reset_index()
+    out["repeat_incidents"] = out["repeat_incidents"].fillna(0).astype(int)
+    out["late_flag_missed"] = out["late_flag_missed"].fillna(0).astype(int)
+    out["repeat"] = out["repeat_incidents"] > 0
+    out["repeat_window_ends"] = out["last_referral_date"] + repeat_days * DAY
+    # While the window is open, any new incident between the pair is a repeat.
+    out["window_open"] = out["repeat_window_ends"] >= as_of
+    return out[cols]
+
+
+def marac_check(
+    history: History, person_id: str, as_of: object = None, repeat_days: int = 365
+) -> MaracCheck:
+    """Everything the MARAC check shows for ``person_id`` (see the module docstring).
+
+    The perpetrators are the suspects in incidents against the person and the
+    perpetrators named on referrals about them, plus the person when they were
+    ever a suspect or a referral's perpetrator (counter-allegations show both).
+    ``as_of`` (default: the latest incident) decides which victims are current
+    (an incident within ``repeat_days``) and which repeat windows are open.
+    """
+    as_of_ts = pd.Timestamp(as_of if as_of is not None else history.last_date or date.today())
+    as_of_ts = as_of_ts.normalize()
+    against = _dyads(history, [person_id], "victim_id")
+    m = history.marac
+    named = m.loc[(m["victim_person_id"] == person_id).fillna(False), "perpetrator_person_id"]
+    perps = [*against["perpetrator_id"].tolist(), *named.dropna().tolist()]
+    is_suspect = (
+        (history.involvements["person_id"] == person_id)
+        & (history.involvements["role"] == "suspect")
+    ).fillna(False).any() or (m["perpetrator_person_id"] == person_id).fillna(False).any()
+    if is_suspect:
+        perps.insert(0, person_id)
+    perpetrators = list(dict.fromkeys(str(p) for p in perps))
+
+    dyads = _dyads(history, perpetrators, "perpetrator_id")
+    victims = (
+        dyads.groupby(["perpetrator_id", "victim_id"])
+        .agg(incidents=("incident_id", "nunique"), first_incident=("occurred_at", "min"),
+             last_incident=("occurred_at", "max"))
+        .reset_index()
+    )  # fmt: skip
+    victims["current"] = victims["last_incident"] >= as_of_ts - repeat_days * DAY
+    victims["is_this_person"] = victims["victim_id"] == person_id
+    victims = victims.sort_values(["perpetrator_id", "last_incident"], ascending=[True, False])
+
+    addresses = (
+        dyads.dropna(subset=["address"])
+        .groupby(["perpetrator_id", "address", "postcode"], dropna=False)
+        .agg(incidents=("incident_id", "nunique"), first_seen=("occurred_at", "min"),
+             last_seen=("occurred_at", "max"))
+        .reset_index()
+        .sort_values(["perpetrator_id", "last_seen"], ascending=[True, False])
+    )  # fmt: skip
+    addresses.insert(1, "kind", "incident address")
+    home = _home_addresses(history, perpetrators)
+    addresses = pd.concat([addresses, home], ignore_index=True)
+
+    referrals = _referrals(history, perpetrators, person_id)
+    repeats = _repeats(dyads, referrals, repeat_days)
+    status = _repeat_status(referrals, repeats, as_of_ts, repeat_days)
+    return MaracCheck(
+        person_id=person_id,
+        as_of=as_of_ts,
+        perpetrators=perpetrators,
+        victims=victims.reset_index(drop=True),
+        addresses=addresses,
+        referrals=referrals,
+        repeat_incidents=repeats,
+        repeat_status=status,
+    )
+
+
+def _home_addresses(history: History, perpetrators: list[str]) -> pd.DataFrame:
+    """Home addresses the perpetrators gave, with when they were recorded."""
+    inv = history.involvements
+    inv = inv[inv["person_id"].isin(perpetrators) & inv["home_address"].notna()]
+    inv = inv.merge(history.incidents[["incident_id", "occurred_at"]], on="incident_id")
+    out = (
+        inv.groupby(["person_id", "home_address", "home_postcode"], dropna=False)
+        .agg(incidents=("incident_id", "nunique"), first_seen=("occurred_at", "min"),
+             last_seen=("occurred_at", "max"))
+        .reset_index()
+        .rename(columns={"person_id": "perpetrator_id", "home_address": "address",
+                         "home_postcode": "postcode"})
+    )  # fmt: skip
+    out.insert(1, "kind", "home address given")
+    return out
+
+
+# -------------------------------------------------------------------- PDF
+_TYPOGRAPHY = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"',
+                             "…": "...", "•": "-", "\u00a0": " "})  # fmt: skip
+
+
+def latin1(text: object) -> str:
+    """Text the PDF core fonts can draw: typography simplified, anything else outside
+    latin-1 replaced by "?" (accented Latin letters are kept)."""
+    t = unicodedata.normalize("NFC", str(text)).translate(_TYPOGRAPHY)
+    return t.encode("latin-1", "replace").decode("latin-1")
+
+
+def _day(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "-"
+    return pd.Timestamp(value).strftime("%d/%m/%Y")
+
+
+def summary_pdf(
+    check: MaracCheck,
+    names: dict[str, str],
+    *,
+    generated_by: str,
+    generated_at: datetime,
+    purpose: str,
+    recipient: str,
+) -> bytes:
+    """The one-page meeting summary; sections are cut to fit one A4 page."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(12, 12, 12)
+    pdf.add_page()
+    bottom = 297 - 22
+
+    def line(text: str, size: float = 9, style: str = "", height: float = 4.6) -> bool:
+        if pdf.get_y() + height > bottom:
+            return False
+        pdf.set_font("Helvetica", style, size)
+        pdf.cell(0, height, latin1(text)[:150], new_x="LMARGIN", new_y="NEXT")
+        return True
+
+    def name(pid: object) -> str:
+        return names.get(str(pid), str(pid))
+
+    line("MARAC check - summary for the meeting", 14, "B", 8)
+    line(f"Subject: {name(check.person_id)}    As of: {_day(check.as_of)}")
+    line(f"Purpose: {purpose}    Recipient: {recipient}")
+    pdf.ln(2)
+    for perp in check.perpetrators:
+        if not line(f"Perpetrator: {name(perp)}", 11, "B", 6):
+            break
+        vics = check.victims[check.victims["perpetrator_id"] == perp]
+        line(f"Victims ({len(vics)}, current {int(vics['current'].sum())}):", 9, "B")
+        for v in vics.head(6).itertuples():
+            line(f"  {name(v.victim_id)}: {v.incidents} incident(s), {_day(v.first_incident)}"
+                 f" to {_day(v.last_incident)}{' (current)' if v.current else ''}")  # fmt: skip
+        if len(vics) > 6:
+            line(f"  ... and {len(vics) - 6} more")
+        adds = check.addresses[check.addresses["perpetrator_id"] == perp].head(3)
+        for a in adds.itertuples():
+            line(f"  Address ({a.kind}): {a.address} {a.postcode if pd.notna(a.postcode) else ''}"
+                 f" last {_day(a.last_seen)}")  # fmt: skip
+        refs = check.referrals[check.referrals["perpetrator_id"] == perp]
+        line(f"MARAC referrals: {len(refs)}", 9, "B")
+        for r in refs.tail(4).itertuples():
+            line(f"  {r.referral_id} referred {_day(r.referral_date)}, victim "
+                 f"{name(r.victim_id)}, flagged {_day(r.flagged_at)}")  # fmt: skip
+        stat = check.repeat_status[check.repeat_status["perpetrator_id"] == perp]
+        for s in stat.itertuples():
+            verdict = "REPEAT" if s.repeat else "no repeat"
+            line(f"  SafeLives: {name(s.victim_id)}: {verdict}; last referral "
+                 f"{_day(s.last_referral_date)}; {s.repeat_incidents} repeat incident(s) "
+                 f"{_day(s.first_repeat_at)} to {_day(s.last_repeat_at)}; "
+                 f"{s.late_flag_missed} missed by a late flag")  # fmt: skip
+        pdf.ln(1.5)
+    pdf.set_y(297 - 16)
+    pdf.set_font("Helvetica", "I", 8)
+    pdf.multi_cell(
+        0, 4,
+        latin1(f"Generated by {generated_by} at {generated_at:%d/%m/%Y %H:%M} — "
+               "OFFICIAL-SENSITIVE, synthetic data"),
+    )  # fmt: skip
+    return bytes(pdf.output())

@@ -1,0 +1,173 @@
+"""The pure view functions behind the MARAC check, Tuning, Data and Audit pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from adapt.scoring.settings import SettingsError, default_settings
+from adapt.views import audit as audit_view
+from adapt.views import data as data_view
+from adapt.views import marac, tuning
+from tests.histories import HistoryBuilder
+
+
+def _name_rows() -> pd.DataFrame:
+    rows = [
+        ("P1", "suspect", "John", "Smith", "1980-01-02", "NM001", "I00001"),
+        ("P1", "suspect", "Johnny", "Smith", "1980-01-02", None, "I00002"),
+        ("P2", "victim", "Jane", "Doe", "1985-04-02", "NM002", "I00001"),
+        ("P3", "victim", "Zoë", "Smythe-Brown", "1990-07-07", None, "I00003"),
+        ("P4", "suspect", "Mark", "Jones", None, None, "I00003"),
+        ("P5", "victim", "Joan", "Smart", "1979-03-03", None, "I00004"),
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=["person_id", "role", "forename", "surname", "date_of_birth", "person_ref",
+                 "source_id"],
+    )  # fmt: skip
+    frame["date_of_birth"] = pd.to_datetime(frame["date_of_birth"])
+    return frame
+
+
+def _repeat_case():
+    """P1 abuses V1; referral on 1 Mar 2025 flagged on 20 Mar. Incidents on
+    the referral day (not a repeat), 10 Mar (a repeat the late flag missed),
+    1 Jun (a repeat, flagged), and 5 Mar 2026 (more than 12 months: not one).
+    P1 also had V2 in 2023 (a past victim)."""
+    b = HistoryBuilder()
+    b.incident("2023-05-01", suspect="P1", victim="V2", address="2 Old Road")
+    b.incident("2025-03-01", suspect="P1", victim="V1", address="1 New Street")
+    b.incident("2025-03-10", suspect="P1", victim="V1", address="1 New Street")
+    b.incident("2025-06-01", suspect="P1", victim="V1", address="1 New Street")
+    b.incident("2026-03-05", suspect="P1", victim="V1", address="1 New Street")
+    b.marac("2025-03-01", victim="V1", perpetrator="P1", flagged_at="2025-03-20")
+    return b.build()
+
+
+def test_name_search_tolerates_typos_and_surname_only() -> None:
+    index = marac.build_name_index(_name_rows())
+    history = _repeat_case()
+    found = marac.search(index, history, "Jon Smyth")
+    assert found["person_id"].iloc[0] == "P1"
+    assert marac.search(index, history, "Smith John")["person_id"].iloc[0] == "P1"
+    surname = marac.search(index, history, "smith")
+    assert "P1" in set(surname["person_id"]) and "P2" not in set(surname["person_id"])
+    assert "P3" in set(marac.search(index, history, "Zoe Smythe Brown")["person_id"])
+    assert marac.search(index, history, "Jon Smyth", side="Victim").empty
+    assert list(marac.search(index, history, "nm002")["person_id"]) == ["P2"]
+    assert list(marac.search(index, history, "", date_of_birth=date(1985, 4, 2))["person_id"]) == [
+        "P2"
+    ]
+    refs = marac.search(marac.build_name_index(_name_rows()), history, "M0001")
+    assert set(refs["person_id"]) <= {"V1", "P1"}
+    assert marac.result_person(found, [0]) == "P1"
+    assert marac.result_person(found, [99]) is None
+
+
+def test_repeat_dates_on_a_hand_built_case() -> None:
+    history = _repeat_case()
+    check = marac.marac_check(history, "V1", as_of="2026-03-31")
+    assert check.perpetrators == ["P1"]
+    victims = check.victims.set_index("victim_id")
+    assert set(victims.index) == {"V1", "V2"}
+    assert victims.loc["V1", "current"] and not victims.loc["V2", "current"]
+    reps = check.repeat_incidents
+    assert [d.strftime("%Y-%m-%d") for d in reps["occurred_at"]] == ["2025-03-10", "2025-06-01"]
+    assert list(reps["late_flag"]) == [True, False]
+    assert list(reps["days_after_referral"]) == [9, 92]
+    status = check.repeat_status.iloc[0]
+    assert status["repeat"] and status["repeat_incidents"] == 2 and status["late_flag_missed"] == 1
+    assert status["repeat_window_ends"] == pd.Timestamp("2026-03-01")
+    assert not status["window_open"]
+    assert len(check.late_flag_missed) == 1
+    assert set(check.addresses["address"]) == {"1 New Street", "2 Old Road", "1 Some Street"}
+    assert check.referrals["flag_lag_days"].tolist() == [19]
+
+
+def test_a_perpetrator_check_lists_their_victims() -> None:
+    check = marac.marac_check(_repeat_case(), "P1")
+    assert check.perpetrators == ["P1"]
+    assert set(check.victims["victim_id"]) == {"V1", "V2"}
+
+
+def test_pdf_is_one_page_and_survives_accents_and_emoji() -> None:
+    check = marac.marac_check(_repeat_case(), "V1")
+    names = {"V1": "Zoë Łukasz 😀 (V1)", "P1": "Ørjan “Smith” — 山田 (P1)"}
+    pdf = marac.summary_pdf(
+        check, names, generated_by="Chair Ñame", generated_at=datetime(2026, 1, 2, 3, 4),
+        purpose="MARAC meeting", recipient="Meeting 😀",
+    )  # fmt: skip
+    assert pdf.startswith(b"%PDF")
+    assert b"/Count 1" in pdf  # one page
+    assert marac.latin1("Zoë 😀 — x") == "Zoë ? - x"
+
+
+def test_tuning_edits_diff_and_cohort_changes() -> None:
+    base = default_settings()
+    assert ("gravity", "weight") in dict(tuning.scalar_settings(base))
+    assert tuning.setting_label(("gravity", "weight")) == "Gravity weight"
+    assert tuning.is_integer_setting(base, ("cohort", "min_attendances"))
+    edited = tuning.apply_edits(
+        base, {("gravity", "weight"): 2.0}, {"recency": tuning.bands_json(base, "recency")}
+    )
+    diff = tuning.settings_diff(base, edited)
+    assert diff["setting"].tolist() == ["gravity.weight"]
+    with pytest.raises(SettingsError, match="bands"):
+        tuning.apply_edits(base, {}, {"gravity": "[{"})
+    with pytest.raises(SettingsError, match="gravity"):
+        tuning.apply_edits(base, {}, {"gravity": '[{"at_least": 5, "points": 1}, '
+                                                 '{"at_least": 1, "points": 2}]'})  # fmt: skip
+    saved = pd.DataFrame({"person_id": ["A", "B", "C"], "rank": [1, 2, 3],
+                          "score": [9.0, 5.0, 1.0], "in_cohort": [True, True, False],
+                          "reason": ["x", "y", "z"]})  # fmt: skip
+    new = saved.assign(in_cohort=[True, False, True])
+    moved = tuning.cohort_changes(saved, new)
+    assert moved["entering"]["person_id"].tolist() == ["C"]
+    assert moved["leaving"]["person_id"].tolist() == ["B"]
+    versions = pd.DataFrame({"name": ["default", "default", "x"], "version": ["1", "3", "9"]})
+    assert tuning.next_version(versions, "default") == "4"
+
+
+def test_backtest_date_needs_two_years() -> None:
+    assert tuning.backtest_as_of(_repeat_case()) == date(2025, 3, 5)
+    b = HistoryBuilder()
+    b.incident("2025-01-01", suspect="P1", victim="V1")
+    b.incident("2025-06-01", suspect="P1", victim="V1")
+    assert tuning.backtest_as_of(b.build()) is None
+
+
+def test_data_quality_figures_and_quarantine_filter(tmp_path: Path) -> None:
+    history = _repeat_case()
+    lag = data_view.flag_lag(history)
+    assert lag == {"referrals": 1, "median_flag_lag_days": 19.0, "never_flagged_share": 0.0}
+    figures = data_view.data_quality(history, {"rows": 10, "no_person_ref": 4}).set_index("figure")
+    assert figures.loc["Share with no person_ref", "value"] == 0.4
+    q = pd.DataFrame({"source_file": ["a.csv", "b.csv"], "source_row": [2, 3],
+                      "column": ["date_of_birth", "offence"], "value": ["x", "y"],
+                      "reason": ["not a date", "unknown offence"], "raw": ["", ""]})  # fmt: skip
+    assert data_view.filter_quarantine(q, "DATE")["source_row"].tolist() == [2]
+    assert data_view.filter_quarantine(q, "", ["b.csv"])["source_row"].tolist() == [3]
+    assert data_view.write_uploads([("incidents.csv", b"a\n")], tmp_path) == ["incidents.csv"]
+    with pytest.raises(ValueError):
+        data_view.write_uploads([("../evil.sh", b"")], tmp_path)
+    outcome = data_view.import_extract(None, tmp_path / "missing")  # type: ignore[arg-type]
+    assert not outcome.ok and "no folder" in outcome.message
+
+
+def test_audit_filters() -> None:
+    frame = pd.DataFrame({
+        "id": [1, 2, 3], "at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03"]),
+        "username": ["officer", "chair", "officer"], "role": [None] * 3,
+        "action": ["view_person", "marac_pdf", "sign_in"], "person_id": ["P1", "P1", None],
+        "purpose": [None] * 3, "detail": [None] * 3,
+    })  # fmt: skip
+    out = audit_view.filter_audit(frame, person_id="p1")
+    assert out["id"].tolist() == [2, 1]
+    assert out["kind"].tolist() == ["Disclosed or exported", "Consulted a record"]
+    assert audit_view.filter_audit(frame, users=["officer"], since=date(2026, 1, 2))[
+        "action"
+    ].tolist() == ["sign_in"]
