@@ -1,8 +1,196 @@
-"""cohort page (placeholder until built)."""
+"""Cohort (IOM officers): the ranked list as of a date, filters, open a
+person, adopt or decline with a reason, export (CSV/XLSX, formula-safe)."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from adapt.ui import session
+from adapt.access import PURPOSES
+from adapt.db import app_store, people
+from adapt.scoring.score import PARTS, rank
+from adapt.ui import data, session
+from adapt.views import cohort as views
 
-session.guard("cohort")
-st.title("cohort")
+PERSON_PAGE = "app_pages/person.py"
+FLASH = "cohort_flash"
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _labels(version: tuple):  # type: ignore[no-untyped-def]
+    return people.person_labels(session.engine())
+
+
+def _open_person(person_id: str) -> None:
+    st.session_state["person_id"] = person_id
+    st.switch_page(PERSON_PAGE)
+
+
+def _audit_export(kind: str, purpose: str, rows: int, as_of: object) -> None:
+    session.audit("export", purpose=purpose, detail=f"cohort {kind}, {rows} rows, as of {as_of}")
+
+
+def main() -> None:
+    user = session.guard("cohort")
+    st.title("Cohort")
+    engine = session.engine()
+    settings = views.settings_in_force(engine)
+    history = data.history()
+    if not len(history.incidents):
+        st.info("No incidents are stored yet. Import an extract on the Data page.")
+        return
+    latest = data.default_as_of()
+    as_of = st.date_input("As of", value=latest, max_value=latest, format="YYYY-MM-DD")
+    ranked = rank(data.features(as_of, settings), settings)
+    view = views.cohort_view(
+        ranked,
+        _labels(data.data_version()),
+        history,
+        app_store.decisions_frame(engine),
+        people.first_in_cohort(engine),
+        as_of,
+    )
+    st.caption(
+        f"Settings {views.settings_label(settings)} · {int(view['in_cohort'].sum())} in the "
+        f"cohort of {len(view)} people who were suspects up to {as_of:%d %b %Y}. "
+        "The list is advisory: an officer decides, with a reason."
+    )
+    if msg := st.session_state.pop(FLASH, None):
+        st.success(msg)
+
+    c1, c2, c3, c4, c5 = st.columns(5)
+    areas = sorted(a for a in view["area"].unique() if a)
+    area = c1.multiselect("Area", areas, placeholder="All areas")
+    in_cohort = c2.selectbox("In cohort", list(views.CHOICES), index=1)
+    managed = c3.selectbox("Already managed", list(views.CHOICES))
+    escalating = c4.selectbox("Escalating", list(views.CHOICES))
+    alerts = c5.selectbox("Alerts", list(views.ALERT_CHOICES))
+    shown = views.filter_cohort(
+        view,
+        area=area,
+        in_cohort=views.CHOICES[in_cohort],
+        managed=views.CHOICES[managed],
+        escalating=views.CHOICES[escalating],
+        alerts=views.ALERT_CHOICES[alerts],
+    )
+    st.markdown(f"**{len(shown)} people shown.** Select a row to open the person.")
+
+    top = max(float(view["score"].max()), 1.0) if len(view) else 1.0
+    config = {
+        "rank": st.column_config.NumberColumn("Rank", width="small"),
+        "person_id": st.column_config.TextColumn("Person"),
+        "name": st.column_config.TextColumn("Name"),
+        "score": st.column_config.ProgressColumn("Score", format="%.1f", min_value=0,
+                                                 max_value=top),
+        "attendances_12m": st.column_config.NumberColumn("Attendances 12m"),
+        "victims_12m": st.column_config.NumberColumn("Victims 12m"),
+        "new_victims_12m": st.column_config.NumberColumn("New victims"),
+        "last_incident": st.column_config.DateColumn("Last incident", format="YYYY-MM-DD"),
+        "frequency_trend": st.column_config.TextColumn("Frequency"),
+        "severity_trend": st.column_config.TextColumn("Severity"),
+        "marac_status": st.column_config.TextColumn("MARAC"),
+        "already_managed": st.column_config.TextColumn("Managed"),
+        "alerts": st.column_config.TextColumn("Alerts"),
+        "in_cohort": st.column_config.CheckboxColumn("In cohort"),
+        "decision_status": st.column_config.TextColumn("Decision"),
+    }  # fmt: skip
+    for part in PARTS:
+        part_top = max(float(view[part].max()), 1.0) if len(view) else 1.0
+        config[part] = st.column_config.ProgressColumn(
+            views.PART_LABELS[part], format="%.0f", min_value=0, max_value=part_top,
+            help=PARTS[part],
+        )  # fmt: skip
+    event = st.dataframe(
+        shown,
+        column_order=[c for c in views.DISPLAY_COLUMNS if c != "area"],
+        column_config=config,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="cohort_table",
+    )
+    selected = views.person_at(shown, event.selection.rows) if event else []
+    if selected:
+        _open_person(selected[0])
+
+    labels = dict(zip(shown["person_id"], shown["rank"].astype(str) + ". " + shown["name"],
+                      strict=True))  # fmt: skip
+    choice = st.selectbox(
+        "Open a person",
+        list(shown["person_id"]),
+        index=None,
+        format_func=lambda p: f"{labels.get(p, p)} ({p})",
+        placeholder="Choose someone from the list shown",
+    )
+    if choice:
+        _open_person(choice)
+
+    _decide(user, shown, view, as_of, settings)
+    _export(shown, ranked, as_of)
+
+
+def _decide(user: dict, shown, view, as_of, settings) -> None:  # type: ignore[no-untyped-def]
+    st.subheader("Adopt or decline")
+    if not session.allowed("cohort", "decide"):
+        st.caption("Your role can read the list but not decide.")
+        return
+    if shown.empty:
+        st.caption("Nobody is shown.")
+        return
+    names = dict(zip(shown["person_id"], shown["name"], strict=True))
+    with st.form("decision", clear_on_submit=True):
+        person_id = st.selectbox(
+            "Person", list(shown["person_id"]), format_func=lambda p: f"{names.get(p, p)} ({p})"
+        )
+        reason = st.text_area("Reason", placeholder="Why adopt or decline (required)")
+        left, right = st.columns(2)
+        adopt = left.form_submit_button("Adopt", type="primary")
+        decline = right.form_submit_button("Decline")
+    if not (adopt or decline):
+        return
+    session.guard("cohort", "decide")
+    if not reason or not reason.strip():
+        st.error("A reason is required.")
+        return
+    decision = "adopted" if adopt else "declined"
+    app_store.record_decision(
+        session.engine(),
+        person_id=person_id,
+        decision=decision,
+        author=user["username"],
+        reason=reason,
+        as_of=as_of,
+        settings_name=settings.name,
+        settings_version=settings.version,
+        snapshot=views.score_snapshot(view, person_id),
+    )
+    st.session_state[FLASH] = f"{person_id} {decision}; the decision and its reason are recorded."
+    st.rerun()
+
+
+def _export(shown, ranked, as_of) -> None:  # type: ignore[no-untyped-def]
+    if not session.allowed("cohort", "export"):
+        return
+    st.subheader("Export the list shown")
+    purpose = st.selectbox("Purpose of the export", PURPOSES, index=None,
+                           placeholder="Choose a purpose to export")  # fmt: skip
+    if purpose is None:
+        st.caption("Exports are audited with their purpose.")
+        return
+    frame = views.export_frame(shown, ranked)
+    left, right = st.columns(2)
+    for column, suffix, mime in (
+        (left, ".csv", "text/csv"),
+        (right, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ):
+        column.download_button(
+            f"Download {suffix[1:].upper()}",
+            data=lambda suffix=suffix: views.export_bytes(frame, suffix),
+            file_name=f"cohort-{as_of:%Y-%m-%d}{suffix}",
+            mime=mime,
+            on_click=_audit_export,
+            args=(suffix[1:].upper(), purpose, len(frame), as_of),
+            key=f"export{suffix}",
+        )
+
+
+main()

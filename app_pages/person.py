@@ -1,8 +1,248 @@
-"""person page (placeholder until built)."""
+"""Person pathway: who this is and why, the timeline, escalation signals,
+victims and addresses, the ego network, the management plan and the outcome.
+
+Opening a record needs a purpose and is audited; splitting a wrong join and
+editing the plan are re-checked against the role table here."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from adapt.ui import session
+from adapt.access import PURPOSES
+from adapt.db import app_store, people
+from adapt.db import identity as identity_store
+from adapt.graph import build_addresses, build_links
+from adapt.ui import data, session
+from adapt.views import cohort as cohort_views
+from adapt.views import person as views
 
-session.guard("person")
-st.title("person")
+FLASH = "person_flash"
+VIEWED = "person_viewed"  # (person_id, purpose) last audited in this session
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _labels(version: tuple):  # type: ignore[no-untyped-def]
+    return people.person_labels(session.engine())
+
+
+@st.cache_resource(show_spinner="Building the network…", max_entries=2)
+def _graph(version: tuple):  # type: ignore[no-untyped-def]
+    history = data.history()
+    return build_links(history), build_addresses(history)
+
+
+def main() -> None:
+    user = session.guard("person")
+    st.title("Person pathway")
+    engine = session.engine()
+    version = data.data_version()
+    labels = _labels(version)
+    if labels.empty:
+        st.info("No resolved people yet. Import an extract and resolve identities first.")
+        return
+    names = dict(zip(labels["person_id"], labels["label"], strict=True))
+    options = list(labels["person_id"])
+    current = st.session_state.get("person_id")
+    person_id = st.selectbox(
+        "Person",
+        options,
+        index=options.index(current) if current in options else None,
+        format_func=lambda p: f"{names.get(p, p)} ({p})",
+        placeholder="Choose a person (or open one from the Cohort page)",
+    )
+    if person_id is None:
+        return
+    st.session_state["person_id"] = person_id
+    purpose = st.selectbox(
+        "Purpose", PURPOSES, index=None, placeholder="Why are you opening this record?",
+        key=f"purpose_{person_id}",
+    )  # fmt: skip
+    if purpose is None:
+        st.info("Choose a purpose to open the record. Opening it is recorded in the audit log.")
+        return
+    if st.session_state.get(VIEWED) != (person_id, purpose):
+        session.audit("view_person", person_id=person_id, purpose=purpose)
+        st.session_state[VIEWED] = (person_id, purpose)
+    if msg := st.session_state.pop(FLASH, None):
+        st.success(msg)
+
+    st.header(f"{names.get(person_id, person_id)} ({person_id})")
+    settings = cohort_views.settings_in_force(engine)
+    history = data.history()
+    as_of = data.default_as_of()
+    incidents = views.person_incidents(history, person_id, settings.harm_table, labels)
+
+    tabs = st.tabs(
+        ["Who this is", "Timeline", "Escalation", "Victims and addresses", "Network",
+         "Management plan", "Outcome"]
+    )  # fmt: skip
+    with tabs[0]:
+        _who(user, engine, person_id)
+    with tabs[1]:
+        _timeline(history, person_id, incidents)
+    with tabs[2]:
+        signals = views.escalation_signals(data.features(as_of, settings), person_id)
+        st.caption(f"As of {as_of:%d %b %Y}, settings {cohort_views.settings_label(settings)}.")
+        if signals.empty:
+            st.write("Not a suspect in any incident up to this date.")
+        else:
+            st.dataframe(signals, hide_index=True)
+    with tabs[3]:
+        _victims_addresses(version, person_id, incidents)
+    with tabs[4]:
+        _network(version, person_id, labels)
+    with tabs[5]:
+        _plan(user, engine, person_id)
+    with tabs[6]:
+        _outcome(engine, person_id, incidents, history.last_date)
+
+
+def _who(user: dict, engine, person_id: str) -> None:  # type: ignore[no-untyped-def]
+    rows = people.person_rows(engine, person_id)
+    st.markdown(f"**{len(rows)} rows** are joined into this person.")
+    st.markdown("**Names and dates of birth as recorded**")
+    st.dataframe(views.aliases(rows), hide_index=True)
+    st.markdown("**Rows joined** (ages as stated on each record)")
+    st.dataframe(views.identity_rows(rows), hide_index=True)
+    st.markdown("**Why they were joined**: each accepted link's match weight, part by part")
+    reasons = views.join_reasons(identity_store.stored_links(engine, rows["row_key"]),
+                                 rows["row_key"])  # fmt: skip
+    if reasons.empty:
+        st.caption("A single row, or rows joined by an analyst's decision only.")
+    else:
+        st.dataframe(reasons, hide_index=True)
+    if session.allowed("person", "split_identity") and len(rows) > 1:
+        _split(user, engine, person_id, rows)
+
+
+def _split(user: dict, engine, person_id: str, rows) -> None:  # type: ignore[no-untyped-def]
+    st.markdown("**Split a wrong join**")
+    keys = list(rows["row_key"])
+    shown = dict(zip(keys, rows["role"] + " · " + rows["incident_id"].fillna(""), strict=True))
+    with st.form("split_identity", clear_on_submit=True):
+        left = st.selectbox("First row", keys, format_func=lambda k: f"{k} ({shown[k]})")
+        right = st.selectbox("Second row", keys, index=1, format_func=lambda k: f"{k} ({shown[k]})")
+        reason = st.text_area("Reason for the split")
+        submitted = st.form_submit_button("Split these rows")
+    if not submitted:
+        return
+    session.guard("person", "split_identity")
+    if left == right:
+        st.error("Choose two different rows.")
+        return
+    if not reason or not reason.strip():
+        st.error("A reason is required.")
+        return
+    identity_store.record_decision(engine, left, right, "not_same", user["username"], reason)
+    session.audit("identity_decision", person_id=person_id, detail=f"not_same {left} {right}")
+    from adapt.identity.runner import resolve_database
+
+    with st.spinner("Re-resolving identities…"):
+        resolve_database(engine)
+    st.session_state[FLASH] = (
+        "The rows are recorded as different people and identities re-resolved."
+    )
+    st.rerun()
+
+
+def _timeline(history, person_id: str, incidents) -> None:  # type: ignore[no-untyped-def]
+    events = views.person_events(history, person_id)
+    periods = views.person_periods(history, person_id)
+    st.plotly_chart(
+        views.timeline_figure(incidents, events, periods, history.last_date),
+        config={"displaylogo": False},
+    )
+    if len(periods):
+        st.markdown("**Custody and management periods**")
+        st.dataframe(periods, hide_index=True)
+    if len(events):
+        st.markdown("**MARAC referrals and flags**")
+        st.dataframe(events, hide_index=True)
+
+
+def _victims_addresses(version: tuple, person_id: str, incidents) -> None:  # type: ignore[no-untyped-def]
+    st.markdown("**Victims**")
+    st.dataframe(views.person_victims(incidents), hide_index=True)
+    links, addresses = _graph(version)
+    st.markdown("**Addresses**")
+    st.dataframe(views.person_addresses(links, addresses, person_id), hide_index=True)
+
+
+def _network(version: tuple, person_id: str, labels) -> None:  # type: ignore[no-untyped-def]
+    links, addresses = _graph(version)
+    nodes, edges, attrs = views.network_frames(links, addresses, person_id, labels, depth=2)
+    note = " (cut to the nearest)" if attrs.get("capped") else ""
+    st.caption(f"People and addresses within two steps: {len(nodes)} nodes{note}.")
+    st.plotly_chart(views.network_figure(nodes, edges), config={"displaylogo": False})
+
+
+def _plan(user: dict, engine, person_id: str) -> None:  # type: ignore[no-untyped-def]
+    plan = views.plan_by_pathway(app_store.plan_frame(engine, person_id), app_store.IOM_PATHWAYS)
+    if plan.empty:
+        st.caption("No plan entries yet.")
+    else:
+        st.dataframe(plan, hide_index=True)
+    if session.allowed("person", "edit_plan"):
+        _plan_form(user, engine, person_id, plan)
+    with st.expander("Plan history (every version)"):
+        st.dataframe(app_store.plan_frame(engine, person_id, history=True), hide_index=True)
+
+
+def _plan_form(user: dict, engine, person_id: str, plan) -> None:  # type: ignore[no-untyped-def]
+    entries = {"": None} | {
+        k: t for k, t in zip(plan.get("entry_key", []), plan.get("text", []), strict=True)
+    }
+    key = st.selectbox(
+        "Plan entry to edit", list(entries), format_func=lambda k: "New entry" if not k else
+        f"{entries[k][:60]} ({k})",
+    )  # fmt: skip
+    row = plan[plan["entry_key"] == key].iloc[0] if key else None
+    pathways = [None, *app_store.IOM_PATHWAYS]
+
+    def pick(options, value):  # type: ignore[no-untyped-def]
+        return options.index(value) if value in options else 0
+
+    with st.form(f"plan_{key or 'new'}", clear_on_submit=True):
+        pathway = st.selectbox("Pathway", pathways, index=pick(pathways, row["pathway"] if key
+                               else None), format_func=lambda p: p or "(none)")  # fmt: skip
+        kinds = list(app_store.PLAN_KINDS)
+        kind = st.selectbox("Kind", kinds, index=pick(kinds, row["kind"] if key else None))
+        text = st.text_area("Entry", value=row["text"] if key else "")
+        owner = st.text_input("Owner", value=(row["owner"] or "") if key else "")
+        due = st.date_input("Due or review date", value=row["due_date"] if key else None)
+        statuses = list(app_store.PLAN_STATUSES)
+        status = st.selectbox("Status", statuses, index=pick(statuses, row["status"] if key
+                              else None))  # fmt: skip
+        saved = st.form_submit_button("Save plan entry")
+    if not saved:
+        return
+    session.guard("person", "edit_plan")
+    if not text or not text.strip():
+        st.error("The entry needs a text.")
+        return
+    app_store.save_plan_entry(
+        engine, person_id=person_id, author=user["username"], kind=kind, text=text,
+        pathway=pathway, owner=owner.strip() or None, due_date=due, status=status,
+        entry_key=key or None,
+    )  # fmt: skip
+    st.session_state[FLASH] = "Plan entry saved (earlier versions are kept)."
+    st.rerun()
+
+
+def _outcome(engine, person_id: str, incidents, last_date) -> None:  # type: ignore[no-untyped-def]
+    decisions = app_store.decisions_frame(engine, person_id)
+    if not decisions.empty:
+        st.markdown("**Cohort decisions**")
+        st.dataframe(
+            decisions[["decision", "author", "decided_at", "as_of", "reason", "score"]],
+            hide_index=True,
+        )
+    adopted = views.adoption_date(decisions)
+    if adopted is None:
+        st.caption("The outcome is shown once the person is adopted into the cohort.")
+        return
+    st.markdown(f"**Outcome**: 12 months before and after adoption (data date {adopted:%d %b %Y})")
+    st.dataframe(views.outcome_before_after(incidents, adopted, last_date), hide_index=True)
+
+
+main()

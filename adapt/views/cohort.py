@@ -1,0 +1,291 @@
+"""The Cohort page's table: the ranked list as an officer reads it, the
+filters, the decision status, and the mapping from a selected row to a person.
+
+Everything here is a pure function of frames (the ranked table from
+:func:`adapt.scoring.score.rank`, the history, stored decisions); the page
+only calls these and draws.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from adapt.features import History
+from adapt.scoring.score import PARTS
+from adapt.scoring.settings import Settings
+
+NEW_SINCE_REVIEW = "new since last review"
+ALERTS = ("new partner", "counter-allegation", "late-flag repeat")
+PART_LABELS: dict[str, str] = {
+    "score_recency": "Recency",
+    "score_frequency": "Frequency",
+    "score_gravity": "Gravity",
+    "score_serial": "Serial",
+    "score_frequency_escalation": "Freq. escalation",
+    "score_severity_escalation": "Sev. escalation",
+    "score_markers": "Markers",
+    "score_marac": "MARAC",
+}
+DISPLAY_COLUMNS = [
+    "rank", "person_id", "name", "score", *PARTS, "attendances_12m", "victims_12m",
+    "new_victims_12m", "last_incident", "frequency_trend", "severity_trend", "marac_status",
+    "already_managed", "alerts", "in_cohort", "decision_status", "area",
+]  # fmt: skip
+
+
+def latest_area(history: History) -> pd.Series:
+    """Each suspect's most recent incident's area (for the area filter only)."""
+    inv = history.involvements
+    sus = inv.loc[
+        (inv["role"] == "suspect") & inv["person_id"].notna(), ["incident_id", "person_id"]
+    ]
+    inc = history.incidents[["incident_id", "occurred_at", "area"]]
+    joined = sus.merge(inc, on="incident_id").dropna(subset=["area"])
+    joined = joined.sort_values(["person_id", "occurred_at", "incident_id"], kind="stable")
+    last = joined.drop_duplicates("person_id", keep="last")
+    return last.set_index("person_id")["area"].astype("string").rename("area")
+
+
+def latest_decision_per_person(decisions: pd.DataFrame) -> pd.DataFrame:
+    """From :func:`adapt.db.app_store.decisions_frame`: the latest decision of
+    each person (``person_id, decision, author, decided_at, reason, as_of``)."""
+    cols = ["person_id", "decision", "author", "decided_at", "reason", "as_of"]
+    if decisions.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    latest = decisions.sort_values("id").drop_duplicates("person_id", keep="last")
+    return latest[cols].reset_index(drop=True)
+
+
+def decision_status(
+    in_cohort: pd.Series,
+    person_ids: pd.Series,
+    decisions: pd.DataFrame,
+    first_in_cohort: pd.DataFrame | None = None,
+    as_of: date | None = None,
+) -> pd.Series:
+    """``adopted``, ``declined``, :data:`NEW_SINCE_REVIEW` or empty, per row.
+
+    New since the last review: in the cohort now and either no decision yet,
+    or first seen in a cohort (a stored score run, or this one) on an as-of
+    date after the as-of date of the latest decision.
+    """
+    latest = latest_decision_per_person(decisions).set_index("person_id")
+    ids = person_ids.astype("string")
+    decision = ids.map(latest["decision"]).astype("string")
+    decided_as_of = pd.to_datetime(ids.map(latest["as_of"]))
+    first = pd.Series(pd.NaT, index=ids.index, dtype="datetime64[ns]")
+    if first_in_cohort is not None and len(first_in_cohort):
+        seen = first_in_cohort.set_index("person_id")["first_in_cohort"]
+        first = pd.to_datetime(ids.map(seen)).astype("datetime64[ns]")
+    now_in = in_cohort.to_numpy(dtype=bool)
+    if as_of is not None:  # in the cohort now and never stored: first seen today
+        today = pd.Timestamp(as_of)
+        first = first.where(first.notna() | ~now_in, today)
+    entered_after = (first > decided_as_of).to_numpy(dtype=bool)
+    no_decision = decision.isna().to_numpy()
+    new = now_in & (no_decision | entered_after)
+    out = decision.fillna("").to_numpy(dtype=object)
+    return pd.Series(np.where(new, NEW_SINCE_REVIEW, out), index=in_cohort.index, dtype="string")
+
+
+def _trend(rising: pd.Series, falling: pd.Series, ratio: pd.Series) -> pd.Series:
+    text = ratio.map(lambda r: f" (x{r:.1f})" if pd.notna(r) else "")
+    base = np.select(
+        [rising.to_numpy(dtype=bool), falling.to_numpy(dtype=bool)], ["rising", "falling"], "steady"
+    )
+    return (pd.Series(base, index=ratio.index) + text).astype("string")
+
+
+def _marac_status(table: pd.DataFrame) -> pd.Series:
+    repeats = table["marac_repeats_12m"].to_numpy(dtype=int)
+    recent = table["marac_referrals_12m"].to_numpy(dtype=int)
+    total = table["marac_referrals_total"].to_numpy(dtype=int)
+    status = np.select(
+        [repeats > 0, recent > 0, total > 0],
+        ["repeat (SafeLives)", "referred in 12 months", "referred before"],
+        "",
+    )
+    return pd.Series(status, index=table.index, dtype="string")
+
+
+def _alerts(table: pd.DataFrame) -> pd.Series:
+    flags = {
+        "new partner": table["new_partner_alert"].to_numpy(dtype=bool),
+        "counter-allegation": table["counter_allegation"].to_numpy(dtype=bool),
+        "late-flag repeat": table["late_flag_repeats_total"].to_numpy(dtype=int) > 0,
+    }
+    out = pd.Series("", index=table.index, dtype="string")
+    for name, hit in flags.items():  # three alert kinds, each vectorised
+        out = out.where(~hit, np.where(out == "", name, out + "; " + name))
+    return out
+
+
+def cohort_view(
+    table: pd.DataFrame,
+    labels: pd.DataFrame,
+    history: History,
+    decisions: pd.DataFrame,
+    first_in_cohort: pd.DataFrame | None = None,
+    as_of: date | None = None,
+) -> pd.DataFrame:
+    """The ranked table as shown: :data:`DISPLAY_COLUMNS`, best first.
+
+    ``table`` is :func:`adapt.scoring.score.rank`'s output; ``labels`` is
+    ``person_id, label`` (:func:`adapt.db.people.person_labels`); ``decisions``
+    is :func:`adapt.db.app_store.decisions_frame`.
+    """
+    ids = table["person_id"].astype("string")
+    out = pd.DataFrame(index=table.index)
+    out["rank"] = table["rank"].astype("int64")
+    out["person_id"] = ids
+    name = ids.map(labels.set_index("person_id")["label"]) if len(labels) else ids
+    out["name"] = pd.Series(name, index=table.index).astype("string").fillna(ids)
+    out["score"] = table["score"].astype(float)
+    for part in PARTS:
+        out[part] = table[part].astype(float)
+    out["attendances_12m"] = table["attendances_12m"].astype("int64")
+    out["victims_12m"] = table["victims_12m"].astype("int64")
+    out["new_victims_12m"] = table["new_victims_12m"].astype("int64")
+    out["last_incident"] = pd.to_datetime(table["last_incident_at"]).dt.normalize()
+    out["frequency_trend"] = _trend(
+        table["frequency_escalating"],
+        table["frequency_deescalating"],
+        table["frequency_rate_ratio"],
+    )
+    ratio = table["severity_ratio"].astype(float)
+    out["severity_trend"] = _trend(table["severity_escalating"], ratio < 1.0, ratio)
+    out["marac_status"] = _marac_status(table)
+    out["already_managed"] = table["already_managed"].astype("string").fillna("")
+    out["alerts"] = _alerts(table)
+    out["in_cohort"] = table["in_cohort"].astype(bool)
+    out["decision_status"] = decision_status(
+        out["in_cohort"], ids, decisions, first_in_cohort, as_of
+    )
+    out["area"] = ids.map(latest_area(history)).astype("string").fillna("")
+    # Kept for filters and the score snapshot; not drawn.
+    out["escalating"] = table["frequency_escalating"].astype(bool) | table[
+        "severity_escalating"
+    ].astype(bool)
+    return out.reset_index(drop=True)
+
+
+def filter_cohort(
+    table: pd.DataFrame,
+    *,
+    area: str | Iterable[str] | None = None,
+    in_cohort: bool | None = None,
+    managed: bool | None = None,
+    escalating: bool | None = None,
+    alerts: bool | str | None = None,
+) -> pd.DataFrame:
+    """The rows of a :func:`cohort_view` table that pass every filter given.
+
+    ``area``: one area or several (None or empty: all). ``in_cohort``,
+    ``managed``, ``escalating``: True keeps only those, False only the others,
+    None both. ``alerts``: True any alert, False none, or one of
+    :data:`ALERTS` for that alert.
+    """
+    keep = pd.Series(True, index=table.index)
+    if area:
+        areas = [area] if isinstance(area, str) else list(area)
+        if areas:
+            keep &= table["area"].isin(areas)
+    if in_cohort is not None:
+        keep &= table["in_cohort"].astype(bool) == in_cohort
+    if managed is not None:
+        keep &= (table["already_managed"].fillna("") != "") == managed
+    if escalating is not None:
+        keep &= table["escalating"].astype(bool) == escalating
+    if isinstance(alerts, str):
+        keep &= table["alerts"].str.contains(alerts, regex=False).fillna(False).astype(bool)
+    elif alerts is not None:
+        keep &= (table["alerts"].fillna("") != "") == alerts
+    return table.loc[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def person_at(table: pd.DataFrame, positions: Sequence[int]) -> list[str]:
+    """The person ids at ``positions`` (row positions, as
+    ``st.dataframe(on_select=...)`` returns them) of the table drawn; positions
+    outside it are ignored."""
+    n = len(table)
+    ids = table["person_id"].astype("string").to_numpy()
+    return [str(ids[p]) for p in positions if isinstance(p, int | np.integer) and 0 <= p < n]
+
+
+def score_snapshot(table: pd.DataFrame, person_id: str) -> dict:
+    """What the decider saw for ``person_id``: rank, score, parts and the
+    figures beside them, as plain JSON-ready values (no names)."""
+    row = table.loc[table["person_id"] == person_id]
+    if row.empty:
+        raise KeyError(person_id)
+    keep = [
+        "rank", "score", *PARTS, "attendances_12m", "victims_12m", "new_victims_12m",
+        "last_incident", "frequency_trend", "severity_trend", "marac_status",
+        "already_managed", "alerts", "in_cohort", "decision_status",
+    ]  # fmt: skip
+    values = row.iloc[0][[c for c in keep if c in row.columns]].to_dict()
+    return json.loads(json.dumps(values, default=_plain))
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return None if pd.isna(value) else str(value)  # type: ignore[arg-type]
+
+
+def export_frame(view: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
+    """The list as exported: the people shown (in the order shown), with the
+    cohort export's columns (:func:`adapt.scoring.export.cohort_export_frame`)
+    and the page's name, alerts and decision status."""
+    from adapt.scoring.export import cohort_export_frame
+
+    base = cohort_export_frame(ranked)
+    extra = view[["person_id", "name", "alerts", "marac_status", "decision_status", "area"]]
+    out = extra.merge(base, on="person_id", how="left")
+    first = ["rank", "person_id", "name"]
+    return out[[*first, *[c for c in out.columns if c not in first]]]
+
+
+def settings_label(settings: Settings) -> str:
+    return f"{settings.name} v{settings.version}"
+
+
+CHOICES: dict[str, bool | None] = {"Any": None, "Yes": True, "No": False}
+ALERT_CHOICES: dict[str, bool | str | None] = {
+    "Any": None, "Any alert": True, "No alert": False, **{a: a for a in ALERTS},
+}  # fmt: skip
+
+
+def export_bytes(frame: pd.DataFrame, suffix: str, sheet: str = "Cohort") -> bytes:
+    """``frame`` as a formula-safe CSV or XLSX file's bytes, written by
+    :func:`adapt.exports.write_table` into a private temporary folder."""
+    import tempfile
+    from pathlib import Path
+
+    from adapt.exports import clip_long_text, write_table
+
+    with tempfile.TemporaryDirectory(prefix="adapt-export-") as folder:
+        path = Path(folder) / f"export{suffix}"
+        data = frame if suffix == ".csv" else clip_long_text(frame)
+        write_table(data, path, sheet=sheet if suffix == ".xlsx" else None)
+        return path.read_bytes()
+
+
+def settings_in_force(engine) -> Settings:  # type: ignore[no-untyped-def]
+    """The newest saved settings version, or the defaults when none is saved."""
+    from adapt.db.scores import settings_json, settings_versions_frame
+    from adapt.scoring.settings import default_settings
+
+    saved = settings_versions_frame(engine)
+    if saved.empty:
+        return default_settings()
+    newest = saved.iloc[0]
+    text = settings_json(engine, str(newest["name"]), str(newest["version"]))
+    return Settings.from_json(text) if text else default_settings()

@@ -1,0 +1,423 @@
+"""The Person pathway page's content: who this is and why the rows were
+joined, the incident timeline, escalation signals, victims and addresses,
+the ego network, the plan and the outcome after adoption.
+
+Pure functions of the history, the features, the graph links and frames read
+by :mod:`adapt.db.people` / :mod:`adapt.db.identity` / :mod:`adapt.db.app_store`;
+the figure builders return plotly figures (drawn by Streamlit's bundled
+plotly.js: nothing is fetched from the internet).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from adapt.features import History
+from adapt.graph import ego_frames, ego_network
+from adapt.identity import explain
+from adapt.scoring.harm import load_harm_table
+
+DAY = pd.Timedelta(days=1)
+YEAR = 365 * DAY
+NO_VICTIM = "no victim recorded"
+PERIOD_COLOURS = {
+    "in_custody": "rgba(120,120,120,0.18)",
+    "iom": "rgba(46,134,193,0.15)",
+    "mappa": "rgba(155,89,182,0.15)",
+    "deceased": "rgba(0,0,0,0.25)",
+}
+
+
+# ----------------------------------------------------------------- who this is
+def age_as_stated(date_of_birth: pd.Series, at: pd.Series) -> pd.Series:
+    """Whole years from the stated date of birth to the record's date (NA
+    where either is missing)."""
+    dob = pd.to_datetime(date_of_birth)
+    when = pd.to_datetime(at)
+    years = when.dt.year - dob.dt.year
+    before_birthday = (when.dt.month < dob.dt.month) | (
+        (when.dt.month == dob.dt.month) & (when.dt.day < dob.dt.day)
+    )
+    return (years - before_birthday.astype("Int64")).astype("Int64")
+
+
+def identity_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows joined into this person, as shown: source, role, record,
+    date, name, date of birth, age as stated, ref and home address."""
+    out = pd.DataFrame(
+        {
+            "row_key": rows["row_key"],
+            "source": rows["source_file"] + " row " + rows["source_row"].astype("string"),
+            "role": rows["role"],
+            "record": rows["incident_id"],
+            "date": pd.to_datetime(rows["occurred_at"]).dt.date,
+            "name": (rows["forename"].fillna("") + " " + rows["surname"].fillna("")).str.strip(),
+            "date_of_birth": pd.to_datetime(rows["date_of_birth"]).dt.date,
+            "age_as_stated": age_as_stated(rows["date_of_birth"], rows["occurred_at"]),
+            "person_ref": rows["person_ref"],
+            "home_address": rows["home_address"],
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def aliases(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each spelling of the name (and stated date of birth) with how many rows
+    use it and when it was first and last seen, most used first."""
+    name = (rows["forename"].fillna("") + " " + rows["surname"].fillna("")).str.strip()
+    frame = pd.DataFrame(
+        {
+            "name": name.replace("", "(no name)"),
+            "date_of_birth": pd.to_datetime(rows["date_of_birth"]).dt.date.astype("string"),
+            "at": pd.to_datetime(rows["occurred_at"]),
+        }
+    )
+    frame["date_of_birth"] = frame["date_of_birth"].fillna("(none)")
+    out = (
+        frame.groupby(["name", "date_of_birth"], dropna=False)
+        .agg(rows=("at", "size"), first_seen=("at", "min"), last_seen=("at", "max"))
+        .reset_index()
+        .sort_values(["rows", "name"], ascending=[False, True], kind="stable")
+    )
+    out["first_seen"] = out["first_seen"].dt.date
+    out["last_seen"] = out["last_seen"].dt.date
+    return out.reset_index(drop=True)
+
+
+def join_reasons(links: pd.DataFrame, row_keys: pd.Series | list[str]) -> pd.DataFrame:
+    """Why the rows were joined: one line per accepted link between two of
+    this person's rows, its final match weight and probability, and the
+    comparisons that make up the weight (``forename: exact +5.74``), from
+    :func:`adapt.identity.explain`."""
+    cols = ["row_key_l", "row_key_r", "final_weight", "match_probability", "decision", "why"]
+    if links is None or links.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    parts = explain(links, list(row_keys))
+    if parts.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    weight = parts["weight"].map(lambda w: "" if pd.isna(w) else f" {w:+.2f}")
+    parts = parts.assign(
+        text=parts["comparison"] + ": " + parts["level"].fillna("").astype(str) + weight
+    )
+    why = parts.groupby(["row_key_l", "row_key_r"], sort=False)["text"].agg("; ".join)
+    heads = links.drop_duplicates(["row_key_l", "row_key_r"]).set_index(["row_key_l", "row_key_r"])
+    out = (
+        why.rename("why").to_frame().join(heads[["final_weight", "match_probability", "decision"]])
+    )
+    out = out.reset_index().sort_values("final_weight", ascending=False, kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+def comparison_weights(links: pd.DataFrame, row_keys: pd.Series | list[str]) -> pd.DataFrame:
+    """The long table of :func:`adapt.identity.explain` (for a waterfall or a
+    table): one row per part of each link's weight."""
+    if links is None or links.empty:
+        return pd.DataFrame(columns=["row_key_l", "row_key_r", "comparison", "level", "weight"])
+    return explain(links, list(row_keys))
+
+
+# -------------------------------------------------------------------- timeline
+def _labelled(ids: pd.Series, labels: pd.DataFrame | None) -> pd.Series:
+    if labels is None or not len(labels):
+        return ids.astype("string")
+    names = ids.map(labels.set_index("person_id")["label"]).astype("string")
+    return names.fillna(ids.astype("string"))
+
+
+def person_incidents(
+    history: History, person_id: str, harm_table: str, labels: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every incident with the person as suspect, one row per victim:
+    ``incident_id, occurred_at, offence, is_crime, harm, victim_id, victim``."""
+    inv = history.involvements
+    mine = inv.loc[(inv["person_id"] == person_id) & (inv["role"] == "suspect"), ["incident_id"]]
+    mine = mine.drop_duplicates()
+    inc = history.incidents.merge(mine, on="incident_id")
+    inc = inc[["incident_id", "occurred_at", "offence", "is_crime", "area"]].copy()
+    inc["harm"] = load_harm_table(harm_table).days(inc["offence"], inc["is_crime"]).fillna(0.0)
+    vic = inv.loc[
+        (inv["role"] == "victim") & inv["person_id"].notna() & (inv["person_id"] != person_id),
+        ["incident_id", "person_id"],
+    ].drop_duplicates()
+    vic = vic.rename(columns={"person_id": "victim_id"})
+    out = inc.merge(vic, on="incident_id", how="left")
+    out["victim_id"] = out["victim_id"].astype("string")
+    out["victim"] = _labelled(out["victim_id"], labels).fillna(NO_VICTIM)
+    out = out.sort_values(["occurred_at", "incident_id"], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def person_events(history: History, person_id: str) -> pd.DataFrame:
+    """Dated marks for the timeline: MARAC referrals naming the person as
+    perpetrator and the dates their flags went on (``at, event, detail``)."""
+    m = history.marac
+    mine = m[m["perpetrator_person_id"] == person_id]
+    parts = [
+        pd.DataFrame(
+            {"at": mine["referral_date"], "event": "MARAC referral", "detail": mine["referral_id"]}
+        ),
+        pd.DataFrame(
+            {"at": mine["flagged_at"], "event": "MARAC flag on", "detail": mine["referral_id"]}
+        ),
+    ]
+    out = pd.concat(parts, ignore_index=True).dropna(subset=["at"])
+    out["detail"] = out["detail"].astype("string")
+    return out.sort_values(["at", "event"], kind="stable").reset_index(drop=True)
+
+
+def person_periods(history: History, person_id: str) -> pd.DataFrame:
+    """Custody and management periods (``status, from_date, to_date``); an
+    open period has no end date."""
+    g = history.management
+    mine = g.loc[g["person_id"] == person_id, ["status", "from_date", "to_date"]]
+    return mine.sort_values("from_date", kind="stable").reset_index(drop=True)
+
+
+def timeline_figure(
+    incidents: pd.DataFrame, events: pd.DataFrame, periods: pd.DataFrame, end: object = None
+) -> go.Figure:
+    """Incidents by date and harm, coloured by victim; MARAC referrals and
+    flags as marked lines; custody and management periods as shaded bands."""
+    fig = go.Figure()
+    for victim, part in incidents.groupby("victim", sort=True, dropna=False):
+        fig.add_trace(
+            go.Scatter(
+                x=part["occurred_at"],
+                y=part["harm"],
+                mode="markers",
+                name=str(victim),
+                marker={"size": 9, "line": {"width": 0.5, "color": "white"}},
+                customdata=np.stack([part["incident_id"], part["offence"]], axis=-1),
+                hovertemplate="%{x|%d %b %Y}<br>%{customdata[0]}<br>%{customdata[1]}"
+                "<br>harm %{y:.0f} days<extra>%{fullData.name}</extra>",
+            )
+        )
+    top = float(incidents["harm"].max()) if len(incidents) else 1.0
+    styles = {"MARAC referral": ("triangle-up", "#c0392b"), "MARAC flag on": ("x", "#e67e22")}
+    for name, part in events.groupby("event", sort=True):
+        symbol, colour = styles.get(str(name), ("diamond", "#555"))
+        fig.add_trace(
+            go.Scatter(
+                x=part["at"],
+                y=np.full(len(part), -0.04 * max(top, 1.0)),
+                mode="markers",
+                name=str(name),
+                marker={"symbol": symbol, "size": 11, "color": colour},
+                customdata=part["detail"].to_numpy(dtype=object),
+                hovertemplate="%{x|%d %b %Y}<br>%{customdata}<extra>" + str(name) + "</extra>",
+            )
+        )
+    last = pd.Timestamp(end) if end is not None else None
+    for row in periods.itertuples(index=False):
+        stop = row.to_date if pd.notna(row.to_date) else (last or row.from_date)
+        fig.add_vrect(
+            x0=row.from_date,
+            x1=stop,
+            fillcolor=PERIOD_COLOURS.get(str(row.status), "rgba(0,0,0,0.1)"),
+            line_width=0,
+            annotation_text=str(row.status),
+            annotation_position="top left",
+        )
+    fig.update_layout(
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title="date",
+        yaxis_title="harm (CHI days)",
+        legend_title_text="victim / mark",
+    )
+    return fig
+
+
+# ------------------------------------------------------------------- signals
+SIGNALS: dict[str, str] = {
+    "attendances_12m": "attendances as suspect in the last 12 months",
+    "harm_12m": "harm (CHI days) in the last 12 months",
+    "recent_half": "incidents in the last 6 months",
+    "prior_half": "incidents in the 6 months before",
+    "frequency_rate_ratio": "rate ratio, recent against prior half",
+    "frequency_p_value": "chance of a rise this large by chance",
+    "frequency_escalating": "frequency escalating",
+    "severity_recent": "mean harm per incident, last 6 months",
+    "severity_prior": "mean harm per incident, 6 months before",
+    "severity_ratio": "severity ratio",
+    "severity_escalating": "severity escalating",
+    "victims_serial_window": "distinct victims in the serial window",
+    "new_victims_12m": "new victims in 12 months",
+    "new_partner_alert": "new partner alert",
+    "marac_repeats_12m": "SafeLives repeats in 12 months",
+    "late_flag_repeats_total": "repeats a late MARAC flag missed",
+    "counter_allegation": "counter-allegation",
+    "counter_role": "role in the counter-allegation",
+}
+
+
+def escalation_signals(features: pd.DataFrame, person_id: str) -> pd.DataFrame:
+    """The escalation signals with their numbers (``signal, value, meaning``);
+    empty when the person was not a suspect up to the date."""
+    if person_id not in features.index:
+        return pd.DataFrame(columns=["signal", "value", "meaning"])
+    row = features.loc[person_id]
+    keys = [k for k in SIGNALS if k in row.index]
+    values = [row[k] for k in keys]
+    text = [
+        "" if v is None or (not isinstance(v, str) and pd.isna(v))
+        else (f"{v:,.4g}" if isinstance(v, float | np.floating) else str(v))
+        for v in values
+    ]  # fmt: skip
+    return pd.DataFrame({"signal": keys, "value": text, "meaning": [SIGNALS[k] for k in keys]})
+
+
+# --------------------------------------------------------- victims, addresses
+def person_victims(incidents: pd.DataFrame) -> pd.DataFrame:
+    """From :func:`person_incidents`: each victim, with incidents, harm and
+    the first and last dates."""
+    named = incidents[incidents["victim_id"].notna()]
+    out = (
+        named.groupby(["victim_id", "victim"], observed=True)
+        .agg(
+            incidents=("incident_id", "nunique"),
+            harm=("harm", "sum"),
+            first_at=("occurred_at", "min"),
+            last_at=("occurred_at", "max"),
+        )
+        .reset_index()
+        .sort_values(["last_at", "victim_id"], ascending=[False, True], kind="stable")
+    )
+    return out.reset_index(drop=True)
+
+
+def person_addresses(links: pd.DataFrame, addresses: pd.DataFrame, person_id: str) -> pd.DataFrame:
+    """Addresses linked to the person (home, or where incidents happened),
+    with the incidents and dates: ``address, postcode, relation, incidents,
+    first_at, last_at``."""
+    mine = links[(links["source_id"] == person_id) & (links["target_kind"] == "address")]
+    out = mine.merge(addresses, left_on="target_id", right_on="address_id", how="left")
+    out = pd.DataFrame(
+        {
+            "address": out["label"].astype("string").fillna(out["target_id"]),
+            "postcode": out["postcode"].astype("string"),
+            "relation": out["relation"].astype("string"),
+            "incidents": out["incidents"],
+            "first_at": out["first_at"],
+            "last_at": out["last_at"],
+        }
+    )
+    return out.sort_values(["last_at", "address"], ascending=[False, True]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ network
+def network_frames(
+    links: pd.DataFrame,
+    addresses: pd.DataFrame,
+    person_id: str,
+    labels: pd.DataFrame | None = None,
+    depth: int = 2,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The ego network to ``depth``: node and edge frames with positions
+    (:func:`adapt.graph.ego_frames`) and the graph's attributes (``capped``,
+    ``nodes_reached``)."""
+    graph = ego_network(links, person_id, depth=depth, addresses=addresses, person_labels=labels)
+    nodes, edges = ego_frames(graph)
+    return nodes, edges, dict(graph.graph)
+
+
+def network_figure(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
+    """People (circles) and addresses (squares), the centre highlighted,
+    edges as lines; hover shows each node's label."""
+    xs, ys = [], []
+    for e in edges.itertuples(index=False):  # a few hundred edges at most (MAX_NODES)
+        xs += [e.x0, e.x1, None]
+        ys += [e.y0, e.y1, None]
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"width": 0.8, "color": "#999"},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    styles = {
+        ("person", True): ("circle", 18, "#c0392b", "this person"),
+        ("person", False): ("circle", 11, "#2e86c1", "person"),
+        ("address", False): ("square", 10, "#27ae60", "address"),
+        ("address", True): ("square", 16, "#c0392b", "this address"),
+    }
+    centre = nodes["distance"] == 0
+    for (kind, is_centre), (symbol, size, colour, name) in styles.items():
+        part = nodes[(nodes["kind"] == kind) & (centre == is_centre)]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"], y=part["y"], mode="markers", name=name,
+                marker={"symbol": symbol, "size": size, "color": colour},
+                text=part["label"], customdata=part["distance"],
+                hovertemplate="%{text}<br>%{customdata} hop(s) away<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        height=480,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+# ----------------------------------------------------------------- outcome
+def adoption_date(decisions: pd.DataFrame) -> date | None:
+    """The as-of date of the person's latest decision if it is an adoption
+    (the data date the officer decided on), else None. ``decisions`` is
+    :func:`adapt.db.app_store.decisions_frame` for the person."""
+    if decisions.empty:
+        return None
+    latest = decisions.sort_values("id").iloc[-1]
+    if latest["decision"] != "adopted":
+        return None
+    return pd.Timestamp(latest["as_of"]).date()
+
+
+def outcome_before_after(incidents: pd.DataFrame, adopted: date, last_date: object) -> pd.DataFrame:
+    """Attendances, harm and victims in the 12 months before the adoption
+    date and the 12 months after (or as much of it as the data covers):
+    ``period, days, attendances, harm, victims``."""
+    day = pd.Timestamp(adopted).normalize() + DAY  # the adoption day counts as before
+    end = min(day + YEAR, pd.Timestamp(last_date).normalize() + DAY)
+    per = incidents.drop_duplicates("incident_id")
+    rows = []
+    for period, lo, hi in (("12 months before", day - YEAR, day), ("after", day, end)):
+        inside = per[(per["occurred_at"] >= lo) & (per["occurred_at"] < hi)]
+        victims = incidents.loc[
+            incidents["incident_id"].isin(inside["incident_id"]), "victim_id"
+        ].nunique()
+        rows.append(
+            {
+                "period": period,
+                "days": max(int((hi - lo) / DAY), 0),
+                "attendances": len(inside),
+                "harm": float(inside["harm"].sum()),
+                "victims": int(victims),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# -------------------------------------------------------------------- plan
+def plan_by_pathway(plan: pd.DataFrame, pathways: tuple[str, ...]) -> pd.DataFrame:
+    """Current plan entries ordered by pathway (in the IOM order), then
+    kind and due date; entries with no pathway come last."""
+    if plan.empty:
+        return plan
+    order = {p: i for i, p in enumerate(pathways)}
+    out = plan.assign(_o=plan["pathway"].map(order).fillna(len(order)))
+    out = out.sort_values(
+        ["_o", "kind", "due_date", "entry_key"], kind="stable", na_position="last"
+    )
+    return out.drop(columns="_o").reset_index(drop=True)
