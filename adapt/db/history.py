@@ -21,7 +21,9 @@ from adapt.db.models import (
 from adapt.features.history import History
 
 
-def _key(prefix: str, column, suffix: str = ""):
+def row_key_expr(prefix: str, column, suffix: str = ""):  # type: ignore[no-untyped-def]
+    """SQL for a stored record's row key ("involvements:" || id || suffix), to join
+    ``person_assignments`` to the record it resolves."""
     expr = literal(prefix) + cast(column, String)
     return expr + literal(suffix) if suffix else expr
 
@@ -50,7 +52,7 @@ def _involvements(conn: Connection) -> pd.DataFrame:
             v.home_postcode,
         )
         .select_from(involvements)
-        .outerjoin(a, a.c.row_key == _key("involvements:", v.id))
+        .outerjoin(a, a.c.row_key == row_key_expr("involvements:", v.id))
         .where(v.withdrawn_import_id.is_(None))
     )
     cols = [
@@ -74,8 +76,8 @@ def _marac(conn: Connection) -> pd.DataFrame:
             m.referring_agency,
         )
         .select_from(marac_referrals)
-        .outerjoin(vic, vic.c.row_key == _key("marac_referrals:", m.id, ":victim"))
-        .outerjoin(per, per.c.row_key == _key("marac_referrals:", m.id, ":perpetrator"))
+        .outerjoin(vic, vic.c.row_key == row_key_expr("marac_referrals:", m.id, ":victim"))
+        .outerjoin(per, per.c.row_key == row_key_expr("marac_referrals:", m.id, ":perpetrator"))
     )
     cols = [
         "referral_id", "referral_date", "meeting_date", "flagged_at", "victim_person_id",
@@ -89,7 +91,7 @@ def _management(conn: Connection) -> pd.DataFrame:
     stmt = (
         select(a.c.person_id, g.status, g.from_date, g.to_date)
         .select_from(management)
-        .outerjoin(a, a.c.row_key == _key("management:", g.id))
+        .outerjoin(a, a.c.row_key == row_key_expr("management:", g.id))
     )
     cols = ["person_id", "status", "from_date", "to_date"]
     return bulk.read_frame(conn, stmt, cols, dates=("from_date", "to_date"))

@@ -9,9 +9,10 @@ nothing here logs them.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, String, cast, func, literal, select
+from sqlalchemy import Connection, Engine, String, func, literal, select
 
 from adapt.db import bulk
+from adapt.db.history import row_key_expr as key_of
 from adapt.db.models import (
     incidents,
     involvements,
@@ -28,11 +29,6 @@ PERSON_ROW_COLUMNS = [
 ]  # fmt: skip
 
 
-def _key(prefix: str, column, suffix: str = ""):  # type: ignore[no-untyped-def]
-    expr = literal(prefix) + cast(column, String)
-    return expr + literal(suffix) if suffix else expr
-
-
 def _name_rows(conn: Connection) -> pd.DataFrame:
     """person_id, forename, surname of every resolved involvement and MARAC row."""
     v, a = involvements.c, person_assignments.c
@@ -41,7 +37,7 @@ def _name_rows(conn: Connection) -> pd.DataFrame:
         bulk.read_frame(
             conn,
             select(a.person_id, v.forename, v.surname).join_from(
-                involvements, person_assignments, a.row_key == _key("involvements:", v.id)
+                involvements, person_assignments, a.row_key == key_of("involvements:", v.id)
             ),
             cols,
         )
@@ -51,7 +47,7 @@ def _name_rows(conn: Connection) -> pd.DataFrame:
         stmt = select(a.person_id, m[f"{side}_forename"], m[f"{side}_surname"]).join_from(
             marac_referrals,
             person_assignments,
-            a.row_key == _key("marac_referrals:", m.id, f":{side}"),
+            a.row_key == key_of("marac_referrals:", m.id, f":{side}"),
         )
         parts.append(bulk.read_frame(conn, stmt, cols))
     return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
@@ -102,7 +98,7 @@ def person_rows(engine: Engine, person_id: str) -> pd.DataFrame:
             v.home_address,
         )
         .select_from(involvements)
-        .join(person_assignments, a.row_key == _key("involvements:", v.id))
+        .join(person_assignments, a.row_key == key_of("involvements:", v.id))
         .outerjoin(incidents, i.incident_id == v.incident_id)
         .where(mine)
     ]
@@ -122,7 +118,7 @@ def person_rows(engine: Engine, person_id: str) -> pd.DataFrame:
                 literal(None, String),
             )
             .select_from(marac_referrals)
-            .join(person_assignments, a.row_key == _key("marac_referrals:", m.id, f":{side}"))
+            .join(person_assignments, a.row_key == key_of("marac_referrals:", m.id, f":{side}"))
             .where(mine)
         )
     stmts.append(
@@ -140,7 +136,7 @@ def person_rows(engine: Engine, person_id: str) -> pd.DataFrame:
             literal(None, String),
         )
         .select_from(management)
-        .join(person_assignments, a.row_key == _key("management:", g.id))
+        .join(person_assignments, a.row_key == key_of("management:", g.id))
         .where(mine)
     )
     with engine.connect() as conn:

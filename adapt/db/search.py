@@ -9,9 +9,10 @@ show; nothing here logs them.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, String, cast, func, literal, select
+from sqlalchemy import Engine, func, literal, select
 
 from adapt.db import bulk
+from adapt.db.history import row_key_expr as key_of
 from adapt.db.models import (
     identity_review,
     involvements,
@@ -25,11 +26,6 @@ NAME_ROW_COLUMNS = [
 ]  # fmt: skip
 REVIEW_COLUMNS = ["id", "run_id", "kind", "priority", "person_id", "row_key_l", "row_key_r",
                   "reason"]  # fmt: skip
-
-
-def _key(prefix: str, column, suffix: str = ""):  # type: ignore[no-untyped-def]
-    expr = literal(prefix) + cast(column, String)
-    return expr + literal(suffix) if suffix else expr
 
 
 def person_name_rows(engine: Engine) -> pd.DataFrame:
@@ -46,20 +42,20 @@ def person_name_rows(engine: Engine) -> pd.DataFrame:
         select(a.person_id, v.role, v.forename, v.surname, v.date_of_birth, v.person_ref,
                v.incident_id)
         .select_from(involvements)
-        .join(person_assignments, a.row_key == _key("involvements:", v.id))
+        .join(person_assignments, a.row_key == key_of("involvements:", v.id))
         .where(v.withdrawn_import_id.is_(None)),
         *[
             select(a.person_id, literal(f"marac_{side}"), m[f"{side}_forename"],
                    m[f"{side}_surname"], m[f"{side}_date_of_birth"], m[f"{side}_person_ref"],
                    m.referral_id)
             .select_from(marac_referrals)
-            .join(person_assignments, a.row_key == _key("marac_referrals:", m.id, f":{side}"))
+            .join(person_assignments, a.row_key == key_of("marac_referrals:", m.id, f":{side}"))
             for side in ("victim", "perpetrator")
         ],
         select(a.person_id, literal("managed"), g.forename, g.surname, g.date_of_birth,
                g.person_ref, g.record_key)
         .select_from(management)
-        .join(person_assignments, a.row_key == _key("management:", g.id)),
+        .join(person_assignments, a.row_key == key_of("management:", g.id)),
     ]  # fmt: skip
     with engine.connect() as conn:
         frames = [
