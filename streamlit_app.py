@@ -11,15 +11,17 @@ import streamlit as st
 from adapt.access import PAGES, ROLES, pages_for
 from adapt.ui import session
 
-st.set_page_config(page_title="ADAPT", layout="wide")
+# Emoji icons only: a Material icon on a page makes Streamlit point the favicon
+# at fonts.gstatic.com, and no request may leave the machine.
+st.set_page_config(page_title="ADAPT", page_icon="🛡️", layout="wide")
 
 PAGE_FILES = {
-    "cohort": ("app_pages/cohort.py", ":material/groups:"),
-    "person": ("app_pages/person.py", ":material/person_search:"),
-    "marac": ("app_pages/marac.py", ":material/gavel:"),
-    "tuning": ("app_pages/tuning.py", ":material/tune:"),
-    "data": ("app_pages/data.py", ":material/database:"),
-    "audit": ("app_pages/audit.py", ":material/policy:"),
+    "cohort": ("app_pages/cohort.py", "👥"),
+    "person": ("app_pages/person.py", "🧭"),
+    "marac": ("app_pages/marac.py", "⚖️"),
+    "tuning": ("app_pages/tuning.py", "🎚️"),
+    "data": ("app_pages/data.py", "🗄️"),
+    "audit": ("app_pages/audit.py", "📜"),
 }
 
 

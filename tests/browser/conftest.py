@@ -1,0 +1,338 @@
+"""Browser tests: Playwright driving Debian's Chromium against ``adapt app``.
+
+Done the way Streamlit's own suite does them (see the field notes):
+
+* one demo database and one ``adapt app`` per session, started here as a
+  subprocess on a free loopback port and stopped afterwards;
+* ``/_stcore/health`` is polled until it answers ``ok``;
+* after every interaction the page is waited on until the script state is
+  ``notRunning`` and no ``stSkeleton`` is left;
+* every request that is not to 127.0.0.1/localhost is aborted and recorded,
+  and each test asserts none happened (the app must work with no internet);
+* each journey saves screenshots to ``test-output/screenshots/``.
+
+Chromium is never downloaded: Debian's ``/usr/bin/chromium`` is used
+(``.ci/run`` installs it). Without it, or without the ``playwright`` package,
+the tests skip with the reason, unless ``ADAPT_REQUIRE_BROWSER=1`` (set by
+``.ci/run``), when they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_EXTRACT = ROOT / "data" / "synthetic" / "demo"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+TIMEOUT_MS = 60_000
+PASSWORD = "demo"
+# demo accounts (adapt.db.app_store.DEMO_USERS): username -> role
+USERS = {"officer": "iom_officer", "chair": "marac_chair", "analyst": "analyst", "admin": "admin"}
+
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: drives Chromium against a running `adapt app` (runs in CI)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("ADAPT_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required (ADAPT_REQUIRE_BROWSER=1) but {reason}")
+    pytest.skip(reason)
+
+
+def chromium_path() -> str | None:
+    found = os.environ.get("ADAPT_CHROMIUM") or shutil.which("chromium")
+    if found:
+        return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_health(base_url: str, proc: subprocess.Popen | None = None, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"adapt app exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base_url} did not answer /_stcore/health within {timeout:.0f} s")
+
+
+@dataclass
+class App:
+    base_url: str
+    db_url: str
+    workdir: Path
+    log: Path
+
+
+def start_app(db_url: str, log: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``adapt app`` in a process group of its own (it starts streamlit as
+    a child); return the process and the base URL once healthy."""
+    port = port or free_port()
+    env = {**os.environ, "ADAPT_DEMO_USERS": "1"}
+    handle = log.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "adapt", "app", "--db", db_url, "--port", str(port)],
+        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_health(base, proc)
+    except Exception:
+        stop_app(proc)
+        raise
+    return proc, base
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    """Stop the process group this module started (``adapt app`` and its streamlit)."""
+    try:  # the group, even if `adapt app` itself has gone: streamlit is its child
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The demo force, loaded, resolved and scored, served by ``adapt app``."""
+    workdir = tmp_path_factory.mktemp("browser")
+    db_url = f"sqlite:///{workdir / 'demo.sqlite'}"
+    built = subprocess.run(
+        [sys.executable, "-m", "adapt", "run", str(DEMO_EXTRACT), "--db", db_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-2000:]
+    log = workdir / "app.log"
+    proc, base = start_app(db_url, log)
+    try:
+        yield App(base_url=base, db_url=db_url, workdir=workdir, log=log)
+    finally:
+        stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install playwright)")
+    exe = chromium_path()
+    if exe is None:
+        _unavailable("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Offline:
+    """Every non-loopback request, aborted and recorded."""
+
+    blocked: list[str] = field(default_factory=list)
+
+    def route(self, route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        scheme = urlparse(url).scheme
+        host = urlparse(url).hostname or ""
+        if scheme in ("data", "blob", "about") or host in LOOPBACK:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def check(self) -> None:
+        assert self.blocked == [], f"requests left the machine: {sorted(set(self.blocked))}"
+
+
+@dataclass
+class Journey:
+    """One browser tab on the app, with the helpers every journey uses."""
+
+    page: object
+    app: App
+    offline: Offline
+    name: str
+    errors: list[str]
+    step: int = 0
+
+    # -- waiting ---------------------------------------------------------
+    def settle(self, timeout: int = TIMEOUT_MS) -> None:
+        """Wait until the script has finished and nothing is still loading."""
+        page = self.page
+        page.wait_for_timeout(300)  # let a rerun request reach the server
+        page.wait_for_selector(READY, timeout=timeout)
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout
+        )
+        # a rerun can start right after the first one ends (st.rerun())
+        page.wait_for_timeout(100)
+        page.wait_for_selector(READY, timeout=timeout)
+
+    # -- evidence ---------------------------------------------------------
+    def shot(self, step: str) -> Path:
+        self.step += 1
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{self.name}-{self.step:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def main_text(self) -> str:
+        return self.page.locator('[data-testid="stMain"]').inner_text()
+
+    def nav_items(self) -> list[str]:
+        nav = self.page.locator('[data-testid="stSidebarNav"]')
+        if nav.count() == 0:
+            return []
+        texts = nav.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+        # each link's text is the icon's ligature name, then the title
+        return [t.strip().splitlines()[-1].strip() for t in texts if t.strip()]
+
+    def assert_no_app_error(self) -> None:
+        exc = self.page.locator('[data-testid="stException"]')
+        assert exc.count() == 0, f"the page shows an exception: {exc.first.inner_text()[:500]}"
+
+    def finish(self) -> None:
+        """What every journey asserts at the end."""
+        self.offline.check()
+        assert self.errors == [], f"JavaScript errors on the page: {self.errors}"
+
+    # -- actions ------------------------------------------------------------
+    def open(self, path: str = "") -> None:
+        self.page.goto(f"{self.app.base_url}/{path}")
+        self.settle()
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        page = self.page
+        page.get_by_role("textbox", name="Username").fill(username)
+        page.get_by_role("textbox", name="Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        # signed in (a menu) or refused (an error under the form)
+        page.locator(
+            '[data-testid="stSidebarNav"], [data-testid="stSidebar"] button, '
+            '[data-testid="stAlertContentError"]'
+        ).first.wait_for(timeout=TIMEOUT_MS)
+        self.settle()
+
+    def go(self, title: str) -> None:
+        """Open a page from the sidebar menu (keeps the session, unlike a URL)."""
+        link = self.page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title)
+        link.first.click()
+        self.settle()
+        self.heading(title)
+
+    def heading(self, text: str) -> None:
+        self.page.locator('[data-testid="stMain"] h1').filter(has_text=text).first.wait_for(
+            timeout=TIMEOUT_MS
+        )
+
+    def button(self, name: str):  # type: ignore[no-untyped-def]
+        return self.page.locator('[data-testid="stMain"]').get_by_role(
+            "button", name=name, exact=True
+        )
+
+    def click(self, name: str) -> None:
+        self.button(name).first.click()
+        self.settle()
+
+    def choose(self, label: str, option: str | None = None) -> str:
+        """Pick ``option`` (or the first real option) in a selectbox; return its text."""
+        page = self.page
+        box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+        options = open_options(box, page)
+        target = options.filter(has_text=option).first if option else options.first
+        text = target.inner_text().strip()
+        target.click()
+        self.settle()
+        return text
+
+
+def open_options(box, page):  # type: ignore[no-untyped-def]
+    """Open a selectbox's list; a rerun landing just then can close it, so retry."""
+    combo = box.locator('[role="combobox"], input').first
+    options = page.locator('[role="option"]')
+    for _ in range(5):
+        combo.click()
+        try:
+            options.first.wait_for(timeout=3000)
+            return options
+        except Exception:
+            page.keyboard.press("Escape")
+            page.wait_for_selector(READY, timeout=TIMEOUT_MS)
+    options.first.wait_for(timeout=TIMEOUT_MS)
+    return options
+
+
+@pytest.fixture
+def journey(request: pytest.FixtureRequest, app: App, browser) -> Iterator[Journey]:  # type: ignore[no-untyped-def]
+    offline = Offline()
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route("**/*", offline.route)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    name = request.node.name.removeprefix("test_")
+    for old in SCREENSHOTS.glob(f"{name}-*.png"):
+        old.unlink()
+    j = Journey(page=page, app=app, offline=offline, name=name, errors=errors)
+    try:
+        yield j
+    finally:
+        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+            with contextlib.suppress(Exception):  # evidence only
+                j.shot("failure")
+        context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
+    return report
