@@ -11,17 +11,18 @@ import streamlit as st
 from adapt.access import PAGES, ROLES, pages_for
 from adapt.ui import session
 
-# Emoji icons only: a Material icon on a page makes Streamlit point the favicon
-# at fonts.gstatic.com, and no request may leave the machine.
-st.set_page_config(page_title="ADAPT", page_icon="🛡️", layout="wide")
+# No page icons: a Material icon makes Streamlit point the favicon at
+# fonts.gstatic.com (no request may leave the machine), and emoji need a font
+# many police desktops lack. The favicon is Streamlit's own, served locally.
+st.set_page_config(page_title="ADAPT", layout="wide")
 
 PAGE_FILES = {
-    "cohort": ("app_pages/cohort.py", "👥"),
-    "person": ("app_pages/person.py", "🧭"),
-    "marac": ("app_pages/marac.py", "⚖️"),
-    "tuning": ("app_pages/tuning.py", "🎚️"),
-    "data": ("app_pages/data.py", "🗄️"),
-    "audit": ("app_pages/audit.py", "📜"),
+    "cohort": "app_pages/cohort.py",
+    "person": "app_pages/person.py",
+    "marac": "app_pages/marac.py",
+    "tuning": "app_pages/tuning.py",
+    "data": "app_pages/data.py",
+    "audit": "app_pages/audit.py",
 }
 
 
@@ -44,7 +45,7 @@ if user is None:
 else:
     allowed = pages_for(user["role"])
     pages = [
-        st.Page(PAGE_FILES[p][0], title=PAGES[p], icon=PAGE_FILES[p][1], url_path=p)
+        st.Page(PAGE_FILES[p], title=PAGES[p], url_path=p)
         for p in allowed
     ]
     with st.sidebar:
