@@ -54,6 +54,20 @@ def override_positions(df: pd.DataFrame, keys: pd.Index) -> tuple[np.ndarray, np
     return code // max(len(keys), 1), code % max(len(keys), 1)
 
 
+def _label_in(labels: pd.Series, values: tuple[str, ...], na: bool = False) -> np.ndarray:
+    """Whether each level label is one of ``values`` (missing labels: ``na``).
+
+    On the categorical codes when the labels are categorical (no text per pair).
+    """
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        cats = labels.cat.categories
+        table = np.append(np.asarray(cats.isin(values), dtype=bool), na)
+        codes = labels.cat.codes.to_numpy()
+        return table[np.where(codes < 0, len(cats), codes)]
+    hit = labels.isin(values).to_numpy(dtype=bool)
+    return hit | (labels.isna().to_numpy() & na)
+
+
 def decide(
     pairs: pd.DataFrame,
     *,
@@ -90,10 +104,9 @@ def decide(
     out["final_weight"] = out["match_weight"] + out["context_weight"]
     analyst_same = np.isin(code, must_c) if len(must_c) else np.zeros(len(code), bool)
     analyst_not = np.isin(code, cannot_c) if len(cannot_c) else np.zeros(len(code), bool)
-    dob_lbl = out["lbl_dob"].astype("object")
-    dob_present = dob_lbl.notna().to_numpy() & (dob_lbl.to_numpy() != "missing")
-    dob_agrees = out["lbl_dob"].isin(DOB_AGREES).to_numpy(dtype=bool)
-    fn_agrees = out["lbl_forename"].isin(FORENAME_AGREES).to_numpy(dtype=bool)
+    dob_present = ~_label_in(out["lbl_dob"], ("missing",), na=True)
+    dob_agrees = _label_in(out["lbl_dob"], DOB_AGREES)
+    fn_agrees = _label_in(out["lbl_forename"], FORENAME_AGREES)
     above = out["final_weight"].fillna(-np.inf).to_numpy() >= threshold_weight
     occasion = out["same_occasion"].to_numpy(dtype=bool)
     conditions = [

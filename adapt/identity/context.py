@@ -15,6 +15,8 @@ All passes are joins over the candidate pairs; nothing loops over rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -49,9 +51,52 @@ def victim_keys(rows: pd.DataFrame) -> pd.DataFrame:
     return out.drop_duplicates()
 
 
+@dataclass(frozen=True)
+class ContextRows:
+    """What the context stage reads of the rows, as integer codes (built once per run).
+
+    Chunked scoring calls :func:`add_context` once per chunk; coding the
+    row columns (millions of texts) once instead of per chunk is most of the
+    stage's cost saved.
+    """
+
+    occ: np.ndarray
+    role: np.ndarray
+    is_suspect: np.ndarray
+    addr: np.ndarray
+    pc: np.ndarray
+    month: np.ndarray
+    # (occasion code, victim key code): the strong keys of each occasion's victims
+    victim_keys: pd.DataFrame
+
+
+def context_rows(rows: pd.DataFrame) -> ContextRows:
+    """Code the columns :func:`add_context` reads (see :class:`ContextRows`)."""
+    occ, occ_uniques = pd.factorize(rows["occasion"], use_na_sentinel=True)
+    role = rows["role_group"].astype("string").to_numpy(dtype=object, na_value="")
+    keys = victim_keys(
+        rows.loc[role == "victim", ["occasion", "ref", "fn_canon", "sn", "dob", "role_group"]]
+    )
+    kt = pd.DataFrame(
+        {
+            "occ": pd.Index(occ_uniques).get_indexer(keys["occasion"]),
+            "vk": pd.factorize(keys["vkey"])[0],
+        }
+    )
+    return ContextRows(
+        occ=occ.astype(np.int32),
+        role=_codes(rows["role_group"]).astype(np.int32),
+        is_suspect=role == "suspect",
+        addr=_codes(rows["inc_addr_key"]).astype(np.int32),
+        pc=_codes(rows["inc_pc"]).astype(np.int32),
+        month=_codes(rows["month"]).astype(np.int32),
+        victim_keys=kt,
+    )
+
+
 def add_context(
     pairs: pd.DataFrame,
-    rows: pd.DataFrame,
+    rows: pd.DataFrame | ContextRows,
     *,
     victim_weight: float,
     place_weight: float,
@@ -60,41 +105,27 @@ def add_context(
 
     ``pairs`` name rows by position in ``rows`` (int columns ``l`` and ``r``);
     ``rows`` holds every row named in ``pairs`` and the victim rows of their
-    occasions.
+    occasions (or is their :func:`context_rows`).
     """
+    cx = rows if isinstance(rows, ContextRows) else context_rows(rows)
     la = pairs["l"].to_numpy(dtype=np.int64)
     ra = pairs["r"].to_numpy(dtype=np.int64)
-    occ, occ_uniques = pd.factorize(rows["occasion"], use_na_sentinel=True)
-    occ = occ.astype(np.int64)
-    role = rows["role_group"].astype("string").to_numpy(dtype=object, na_value="")
-    is_suspect = role == "suspect"
-    role_c = _codes(rows["role_group"])
+    occ = cx.occ
     out = pairs.copy(deep=False)  # copy-on-write: new columns only
     same_occ = _eq(occ[la], occ[ra])
     out["same_occasion"] = same_occ
 
-    both_suspects = is_suspect[la] & is_suspect[ra]
+    both_suspects = cx.is_suspect[la] & cx.is_suspect[ra]
     shared = np.zeros(len(out), dtype=bool)
     idx = np.flatnonzero(both_suspects & ~same_occ)
     if len(idx):
-        ends = np.unique(np.concatenate([la[idx], ra[idx]]))
-        occ_needed = np.unique(occ[ends])
-        victims = rows.loc[
-            (role == "victim") & np.isin(occ, occ_needed[occ_needed >= 0]),
-            ["occasion", "ref", "fn_canon", "sn", "dob", "role_group"],
-        ]
-        keys = victim_keys(victims)
-        kcode = pd.factorize(keys["vkey"])[0]
-        kocc = pd.Index(occ_uniques).get_indexer(keys["occasion"])
-        kt = pd.DataFrame({"occ": kocc, "vk": kcode})
+        kt = cx.victim_keys
         a = pd.DataFrame({"i": idx, "occ": occ[la[idx]]}).merge(kt, on="occ")[["i", "vk"]]
         b = pd.DataFrame({"i": idx, "occ": occ[ra[idx]]}).merge(kt, on="occ")[["i", "vk"]]
         hit = a.merge(b, on=["i", "vk"])["i"].unique()
         shared[hit] = True
 
-    addr = _codes(rows["inc_addr_key"])
-    pc = _codes(rows["inc_pc"])
-    month = _codes(rows["month"])
+    addr, pc, month, role_c = cx.addr, cx.pc, cx.month, cx.role
     place = (
         _eq(addr[la], addr[ra])
         & _eq(pc[la], pc[ra])

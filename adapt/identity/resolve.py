@@ -25,7 +25,7 @@ from adapt.identity.cluster import (
     override_positions,
     spanning_forest,
 )
-from adapt.identity.context import add_context
+from adapt.identity.context import ContextRows, add_context, context_rows
 from adapt.identity.model import IdentityModel
 from adapt.identity.normalise import prepare_rows
 
@@ -54,10 +54,14 @@ LINK_FLOOR_PROBABILITY = 0.3
 # bridge test sees the same structure.
 FOREST_ABOVE_PROBABILITY = 0.95
 ANALYST = ("analyst: same", "analyst: not same")
+BELOW = "below threshold"
 PAUSED_DUCKDB_MEMORY = "256MB"
-# Prediction chunks per side: at least the model's, and more for big inputs so
-# one chunk's pairs stay small (about 150,000 rows per side-chunk).
-ROWS_PER_CHUNK = 150_000
+# Prediction chunks per side: at least the model's, and more only for inputs
+# past this many rows per side-chunk. One splink predict over everything is
+# far cheaper than chunks (each chunk re-runs the blocking joins), and DuckDB
+# spills its tables past its memory limit; the first pass streams the scored
+# pairs out in batches, so memory does not grow with the number of pairs.
+ROWS_PER_CHUNK = 4_000_000
 # Context columns read by the second stage; with the splink columns, all an
 # incremental run needs of the existing rows.
 CONTEXT_COLUMNS = (
@@ -81,7 +85,10 @@ class Resolution:
     ``lbl_*``, ordered by row position, ``row_key_l`` < ``row_key_r``. Of the
     accepted pairs inside one cluster with probability above
     ``FOREST_ABOVE_PROBABILITY``, :func:`resolve` keeps a strongest spanning
-    forest (every row is still joined to its cluster by kept links).
+    forest (every row is still joined to its cluster by kept links); of the
+    pairs below the threshold between two clusters, it keeps the strongest of
+    each pair of clusters (the one the review queue would offer; ties broken
+    as it breaks them). Pairs a guard or an analyst decided are all kept.
     """
 
     clusters: pd.DataFrame
@@ -122,7 +129,12 @@ def _key_rank(keys: pd.Series) -> tuple[pa.Array, np.ndarray]:
     return karr, rank
 
 
-def _finish_links(decided: pd.DataFrame, keys: pd.Series, model: IdentityModel) -> pd.DataFrame:
+def _finish_links(
+    decided: pd.DataFrame,
+    keys: pd.Series,
+    model: IdentityModel,
+    key_rank: tuple[pa.Array, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Kept links, row positions replaced by row keys (l < r as text)."""
     keep = (
         (decided["match_probability"].fillna(0).to_numpy() >= _keep_probability(model))
@@ -132,7 +144,7 @@ def _finish_links(decided: pd.DataFrame, keys: pd.Series, model: IdentityModel) 
     out = decided.loc[keep]
     la, ra = out["l"].to_numpy(), out["r"].to_numpy()
     # text order of the keys, so each pair has one spelling (row_key_l < row_key_r)
-    karr, rank = _key_rank(keys)
+    karr, rank = _key_rank(keys) if key_rank is None else key_rank
     swap = rank[la] > rank[ra]
     lo, hi = np.where(swap, ra, la), np.where(swap, la, ra)
     links = pd.DataFrame(
@@ -155,20 +167,20 @@ def _finish_links(decided: pd.DataFrame, keys: pd.Series, model: IdentityModel) 
 
 def _score_and_decide(
     pairs: pd.DataFrame,
-    context_rows: pd.DataFrame,
+    rows: pd.DataFrame | ContextRows,
     model: IdentityModel,
     must: tuple[np.ndarray, np.ndarray],
     cannot: tuple[np.ndarray, np.ndarray],
 ) -> pd.DataFrame:
     pairs = add_context(
         pairs,
-        context_rows,
+        rows,
         victim_weight=model.victim_context_weight,
         place_weight=model.place_context_weight,
     )
     return decide(
         pairs,
-        n=len(context_rows),
+        n=len(rows.occ) if isinstance(rows, ContextRows) else len(rows),
         threshold_weight=model.threshold_weight,
         must=must,
         cannot=cannot,
@@ -211,6 +223,7 @@ def resolve(
     t: dict[str, float] = {}
     keep_p = _keep_probability(model)
     t0 = time.perf_counter()
+    cx = context_rows(rows)  # coded once, read by every chunk
     with splink_adapter.Scorer(
         rows,
         model.settings_json_,
@@ -219,11 +232,12 @@ def resolve(
         threads=model.threads,
     ) as scorer:
         # Pass 1, chunk by chunk: decisions; keep accepted edges (positions and
-        # weight) and the positions of other kept pairs, nothing else.
+        # weight) and the positions, probability and decision of other kept
+        # pairs, nothing else.
         acc_parts: list[tuple[np.ndarray, ...]] = []
-        other_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        other_parts: list[tuple[np.ndarray, ...]] = []
         for chunk in scorer.chunks():
-            d = _score_and_decide(chunk, rows, model, must, cannot)
+            d = _score_and_decide(chunk, cx, model, must, cannot)
             del chunk
             scored = d["match_weight"].notna().to_numpy()  # analyst pairs come in pass 2
             acc = d["accepted"].to_numpy(dtype=bool) & scored
@@ -239,8 +253,11 @@ def resolve(
                 )
             )
             other = scored & ~acc & ((p >= keep_p) | d["decision"].isin(ANALYST).to_numpy(bool))
-            other_parts.append((la[other].astype(np.int32), ra[other].astype(np.int32)))
-            del d, la, ra, fw, p
+            below = (d["decision"] == BELOW).to_numpy(dtype=bool)
+            other_parts.append(
+                (la[other].astype(np.int32), ra[other].astype(np.int32), p[other], below[other])
+            )
+            del d, la, ra, fw, p, below
         t["score_decide"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         # While clustering, DuckDB keeps the scored chunks on disk, not in memory.
@@ -248,6 +265,7 @@ def resolve(
         # No sort needed: the clustering and the forest do not depend on edge order.
         ea, eb, ew, ep = (np.concatenate(x) for x in zip(*acc_parts, strict=True))
         del acc_parts
+        key_rank = _key_rank(rows["row_key"])
         labels = build_clusters(
             n,
             _dob_rule_key(rows),
@@ -255,7 +273,7 @@ def resolve(
             (ea, eb, ew),
             must,
             cannot,
-            rank=_key_rank(rows["row_key"])[1],
+            rank=key_rank[1],
         )
         t["cluster"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -266,29 +284,67 @@ def resolve(
         strong = np.flatnonzero(inside & ep)
         keep = ~inside | ~ep
         keep[strong[spanning_forest(n, ea[strong], eb[strong], ew[strong])]] = True
-        oa, ob = (np.concatenate(x) for x in zip(*other_parts, strict=True))
+        n_accepted = len(ea)
+        ka, kb = ea[keep], eb[keep]
+        del ea, eb, ew, ep, inside, strong, keep
+        # Links kept of the other pairs: all inside a cluster, all a guard or an
+        # analyst decided, and of those below the threshold between two
+        # clusters the strongest of each pair of clusters (what the review
+        # queue offers as a possible missed merge).
+        oa, ob, op, obelow = (np.concatenate(x) for x in zip(*other_parts, strict=True))
         del other_parts
-        ka, kb = np.concatenate([ea[keep], oa]), np.concatenate([eb[keep], ob])
+        thin = np.flatnonzero(obelow & (labels[oa] != labels[ob]))
+        del obelow
+        keep_o = np.ones(len(oa), dtype=bool)
+        keep_o[thin] = False
+        best = _strongest_per_cluster_pair(labels, oa[thin], ob[thin], op[thin], key_rank[1])
+        keep_o[thin[best]] = True
+        del thin, op, best
+        ka, kb = np.concatenate([ka, oa[keep_o]]), np.concatenate([kb, ob[keep_o]])
         LOG.info(
             "%d pairs scored, %d accepted, %d kept as links",
             scorer.pairs_scored,
-            len(ea),
+            n_accepted,
             len(ka),
         )
-        del ea, eb, ew, ep, inside, strong, keep, oa, ob
+        del oa, ob, keep_o
         t["forest"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         pairs = scorer.fetch(ka, kb)
         del ka, kb
-    decided = _score_and_decide(pairs, rows, model, must, cannot)
-    del pairs
+    decided = _score_and_decide(pairs, cx, model, must, cannot)
+    del pairs, cx
     clusters = pd.DataFrame(
         {"row_key": rows["row_key"].astype("string").to_numpy(), "cluster": labels.astype(np.int64)}
     )
-    links = _finish_links(decided, rows["row_key"], model)
+    links = _finish_links(decided, rows["row_key"], model, key_rank)
     t["links"] = time.perf_counter() - t0
     LOG.info("resolved %d rows into %d clusters", n, int(clusters["cluster"].nunique()))
     return Resolution(clusters, links, model.to_json(), t)
+
+
+def _strongest_per_cluster_pair(
+    labels: np.ndarray, a: np.ndarray, b: np.ndarray, p: np.ndarray, rank: np.ndarray
+) -> np.ndarray:
+    """Index of the strongest pair (a, b) of each pair of clusters.
+
+    Ties are broken as the review queue breaks them: by the position of the
+    text-smaller row key, then of the other.
+    """
+    if not len(a):
+        return np.zeros(0, dtype=np.int64)
+    ca, cb = labels[a].astype(np.int64), labels[b].astype(np.int64)
+    code = np.minimum(ca, cb) * (int(labels.max()) + 1) + np.maximum(ca, cb)
+    del ca, cb
+    swap = rank[a] > rank[b]
+    tie = np.where(swap, b, a).astype(np.int64) * len(labels) + np.where(swap, a, b)
+    del swap
+    order = np.lexsort((tie, -p, code))
+    del tie
+    code = code[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = code[1:] != code[:-1]
+    return order[first]
 
 
 def resolve_incremental(
