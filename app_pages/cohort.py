@@ -7,22 +7,33 @@ import streamlit as st
 
 from adapt.access import PURPOSES
 from adapt.db import app_store, people
-from adapt.scoring.score import PARTS, rank
+from adapt.scoring.score import PARTS
 from adapt.ui import data, session
 from adapt.views import cohort as views
 
 PERSON_PAGE = "app_pages/person.py"
 FLASH = "cohort_flash"
+GO = "cohort_open_person"  # set by a selection's callback: switch before any work
+DRAWN = "cohort_drawn_ids"  # the person ids of the rows drawn, for the table's callback
 
 
-@st.cache_data(show_spinner=False, max_entries=2)
-def _labels(version: tuple):  # type: ignore[no-untyped-def]
-    return people.person_labels(session.engine())
+def _picked_from_list() -> None:
+    choice = st.session_state.get("cohort_open")
+    if choice:
+        st.session_state["person_id"] = choice
+        st.session_state[GO] = True
 
 
-def _open_person(person_id: str) -> None:
-    st.session_state["person_id"] = person_id
-    st.switch_page(PERSON_PAGE)
+def _picked_from_table() -> None:
+    event = st.session_state.get("cohort_table")
+    rows = event.selection.rows if event else []
+    drawn = st.session_state.get(DRAWN)
+    if drawn is None:
+        return
+    selected = views.person_at(drawn, rows)
+    if selected:
+        st.session_state["person_id"] = selected[0]
+        st.session_state[GO] = True
 
 
 def _audit_export(kind: str, purpose: str, rows: int, as_of: object) -> None:
@@ -31,6 +42,8 @@ def _audit_export(kind: str, purpose: str, rows: int, as_of: object) -> None:
 
 def main() -> None:
     user = session.guard("cohort")
+    if st.session_state.pop(GO, False) and st.session_state.get("person_id"):
+        st.switch_page(PERSON_PAGE)  # a person was picked: go at once, nothing else to draw
     st.title("Cohort")
     engine = session.engine()
     settings = views.settings_in_force(engine)
@@ -40,11 +53,9 @@ def main() -> None:
         return
     latest = data.default_as_of()
     as_of = st.date_input("As of", value=latest, max_value=latest, format="YYYY-MM-DD")
-    ranked = rank(data.features(as_of, settings), settings)
-    view = views.cohort_view(
-        ranked,
-        _labels(data.data_version()),
-        history,
+    ranked = data.ranked(as_of, settings)
+    view = views.with_decisions(
+        data.cohort_base(as_of, settings),
         app_store.decisions_frame(engine),
         people.first_in_cohort(engine),
         as_of,
@@ -72,7 +83,15 @@ def main() -> None:
         escalating=views.CHOICES[escalating],
         alerts=views.ALERT_CHOICES[alerts],
     )
-    st.markdown(f"**{len(shown)} people shown.** Select a row to open the person.")
+    drawn = shown.head(views.TOP_SHOWN)
+    cut = (
+        f" The first {len(drawn)} are drawn; narrow the filters to see others, or export "
+        "the whole list."
+        if len(drawn) < len(shown)
+        else ""
+    )
+    st.markdown(f"**{len(shown)} people shown.** Select a row to open the person.{cut}")
+    st.session_state[DRAWN] = drawn[["person_id"]]
 
     top = max(float(view["score"].max()), 1.0) if len(view) else 1.0
     config = {
@@ -99,32 +118,30 @@ def main() -> None:
             views.PART_LABELS[part], format="%.0f", min_value=0, max_value=part_top,
             help=PARTS[part],
         )  # fmt: skip
-    event = st.dataframe(
-        shown,
-        column_order=[c for c in views.DISPLAY_COLUMNS if c != "area"],
+    columns = [c for c in views.DISPLAY_COLUMNS if c != "area"]
+    st.dataframe(
+        drawn[columns],
+        column_order=columns,
         column_config=config,
         hide_index=True,
-        on_select="rerun",
+        on_select=_picked_from_table,
         selection_mode="single-row",
         key="cohort_table",
     )
-    selected = views.person_at(shown, event.selection.rows) if event else []
-    if selected:
-        _open_person(selected[0])
 
-    labels = dict(zip(shown["person_id"], shown["rank"].astype(str) + ". " + shown["name"],
+    labels = dict(zip(drawn["person_id"], drawn["rank"].astype(str) + ". " + drawn["name"],
                       strict=True))  # fmt: skip
-    choice = st.selectbox(
+    st.selectbox(
         "Open a person",
-        list(shown["person_id"]),
+        list(drawn["person_id"].head(views.OPEN_OPTIONS)),
         index=None,
         format_func=lambda p: f"{labels.get(p, p)} ({p})",
-        placeholder="Choose someone from the list shown",
+        placeholder=f"Choose one of the first {views.OPEN_OPTIONS} (or select a row above)",
+        key="cohort_open",
+        on_change=_picked_from_list,
     )
-    if choice:
-        _open_person(choice)
 
-    _decide(user, shown, view, as_of, settings)
+    _decide(user, drawn, view, as_of, settings)
     _export(shown, ranked, as_of)
 
 

@@ -9,7 +9,6 @@ from datetime import datetime
 import streamlit as st
 
 from adapt.access import PURPOSES
-from adapt.db.search import person_name_rows
 from adapt.ui import data, session
 from adapt.views import marac as view
 
@@ -17,13 +16,7 @@ user = session.guard("marac")
 st.title("MARAC check")
 st.caption("Search the police history for a victim or perpetrator. All data is synthetic.")
 
-
-@st.cache_resource(show_spinner="Indexing names…", max_entries=2)
-def _name_index(version: tuple) -> view.NameIndex:
-    return view.build_name_index(person_name_rows(session.engine()))
-
-
-index = _name_index(data.data_version())
+index = data.name_index()
 history = data.history()
 
 purpose = st.selectbox("Purpose", PURPOSES, index=PURPOSES.index("MARAC meeting"))
@@ -67,7 +60,12 @@ person_id = st.selectbox(
     format_func=lambda p: f"{names.get(p, '')} ({p})",
 )  # fmt: skip
 
-check = view.marac_check(history, person_id)
+# only the rows around this person and the people with them: the same answer as on the
+# whole history, given the whole history's last date
+around = data.history_index()
+check = view.marac_check(
+    around.local(around.neighbours(person_id)), person_id, as_of=history.last_date
+)
 audit_key = ("marac_check", person_id, purpose)
 done = st.session_state.setdefault("marac_audited", set())
 if audit_key not in done:
@@ -129,10 +127,13 @@ if not session.allowed("marac", "pdf"):
     st.stop()
 recipient = st.text_input("Recipient", value="MARAC meeting attendees", max_chars=200)
 now = datetime.now()
-pdf = view.summary_pdf(
-    check, label, generated_by=user["display_name"], generated_at=now, purpose=purpose,
-    recipient=recipient or "(not given)",
-)  # fmt: skip
+
+
+def _pdf() -> bytes:  # built when the button is pressed, not on every rerun
+    return view.summary_pdf(
+        check, label, generated_by=user["display_name"], generated_at=now, purpose=purpose,
+        recipient=recipient or "(not given)",
+    )  # fmt: skip
 
 
 def _record_pdf() -> None:
@@ -142,6 +143,6 @@ def _record_pdf() -> None:
 
 
 st.download_button(
-    "Download PDF", data=pdf, file_name=f"marac_check_{person_id}_{now:%Y%m%d_%H%M}.pdf",
+    "Download PDF", data=_pdf, file_name=f"marac_check_{person_id}_{now:%Y%m%d_%H%M}.pdf",
     mime="application/pdf", on_click=_record_pdf,
 )  # fmt: skip

@@ -11,38 +11,35 @@ import streamlit as st
 from adapt.access import PURPOSES
 from adapt.db import app_store, people
 from adapt.db import identity as identity_store
-from adapt.graph import build_addresses, build_links
 from adapt.ui import data, session
 from adapt.views import cohort as cohort_views
 from adapt.views import person as views
 
 FLASH = "person_flash"
 VIEWED = "person_viewed"  # (person_id, purpose) last audited in this session
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def _labels(version: tuple):  # type: ignore[no-untyped-def]
-    return people.person_labels(session.engine())
-
-
-@st.cache_resource(show_spinner="Building the network…", max_entries=2)
-def _graph(version: tuple):  # type: ignore[no-untyped-def]
-    history = data.history()
-    return build_links(history), build_addresses(history)
+LAZY = ("Timeline", "Victims and addresses", "Network")  # drawn only when their tab is open
 
 
 def main() -> None:
     user = session.guard("person")
     st.title("Person pathway")
     engine = session.engine()
-    version = data.data_version()
-    labels = _labels(version)
+    labels = data.labels()
     if labels.empty:
         st.info("No resolved people yet. Import an extract and resolve identities first.")
         return
-    names = dict(zip(labels["person_id"], labels["label"], strict=True))
-    options = list(labels["person_id"])
+    names = data.label_map()
     current = st.session_state.get("person_id")
+    if current not in names:
+        current = None
+    query = st.text_input("Find a person", placeholder="Part of a name or a person id",
+                          key="person_find")  # fmt: skip
+    options, matches = views.person_options(labels, query, current)
+    if matches > views.PERSON_OPTIONS:
+        st.caption(
+            f"{matches:,} people match; the first {views.PERSON_OPTIONS} are offered. "
+            "Type part of a name or id to find someone else."
+        )
     person_id = st.selectbox(
         "Person",
         options,
@@ -70,30 +67,39 @@ def main() -> None:
     settings = cohort_views.settings_in_force(engine)
     history = data.history()
     as_of = data.default_as_of()
-    incidents = views.person_incidents(history, person_id, settings.harm_table, labels)
+    # only the rows around this person: the views give the same answer as on the whole history
+    local = data.history_index().local([person_id])
+    near = labels[labels["person_id"].isin(local.involvements["person_id"].dropna())]
+    incidents = views.person_incidents(local, person_id, settings.harm_table, near)
 
-    tabs = st.tabs(
-        ["Who this is", "Timeline", "Escalation", "Victims and addresses", "Network",
-         "Management plan", "Outcome"]
-    )  # fmt: skip
-    with tabs[0]:
+    titles = ["Who this is", "Timeline", "Escalation", "Victims and addresses", "Network",
+              "Management plan", "Outcome"]  # fmt: skip
+    tabs = dict(zip(titles, st.tabs(titles, key="person_tabs", on_change="rerun"), strict=True))
+
+    def show(title: str) -> bool:  # the costly tabs run only when open
+        return title not in LAZY or tabs[title].open is not False
+
+    with tabs["Who this is"]:
         _who(user, engine, person_id)
-    with tabs[1]:
-        _timeline(history, person_id, incidents)
-    with tabs[2]:
+    with tabs["Timeline"]:
+        if show("Timeline"):
+            _timeline(local, person_id, incidents, history.last_date)
+    with tabs["Escalation"]:
         signals = views.escalation_signals(data.features(as_of, settings), person_id)
         st.caption(f"As of {as_of:%d %b %Y}, settings {cohort_views.settings_label(settings)}.")
         if signals.empty:
             st.write("Not a suspect in any incident up to this date.")
         else:
             st.dataframe(signals, hide_index=True)
-    with tabs[3]:
-        _victims_addresses(version, person_id, incidents)
-    with tabs[4]:
-        _network(version, person_id, labels)
-    with tabs[5]:
+    with tabs["Victims and addresses"]:
+        if show("Victims and addresses"):
+            _victims_addresses(person_id, incidents)
+    with tabs["Network"]:
+        if show("Network"):
+            _network(person_id, labels)
+    with tabs["Management plan"]:
         _plan(user, engine, person_id)
-    with tabs[6]:
+    with tabs["Outcome"]:
         _outcome(engine, person_id, incidents, history.last_date)
 
 
@@ -145,11 +151,11 @@ def _split(user: dict, engine, person_id: str, rows) -> None:  # type: ignore[no
     st.rerun()
 
 
-def _timeline(history, person_id: str, incidents) -> None:  # type: ignore[no-untyped-def]
+def _timeline(history, person_id: str, incidents, last_date) -> None:  # type: ignore[no-untyped-def]
     events = views.person_events(history, person_id)
     periods = views.person_periods(history, person_id)
     st.plotly_chart(
-        views.timeline_figure(incidents, events, periods, history.last_date),
+        views.timeline_figure(incidents, events, periods, last_date),
         config={"displaylogo": False},
     )
     if len(periods):
@@ -160,16 +166,16 @@ def _timeline(history, person_id: str, incidents) -> None:  # type: ignore[no-un
         st.dataframe(events, hide_index=True)
 
 
-def _victims_addresses(version: tuple, person_id: str, incidents) -> None:  # type: ignore[no-untyped-def]
+def _victims_addresses(person_id: str, incidents) -> None:  # type: ignore[no-untyped-def]
     st.markdown("**Victims**")
     st.dataframe(views.person_victims(incidents), hide_index=True)
-    links, addresses = _graph(version)
+    links, addresses = data.graph()
     st.markdown("**Addresses**")
     st.dataframe(views.person_addresses(links, addresses, person_id), hide_index=True)
 
 
-def _network(version: tuple, person_id: str, labels) -> None:  # type: ignore[no-untyped-def]
-    links, addresses = _graph(version)
+def _network(person_id: str, labels) -> None:  # type: ignore[no-untyped-def]
+    links, addresses = data.graph()
     nodes, edges, attrs = views.network_frames(links, addresses, person_id, labels, depth=2)
     note = " (cut to the nearest)" if attrs.get("capped") else ""
     st.caption(f"People and addresses within two steps: {len(nodes)} nodes{note}.")

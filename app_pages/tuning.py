@@ -16,7 +16,6 @@ from adapt.db.scores import (
     settings_versions_frame,
 )
 from adapt.evaluation.backtest import Future
-from adapt.scoring.score import rank
 from adapt.scoring.settings import MANAGEMENT_STATUSES, Settings, SettingsError, default_settings
 from adapt.ui import data, session
 from adapt.views import tuning as view
@@ -86,10 +85,8 @@ except SettingsError as err:
     st.stop()
 
 # ---- what the edits do ----------------------------------------------------
-features_saved = data.features(as_of, saved)
-features_new = data.features(as_of, edited)
-ranked_saved = rank(features_saved, saved)
-ranked_new = rank(features_new, edited)
+ranked_saved = data.ranked(as_of, saved)
+ranked_new = data.ranked(as_of, edited)
 size_saved = int(ranked_saved["in_cohort"].sum())
 size_new = int(ranked_new["in_cohort"].sum())
 changes = view.cohort_changes(ranked_saved, ranked_new)
@@ -106,9 +103,12 @@ with right:
     st.markdown("**Who leaves**")
     st.dataframe(changes["leaving"], hide_index=True, height=220)
 
-fig = px.histogram(ranked_new, x="score", color="in_cohort", nbins=40,
-                   title="Score distribution (edited settings)")  # fmt: skip
-st.plotly_chart(fig, use_container_width=True)
+bins = view.score_histogram(ranked_new)
+fig = px.bar(bins, x="score", y="people", color="in_cohort",
+             title="Score distribution (edited settings)")  # fmt: skip
+fig.update_traces(width=bins["width"].iloc[0] if len(bins) else None)
+fig.update_layout(bargap=0)
+st.plotly_chart(fig, width="stretch")
 
 # ---- backtest ---------------------------------------------------------------
 st.subheader("Backtest")
@@ -124,11 +124,12 @@ else:
     @st.cache_data(show_spinner="Backtesting…", max_entries=32)
     def _curve(version: tuple, when, settings_text: str):  # type: ignore[no-untyped-def]
         settings = Settings.from_json(settings_text)
-        ranked = rank(data.features(when, settings), settings)
+        ranked = data.ranked(when, settings)
         future = _future(version, when, settings.harm_table)
         return view.capture_curve_from(ranked, future, settings), int(ranked["in_cohort"].sum())
 
-    if st.toggle("Show the backtest capture curve", value=True):
+    # off by default: it ranks a second date for every change (about a second at 100k)
+    if st.toggle("Show the backtest capture curve", value=False, key="tune_backtest"):
         curve, bt_cohort = _curve(data.data_version(), bt_as_of, edited.to_json())
         fig = px.line(curve, x="k", y="harm_share", color="method",
                       title=f"Share of the next year's harm captured by the top K, ranked as of "
@@ -174,8 +175,8 @@ else:
     a, b = _load(pick_a), _load(pick_b)
     diff = view.settings_diff(a, b)
     st.dataframe(diff.rename(columns={"a": pick_a, "b": pick_b}), hide_index=True)
-    ranked_a = rank(data.features(as_of, a), a)
-    ranked_b = rank(data.features(as_of, b), b)
+    ranked_a = data.ranked(as_of, a)
+    ranked_b = data.ranked(as_of, b)
     moved = view.cohort_changes(ranked_a, ranked_b)
     st.write(
         f"Cohort: {int(ranked_a['in_cohort'].sum())} under A, {int(ranked_b['in_cohort'].sum())} "

@@ -388,6 +388,13 @@ def write(results: dict) -> None:
         f"Chromium `{results['chromium']}`, headless.",
         "",
     ]
+    if "load_average_at_start" in results:
+        lines += [
+            f"Load average (1, 5, 15 min) at the start {results['load_average_at_start']}, at "
+            f"the end {results.get('load_average_at_end')}: other work on the 2 cores slows "
+            "every figure.",
+            "",
+        ]
     db = results.get("database")
     if db:
         lines += [
@@ -428,7 +435,12 @@ def write(results: dict) -> None:
         ]
     demo = results.get("demo")
     if demo:
-        lines += ["## The demo from a fresh clone", "", f"`git clone {demo['source']}` "
+        carried = (
+            ["*Not re-measured in this run (`--no-demo`): the figures of the last full run.*", ""]
+            if demo.get("carried_over")
+            else []
+        )
+        lines += ["## The demo from a fresh clone", "", *carried, f"`git clone {demo['source']}` "
                   f"(commit {demo.get('commit', '?')}), then the README's first command:", "",
                   f"    {demo['command']}", "",
                   "then `.venv/bin/adapt app` (the README's command ends with it; started here "
@@ -470,11 +482,16 @@ def main() -> None:
         ).stdout.strip(),
         "runs": args.runs,
         "targets_s": TARGETS,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     previous = RESULTS / "app_speed.json"
     if args.demo_only and previous.exists():
         old = json.loads(previous.read_text())
         results.update({k: old[k] for k in ("database", "app", "blocked") if k in old})
+    if args.no_demo and previous.exists():  # keep the last measured demo, marked as such
+        old = json.loads(previous.read_text())
+        if "demo" in old:
+            results["demo"] = {**old["demo"], "carried_over": True}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -495,6 +512,7 @@ def main() -> None:
                 print("demo:", results["demo"], flush=True)
         finally:
             browser.close()
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write(results)
     print((RESULTS / "app_speed.md").read_text())
 

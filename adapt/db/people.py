@@ -83,6 +83,14 @@ def person_rows(engine: Engine, person_id: str) -> pd.DataFrame:
     v, i = involvements.c, incidents.c
     m, g = marac_referrals.c, management.c
     mine = a.person_id == person_id
+    with engine.connect() as conn:  # the person's keys first (indexed), then rows by id
+        keys = [str(k) for (k,) in conn.execute(select(a.row_key).where(mine)).all()]
+    ids: dict[str, list[int]] = {"involvements": [], "marac_referrals": [], "management": []}
+    for key in keys:
+        table, _, rest = key.partition(":")
+        number = rest.split(":", 1)[0]
+        if table in ids and number.isdigit():
+            ids[table].append(int(number))
     stmts = [
         select(
             a.row_key,
@@ -100,7 +108,7 @@ def person_rows(engine: Engine, person_id: str) -> pd.DataFrame:
         .select_from(involvements)
         .join(person_assignments, a.row_key == key_of("involvements:", v.id))
         .outerjoin(incidents, i.incident_id == v.incident_id)
-        .where(mine)
+        .where(mine, v.id.in_(ids["involvements"]))
     ]
     for side in ("victim", "perpetrator"):
         stmts.append(
@@ -119,7 +127,7 @@ def person_rows(engine: Engine, person_id: str) -> pd.DataFrame:
             )
             .select_from(marac_referrals)
             .join(person_assignments, a.row_key == key_of("marac_referrals:", m.id, f":{side}"))
-            .where(mine)
+            .where(mine, m.id.in_(ids["marac_referrals"]))
         )
     stmts.append(
         select(
@@ -137,7 +145,7 @@ def person_rows(engine: Engine, person_id: str) -> pd.DataFrame:
         )
         .select_from(management)
         .join(person_assignments, a.row_key == key_of("management:", g.id))
-        .where(mine)
+        .where(mine, g.id.in_(ids["management"]))
     )
     with engine.connect() as conn:
         rows = [r for stmt in stmts for r in conn.execute(stmt).all()]

@@ -7,6 +7,8 @@ Cached objects are shared: treat them as read-only.
 
 from __future__ import annotations
 
+import atexit
+import gc
 from datetime import date
 
 import pandas as pd
@@ -19,6 +21,22 @@ from adapt.scoring.settings import Settings, default_settings
 from adapt.ui import session
 
 
+def _kept(value, collect: bool = True):  # type: ignore[no-untyped-def]
+    """A long-lived cached value, moved out of the garbage collector's way.
+
+    Streamlit runs ``gc.collect()`` after every script run; with the history
+    and its indexes in memory each collection walked millions of objects
+    (0.2–0.4 s a run). Frozen objects are skipped (they are freed as usual
+    when no longer referenced; only cycles among them would be kept)."""
+    if collect:
+        gc.collect()
+    gc.freeze()
+    return value
+
+
+atexit.register(gc.unfreeze)  # let the interpreter's last collection see them again
+
+
 def data_version() -> tuple:
     """Changes whenever stored data or identities change."""
     return (session.database_url(), *queries.data_version(session.engine()))
@@ -26,7 +44,7 @@ def data_version() -> tuple:
 
 @st.cache_resource(show_spinner="Reading the history…", max_entries=2)
 def _history(version: tuple) -> History:
-    return load_history(session.engine())
+    return _kept(load_history(session.engine()))
 
 
 def history() -> History:
@@ -36,7 +54,7 @@ def history() -> History:
 @st.cache_resource(show_spinner="Computing features…", max_entries=8)
 def _features(version: tuple, as_of: date, feature_settings_json: str) -> pd.DataFrame:
     settings = Settings.from_json(feature_settings_json)
-    return compute_features(_history(version), as_of, settings)
+    return _kept(compute_features(_history(version), as_of, settings))
 
 
 def _feature_key(settings: Settings) -> str:
@@ -63,3 +81,92 @@ def default_as_of() -> date:
 
 def settings_version_count() -> int:
     return queries.settings_version_count(session.engine())
+
+
+# ---- caches built from the whole history (shared, read-only) -----------------------------
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _labels(version: tuple) -> pd.DataFrame:
+    from adapt.db import people
+
+    return _kept(people.person_labels(session.engine()))
+
+
+def labels() -> pd.DataFrame:
+    """``person_id, label`` for every resolved person (:func:`adapt.db.people.person_labels`)."""
+    return _labels(data_version())
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _label_map(version: tuple) -> dict[str, str]:
+    frame = _labels(version)
+    return _kept(dict(zip(frame["person_id"], frame["label"], strict=True)), collect=False)
+
+
+def label_map() -> dict[str, str]:
+    return _label_map(data_version())
+
+
+@st.cache_resource(show_spinner="Ranking…", max_entries=16)
+def _ranked(version: tuple, as_of: date, settings_json: str) -> pd.DataFrame:
+    from adapt.scoring.score import rank
+
+    settings = Settings.from_json(settings_json)
+    return _kept(rank(_features(version, as_of, _feature_key(settings)), settings), collect=False)
+
+
+def ranked(as_of: date, settings: Settings) -> pd.DataFrame:
+    """:func:`adapt.scoring.score.rank` of the cached features, cached per settings."""
+    return _ranked(data_version(), as_of, settings.to_json())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cohort_base(version: tuple, as_of: date, settings_json: str) -> pd.DataFrame:
+    from adapt.views import cohort
+
+    view = cohort.cohort_view(
+        _ranked(version, as_of, settings_json), _labels(version), _history(version),
+        cohort.NO_DECISIONS,
+    )  # fmt: skip
+    return _kept(view, collect=False)
+
+
+def cohort_base(as_of: date, settings: Settings) -> pd.DataFrame:
+    """The Cohort page's table before decisions (:func:`adapt.views.cohort.with_decisions`)."""
+    return _cohort_base(data_version(), as_of, settings.to_json())
+
+
+@st.cache_resource(show_spinner="Building the network…", max_entries=2)
+def _graph(version: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from adapt.graph import build_addresses, build_links
+
+    history = _history(version)
+    return _kept((build_links(history), build_addresses(history)))
+
+
+def graph() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The victim–perpetrator–address links and the address table."""
+    return _graph(data_version())
+
+
+@st.cache_resource(show_spinner="Indexing the history…", max_entries=2)
+def _history_index(version: tuple):  # type: ignore[no-untyped-def]
+    from adapt.views.person import HistoryIndex
+
+    return _kept(HistoryIndex.build(_history(version)))
+
+
+def history_index():  # type: ignore[no-untyped-def]
+    """Row positions per person and per incident (:class:`adapt.views.person.HistoryIndex`)."""
+    return _history_index(data_version())
+
+
+@st.cache_resource(show_spinner="Indexing names…", max_entries=2)
+def _name_index(version: tuple):  # type: ignore[no-untyped-def]
+    from adapt.db.search import person_name_rows
+    from adapt.views import marac
+
+    return _kept(marac.build_name_index(person_name_rows(session.engine())))
+
+
+def name_index():  # type: ignore[no-untyped-def]
+    return _name_index(data_version())

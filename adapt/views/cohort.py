@@ -94,7 +94,8 @@ def decision_status(
 
 
 def _trend(rising: pd.Series, falling: pd.Series, ratio: pd.Series) -> pd.Series:
-    text = ratio.map(lambda r: f" (x{r:.1f})" if pd.notna(r) else "")
+    values = ratio.to_numpy(dtype=float, na_value=np.nan)
+    text = pd.Series([f" (x{r:.1f})" if r == r else "" for r in values.tolist()], index=ratio.index)
     base = np.select(
         [rising.to_numpy(dtype=bool), falling.to_numpy(dtype=bool)], ["rising", "falling"], "steady"
     )
@@ -122,6 +123,36 @@ def _alerts(table: pd.DataFrame) -> pd.Series:
     out = pd.Series("", index=table.index, dtype="string")
     for name, hit in flags.items():  # three alert kinds, each vectorised
         out = out.where(~hit, np.where(out == "", name, out + "; " + name))
+    return out
+
+
+NO_DECISIONS = pd.DataFrame(
+    {c: pd.Series(dtype="object") for c in ["id", "person_id", "decision", "as_of"]}
+)
+TOP_SHOWN = 500  # rows drawn on the Cohort page; the export has every row shown
+OPEN_OPTIONS = 100  # people offered in "Open a person" (every option is sent to the browser)
+
+
+def with_decisions(
+    view: pd.DataFrame,
+    decisions: pd.DataFrame,
+    first_in_cohort: pd.DataFrame | None = None,
+    as_of: date | None = None,
+) -> pd.DataFrame:
+    """``view`` (a :func:`cohort_view` table) with ``decision_status`` recomputed
+    from ``decisions``: the same as building the view with them."""
+    out = view.copy()
+    # A row's status depends on that row only, and is empty unless the person is in the
+    # cohort or has a decision: work out the few rows that may have one.
+    decided = decisions["person_id"].dropna().astype(str).unique() if len(decisions) else []
+    some = out["in_cohort"].to_numpy(dtype=bool) | out["person_id"].isin(decided).to_numpy(
+        dtype=bool
+    )
+    status = np.full(len(out), "", dtype=object)
+    status[some] = decision_status(
+        out["in_cohort"][some], out["person_id"][some], decisions, first_in_cohort, as_of
+    ).to_numpy(dtype=object)
+    out["decision_status"] = pd.Series(status, index=out.index, dtype="string")
     return out
 
 

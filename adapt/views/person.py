@@ -10,6 +10,8 @@ plotly.js: nothing is fetched from the internet).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -30,6 +32,98 @@ PERIOD_COLOURS = {
     "mappa": "rgba(155,89,182,0.15)",
     "deceased": "rgba(0,0,0,0.25)",
 }
+
+
+# ------------------------------------------------------------ history index
+def _positions(values: pd.Series) -> dict[str, np.ndarray]:
+    """Each value's row positions, ascending (a stable sort keeps them in order)."""
+    known = values.notna().to_numpy(dtype=bool)
+    pos = np.flatnonzero(known)
+    if not len(pos):
+        return {}
+    keys = values.to_numpy(dtype=object)[pos]
+    order = np.argsort(keys, kind="stable")
+    keys, pos = keys[order], pos[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    return {
+        str(k): pos[a:b]
+        for k, a, b in zip(keys[starts].tolist(), starts.tolist(), ends.tolist(), strict=True)
+    }
+
+
+@dataclass(frozen=True)
+class HistoryIndex:
+    """Row positions of a :class:`History` by person and by incident, so a
+    page about one person reads a few rows instead of the whole history.
+
+    :meth:`local` gives a History holding only the rows around some people;
+    the per-person views (:func:`person_incidents`, :func:`person_events`,
+    :func:`person_periods`, :func:`adapt.views.marac.marac_check`) give the
+    same answer on it as on the whole history (the caller passes the whole
+    history's last date where a view defaults to it).
+    """
+
+    history: History
+    inv_by_person: dict[str, np.ndarray]
+    inv_by_incident: dict[str, np.ndarray]
+    incident_pos: dict[str, int]
+    marac_by_person: dict[str, np.ndarray]
+    management_by_person: dict[str, np.ndarray]
+    inv_incident_ids: np.ndarray
+
+    @classmethod
+    def build(cls, history: History) -> HistoryIndex:
+        inv, m = history.involvements, history.marac
+        by_victim = _positions(m["victim_person_id"])
+        by_perp = _positions(m["perpetrator_person_id"])
+        marac = {
+            k: np.union1d(by_victim.get(k, np.array([], int)), by_perp.get(k, np.array([], int)))
+            for k in by_victim.keys() | by_perp.keys()
+        }
+        ids = history.incidents["incident_id"].astype("string").to_numpy(dtype=object)
+        return cls(
+            history=history,
+            inv_by_person=_positions(inv["person_id"]),
+            inv_by_incident=_positions(inv["incident_id"]),
+            incident_pos={str(k): i for i, k in enumerate(ids)},
+            marac_by_person=marac,
+            management_by_person=_positions(history.management["person_id"]),
+            inv_incident_ids=inv["incident_id"].to_numpy(dtype=object),
+        )
+
+    def _take(self, index: dict[str, np.ndarray], keys: Iterable[str]) -> np.ndarray:
+        parts = [index[k] for k in keys if k in index]
+        return np.unique(np.concatenate(parts)) if parts else np.array([], dtype=int)
+
+    def local(self, person_ids: Iterable[str]) -> History:
+        """The incidents any of ``person_ids`` is in (with every involvement
+        of them), the MARAC referrals naming them and their management rows."""
+        people = [str(p) for p in dict.fromkeys(person_ids)]
+        h = self.history
+        mine = self._take(self.inv_by_person, people)
+        incident_ids = pd.unique(self.inv_incident_ids[mine])
+        incident_ids = [str(i) for i in incident_ids if i is not None and not pd.isna(i)]
+        inv = self._take(self.inv_by_incident, incident_ids)
+        inc = np.sort([self.incident_pos[i] for i in incident_ids if i in self.incident_pos])
+        return History(
+            incidents=h.incidents.iloc[np.asarray(inc, dtype=int)],
+            involvements=h.involvements.iloc[inv],
+            marac=h.marac.iloc[self._take(self.marac_by_person, people)],
+            management=h.management.iloc[self._take(self.management_by_person, people)],
+        )
+
+    def neighbours(self, person_id: str) -> list[str]:
+        """``person_id`` and everyone in an incident or a MARAC referral with them."""
+        inc = self.local([person_id])
+        m = inc.marac
+        found = [
+            person_id,
+            *inc.involvements["person_id"].dropna().astype(str),
+            *m["victim_person_id"].dropna().astype(str),
+            *m["perpetrator_person_id"].dropna().astype(str),
+        ]
+        return list(dict.fromkeys(found))
 
 
 # ----------------------------------------------------------------- who this is
@@ -421,3 +515,29 @@ def plan_by_pathway(plan: pd.DataFrame, pathways: tuple[str, ...]) -> pd.DataFra
         ["_o", "kind", "due_date", "entry_key"], kind="stable", na_position="last"
     )
     return out.drop(columns="_o").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ choosing
+PERSON_OPTIONS = 500  # a selectbox's options all go to the browser: keep the list short
+
+
+def person_options(
+    labels: pd.DataFrame, query: str = "", current: str | None = None, limit: int = PERSON_OPTIONS
+) -> tuple[list[str], int]:
+    """The person ids the page's "Person" box offers, and how many people match.
+
+    ``query`` matches part of a name or id (case-insensitive; empty: everyone);
+    the first ``limit`` matches in id order are offered, with ``current`` kept
+    first when it is not among them.
+    """
+    ids = labels["person_id"].astype("string")
+    query = (query or "").strip()
+    if query:
+        text = labels["label"].astype("string").str.casefold()
+        q = query.casefold()
+        hit = text.str.contains(q, regex=False) | ids.str.casefold().str.contains(q, regex=False)
+        ids = ids[hit.fillna(False).to_numpy(dtype=bool)]
+    options = [str(p) for p in ids.iloc[:limit]]
+    if current and current not in options:
+        options.insert(0, current)
+    return options, len(ids)

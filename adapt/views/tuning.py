@@ -157,6 +157,31 @@ def capture_curve_from(
     return out[["method", "k", "harm_share", "incident_share"]]
 
 
+def score_histogram(ranked: pd.DataFrame, bins: int = 40) -> pd.DataFrame:
+    """The score distribution binned here (a few rows go to the browser, not
+    every person's score): ``score`` (bin centre), ``width``, ``in_cohort``, ``people``."""
+    import numpy as np
+
+    scores = ranked["score"].to_numpy(dtype=float)
+    if not len(scores):
+        return pd.DataFrame(columns=["score", "width", "in_cohort", "people"])
+    edges = np.histogram_bin_edges(scores, bins=bins)
+    frames = []
+    for flag in (False, True):
+        counts, _ = np.histogram(scores[ranked["in_cohort"].to_numpy(dtype=bool) == flag], edges)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "score": (edges[:-1] + edges[1:]) / 2,
+                    "width": np.diff(edges),
+                    "in_cohort": flag,
+                    "people": counts,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
 def next_version(existing: pd.DataFrame, name: str) -> str:
     """A suggested new version for ``name``: one more than its highest numeric version."""
     versions = existing.loc[existing["name"] == name, "version"] if len(existing) else []
