@@ -29,6 +29,11 @@ PAGE_FILES = {
 def _sign_in_page() -> None:
     st.title("ADAPT — sign in")
     st.caption("Adult Domestic Abuse Perpetrator Team. All data in this demo is synthetic.")
+    if session.oidc_configured():
+        if getattr(st.user, "is_logged_in", False):
+            st.error("Your single sign-on account has no ADAPT account, or it is not active.")
+        st.button("Sign in with single sign-on", on_click=st.login)
+        st.caption("Or with a local account:")
     with st.form("sign_in"):
         username = st.text_input("Username")
         password = st.text_input("Password", type="password")
@@ -44,10 +49,7 @@ if user is None:
     st.navigation([st.Page(_sign_in_page, title="Sign in", url_path="sign-in")]).run()
 else:
     allowed = pages_for(user["role"])
-    pages = [
-        st.Page(PAGE_FILES[p], title=PAGES[p], url_path=p)
-        for p in allowed
-    ]
+    pages = [st.Page(PAGE_FILES[p], title=PAGES[p], url_path=p) for p in allowed]
     with st.sidebar:
         st.markdown(f"**{user['display_name']}**  \n{ROLES[user['role']]}")
         if st.button("Sign out"):

@@ -38,9 +38,33 @@ def engine() -> Engine:
     return _engine(database_url())
 
 
+def oidc_configured() -> bool:
+    """True when ``.streamlit/secrets.toml`` configures ``st.login`` (an [auth] section)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _oidc_username() -> str | None:
+    """The e-mail of a user signed in through OIDC, or None. The account and
+    its role still come from ``app_users`` (username = that e-mail)."""
+    if not oidc_configured() or not getattr(st.user, "is_logged_in", False):
+        return None
+    email = st.user.get("email")
+    return str(email) if email else None
+
+
 def current_user() -> dict | None:
     """The signed-in, still active user (username, display_name, role), or None."""
     username = st.session_state.get(USER_KEY)
+    if not username and (oidc := _oidc_username()):
+        account = app_store.get_user(engine(), oidc)
+        if account is None or not account["active"]:
+            return None
+        st.session_state[USER_KEY] = username = oidc
+        app_store.record(engine(), username=oidc, role=account["role"], action="sign_in",
+                         detail="single sign-on")  # fmt: skip
     if not username:
         return None
     user = app_store.get_user(engine(), username)
@@ -63,6 +87,8 @@ def sign_out() -> None:
     if user:
         audit("sign_out")
     st.session_state.pop(USER_KEY, None)
+    if _oidc_username():
+        st.logout()
 
 
 def role() -> str | None:
