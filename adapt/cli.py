@@ -242,7 +242,7 @@ def _score_table(engine, as_of: datetime | None, settings_path: Path | None):  #
 
     settings = _settings(settings_path)
     try:
-        return cohort_table(load_history(engine), as_of, settings)
+        return cohort_table(load_history(engine, with_protected=False), as_of, settings)
     except NotResolved as exc:
         _fail(2, str(exc))
 

@@ -70,7 +70,7 @@ def _stages() -> dict[str, float]:
     engine = connect(f"sqlite:///{DB}")
     out: dict[str, float] = {}
     t = time.perf_counter()
-    h = load_history(engine)
+    h = load_history(engine, with_protected=False)
     out["read_history"] = time.perf_counter() - t
     t = time.perf_counter()
     feats = compute_features(h, h.last_date, s)

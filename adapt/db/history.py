@@ -38,27 +38,17 @@ def _incidents(conn: Connection) -> pd.DataFrame:
     return bulk.read_frame(conn, stmt, cols, dates=("occurred_at",))
 
 
-def _involvements(conn: Connection) -> pd.DataFrame:
+def _involvements(conn: Connection, with_protected: bool = True) -> pd.DataFrame:
     v, a = involvements.c, person_assignments.alias("a")
+    cols = ["incident_id", "role", "person_id", "relationship"]
+    if with_protected:
+        cols += ["gender", "date_of_birth", "home_address", "home_postcode"]
     stmt = (
-        select(
-            v.incident_id,
-            v.role,
-            a.c.person_id,
-            v.relationship,
-            v.gender,
-            v.date_of_birth,
-            v.home_address,
-            v.home_postcode,
-        )
+        select(*[a.c.person_id if c == "person_id" else v[c] for c in cols])
         .select_from(involvements)
         .outerjoin(a, a.c.row_key == row_key_expr("involvements:", v.id))
         .where(v.withdrawn_import_id.is_(None))
     )
-    cols = [
-        "incident_id", "role", "person_id", "relationship", "gender", "date_of_birth",
-        "home_address", "home_postcode",
-    ]  # fmt: skip
     return bulk.read_frame(conn, stmt, cols, dates=("date_of_birth",))
 
 
@@ -97,12 +87,16 @@ def _management(conn: Connection) -> pd.DataFrame:
     return bulk.read_frame(conn, stmt, cols, dates=("from_date", "to_date"))
 
 
-def load_history(engine: Engine) -> History:
-    """Everything stored, with resolved person ids, as a typed :class:`History`."""
+def load_history(engine: Engine, with_protected: bool = True) -> History:
+    """Everything stored, with resolved person ids, as a typed :class:`History`.
+
+    ``with_protected=False`` leaves out the involvements' protected columns
+    (gender, date of birth, home address and postcode): no feature reads them,
+    and scoring a large force reads a third less without them."""
     with engine.connect() as conn:
         frames = {
             "incidents": _incidents(conn),
-            "involvements": _involvements(conn),
+            "involvements": _involvements(conn, with_protected),
             "marac": _marac(conn),
             "management": _management(conn),
         }

@@ -63,7 +63,7 @@ def score_database(
     from adapt.db.scores import store_score_run
 
     settings = settings or default_settings()
-    history = load_history(engine)
+    history = load_history(engine, with_protected=False)
     day, table = cohort_table(history, as_of, settings)
     unresolved = history.unresolved_rows()
     if unresolved:
