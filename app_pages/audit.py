@@ -3,16 +3,14 @@ when and for what purpose; decisions and settings changes; sign-ins."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 import streamlit as st
 
 from adapt.access import PURPOSES
 from adapt.db.app_store import AUDIT_ACTIONS, audit_frame, decisions_frame, users_frame
 from adapt.db.scores import settings_versions_frame
-from adapt.exports import write_table
+from adapt.exports import table_bytes
 from adapt.ui import session
 from adapt.views import audit as view
 
@@ -52,13 +50,11 @@ if session.allowed("audit", "export") and len(shown):
     e1, e2, e3 = st.columns(3)
     purpose = e1.selectbox("Purpose of the export", PURPOSES, index=PURPOSES.index("Audit"))
     fmt = e2.radio("Format", ["csv", "xlsx"], horizontal=True)
-    out = Path(tempfile.mkdtemp(prefix="adapt_audit_")) / f"audit.{fmt}"
-    write_table(shown, out, sheet="Audit")
 
     def _record_export() -> None:
         session.audit("export", purpose=purpose, detail=f"audit log {fmt}: {len(shown)} row(s)")
 
     e3.download_button(
-        f"Download audit ({fmt.upper()})", data=out.read_bytes(),
+        f"Download audit ({fmt.upper()})", data=table_bytes(shown, f".{fmt}", "Audit"),
         file_name=f"audit_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click=_record_export,
     )  # fmt: skip

@@ -14,7 +14,7 @@ import streamlit as st
 from adapt.access import PURPOSES
 from adapt.db import import_history, quarantine_frame
 from adapt.db.search import involvement_ref_counts, review_queue_frame
-from adapt.exports import write_table
+from adapt.exports import table_bytes
 from adapt.ui import data, session
 from adapt.views import data as view
 
@@ -97,15 +97,13 @@ if session.allowed("data", "export") and len(shown):
     e1, e2, e3 = st.columns(3)
     purpose = e1.selectbox("Purpose of the export", PURPOSES, index=PURPOSES.index("Data quality"))
     fmt = e2.radio("Format", ["csv", "xlsx"], horizontal=True)
-    tmp_file = Path(tempfile.mkdtemp(prefix="adapt_export_")) / f"quarantine.{fmt}"
-    write_table(shown, tmp_file, sheet="Quarantine")
 
     def _record_export() -> None:
         session.audit("export", purpose=purpose,
                       detail=f"quarantine {fmt}: {len(shown)} row(s)")  # fmt: skip
 
     e3.download_button(
-        f"Download quarantine ({fmt.upper()})", data=tmp_file.read_bytes(),
+        f"Download quarantine ({fmt.upper()})", data=table_bytes(shown, f".{fmt}", "Quarantine"),
         file_name=f"quarantine_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click=_record_export,
     )  # fmt: skip
 

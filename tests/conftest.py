@@ -58,3 +58,24 @@ def module_db_url(
     depend on each other's writes)."""
     with _database(request.param, tmp_path_factory.mktemp("db")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def demo_history(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The committed demo extract loaded, resolved and scored into SQLite once
+    per test session, read back as a History (treat it as read-only)."""
+    from typer.testing import CliRunner
+
+    from adapt.cli import app
+    from adapt.db import connect
+    from adapt.db.history import load_history
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "demo"
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
+    result = CliRunner().invoke(app, ["run", str(demo), "--db", url])
+    assert result.exit_code == 0, result.output
+    engine = connect(url)
+    try:
+        return load_history(engine)
+    finally:
+        engine.dispose()

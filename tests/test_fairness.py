@@ -8,18 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
-from typer.testing import CliRunner
 
-from adapt.cli import app
-from adapt.db import connect
-from adapt.db.history import load_history
 from adapt.features import FEATURES, PROTECTED_COLUMNS, History, compute_features
 from adapt.scoring.score import PARTS, rank
 from adapt.scoring.settings import default_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "synthetic" / "demo"
 # Protected characteristics and the proxies the issue names: sex, age (and
 # date of birth, from which it follows), ethnicity, religion, nationality,
 # area deprivation, postcode (and the address and policing area it sits in).
@@ -28,18 +22,6 @@ PROTECTED_TERMS = (
     "postcode", "address", "area", "imd", "race",
 )  # fmt: skip
 S = default_settings()
-
-
-@pytest.fixture(scope="module")
-def demo_history(tmp_path_factory: pytest.TempPathFactory) -> History:
-    url = f"sqlite:///{tmp_path_factory.mktemp('fair') / 'demo.sqlite'}"
-    result = CliRunner().invoke(app, ["run", str(DEMO), "--db", url])
-    assert result.exit_code == 0, result.output
-    engine = connect(url)
-    try:
-        return load_history(engine)
-    finally:
-        engine.dispose()
 
 
 def _words(name: str) -> list[str]:

@@ -30,7 +30,6 @@ INTERFACE_COLUMNS = [
     "first_at", "last_at",
 ]  # fmt: skip
 ADDRESS_ID = re.compile(r"^A[0-9a-f]{16}$")
-DEMO = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "demo"
 
 
 def inc(incident_id: str, when: str, address: str | None = None, postcode: str | None = None):
@@ -486,24 +485,6 @@ def test_i2_doc_names_every_column() -> None:
 
 
 # --------------------------------------------------------------------------- demo force
-
-
-@pytest.fixture(scope="module")
-def demo_history(tmp_path_factory: pytest.TempPathFactory) -> History:
-    from typer.testing import CliRunner
-
-    from adapt.cli import app
-    from adapt.db import connect
-    from adapt.db.history import load_history
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('graph') / 'demo.sqlite'}"
-    result = CliRunner().invoke(app, ["run", str(DEMO), "--db", url])
-    assert result.exit_code == 0, result.output
-    engine = connect(url)
-    try:
-        return load_history(engine)
-    finally:
-        engine.dispose()
 
 
 def test_demo_force_invariants(demo_history: History) -> None:

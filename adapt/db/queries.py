@@ -106,10 +106,3 @@ def data_version(engine: Engine) -> tuple:
             conn.execute(select(func.max(identity_runs.c.id))).scalar(),
             conn.execute(select(func.count()).select_from(identity_decisions)).scalar(),
         )
-
-
-def settings_version_count(engine: Engine) -> int:
-    from adapt.db.models import settings_versions
-
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(settings_versions)).scalar())

@@ -11,7 +11,13 @@ See :mod:`adapt.exports.safe` for why text is neutralised, and
 """
 
 from adapt.exports.safe import FORMULA_PREFIXES, formula_mask, neutralise_formula
-from adapt.exports.table import ALLOWED_SUFFIXES, XLSX_MAX_ROWS, clip_long_text, write_table
+from adapt.exports.table import (
+    ALLOWED_SUFFIXES,
+    XLSX_MAX_ROWS,
+    clip_long_text,
+    table_bytes,
+    write_table,
+)
 
 __all__ = [
     "ALLOWED_SUFFIXES",
@@ -20,5 +26,6 @@ __all__ = [
     "clip_long_text",
     "formula_mask",
     "neutralise_formula",
+    "table_bytes",
     "write_table",
 ]

@@ -438,3 +438,15 @@ def clip_long_text(frame: pd.DataFrame, limit: int = XLSX_MAX_CELL_CHARS - 200) 
             )
             out.loc[long, name] = text[long].str.slice(0, limit) + note
     return out
+
+
+def table_bytes(frame: pd.DataFrame, suffix: str, sheet: str | None = None) -> bytes:
+    """``frame`` as the bytes of a formula-safe ``.csv`` or ``.xlsx`` file (for
+    a download button), written by :func:`write_table` in a private temporary
+    folder that is removed afterwards. XLSX cells too long for a spreadsheet
+    are clipped with a note, as the command-line export does."""
+    with tempfile.TemporaryDirectory(prefix="adapt-export-") as folder:
+        path = Path(folder) / f"export{suffix}"
+        data = frame if suffix == ".csv" else clip_long_text(frame)
+        write_table(data, path, sheet=sheet if suffix == ".xlsx" else None)
+        return path.read_bytes()

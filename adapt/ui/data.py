@@ -79,10 +79,6 @@ def default_as_of() -> date:
     return last.date() if last is not None else date.today()
 
 
-def settings_version_count() -> int:
-    return queries.settings_version_count(session.engine())
-
-
 # ---- caches built from the whole history (shared, read-only) -----------------------------
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _labels(version: tuple) -> pd.DataFrame:

@@ -295,18 +295,10 @@ ALERT_CHOICES: dict[str, bool | str | None] = {
 
 
 def export_bytes(frame: pd.DataFrame, suffix: str, sheet: str = "Cohort") -> bytes:
-    """``frame`` as a formula-safe CSV or XLSX file's bytes, written by
-    :func:`adapt.exports.write_table` into a private temporary folder."""
-    import tempfile
-    from pathlib import Path
+    """The cohort as a formula-safe CSV or XLSX file's bytes."""
+    from adapt.exports import table_bytes
 
-    from adapt.exports import clip_long_text, write_table
-
-    with tempfile.TemporaryDirectory(prefix="adapt-export-") as folder:
-        path = Path(folder) / f"export{suffix}"
-        data = frame if suffix == ".csv" else clip_long_text(frame)
-        write_table(data, path, sheet=sheet if suffix == ".xlsx" else None)
-        return path.read_bytes()
+    return table_bytes(frame, suffix, sheet)
 
 
 def settings_in_force(engine) -> Settings:  # type: ignore[no-untyped-def]
