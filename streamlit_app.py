@@ -1,15 +1,15 @@
 """ADAPT's Streamlit app: sign-in, then the pages this user's role allows.
 
 Run with ``adapt app`` (or ``streamlit run streamlit_app.py``). The menu is
-built per role from ``adapt.access``; every page re-checks its permission.
+built per role from ``adapt.core.access``; every page re-checks its permission.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from adapt.access import PAGES, ROLES, pages_for
-from adapt.ui import session
+from adapt.core.access import PAGES, ROLES, pages_for
+from adapt.services import session
 
 # No page icons: a Material icon makes Streamlit point the favicon at
 # fonts.gstatic.com (no request may leave the machine), and emoji need a font

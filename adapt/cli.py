@@ -19,6 +19,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from adapt.contract import StructuralError, read_extract
+from adapt.core.resources import app_script
 from adapt.db import DatabaseUnavailable, InputRefused, connect, default_url, load_extract
 from adapt.db.load import LoadResult
 
@@ -226,7 +227,7 @@ def resolve(
 
 
 def _settings(path: Path | None):  # type: ignore[no-untyped-def]
-    from adapt.scoring.settings import Settings, SettingsError, default_settings
+    from adapt.core.settings import Settings, SettingsError, default_settings
 
     if path is None:
         return default_settings()
@@ -286,9 +287,10 @@ def run_app(
     import os
     import subprocess
 
-    script = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-    if not script.exists():
-        _fail(2, f"{script}: the app's entry point is missing (run from a source checkout)")
+    try:
+        script = app_script()
+    except FileNotFoundError as err:
+        _fail(2, str(err))
     url = db or default_url()
     _open(url)  # migrate now, and fail with exit 2 if the database cannot be reached
     env = {**os.environ, "ADAPT_DATABASE_URL": url}

@@ -7,11 +7,11 @@ from datetime import datetime
 
 import streamlit as st
 
-from adapt.access import PURPOSES
+from adapt.core.access import PURPOSES
 from adapt.db.app_store import AUDIT_ACTIONS, audit_frame, decisions_frame, users_frame
 from adapt.db.scores import settings_versions_frame
 from adapt.exports import table_bytes
-from adapt.ui import session
+from adapt.services import session
 from adapt.views import audit as view
 
 session.guard("audit")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from adapt.access import PURPOSES
+from adapt.core.access import PURPOSES
 from adapt.db import app_store, people
 from adapt.scoring.score import PARTS
-from adapt.ui import data, session
+from adapt.services import data, session
 from adapt.views import cohort as views
 
 PERSON_PAGE = "app_pages/person.py"
@@ -100,9 +100,9 @@ def main() -> None:
         "name": st.column_config.TextColumn("Name"),
         "score": st.column_config.ProgressColumn("Score", format="%.1f", min_value=0,
                                                  max_value=top),
-        "attendances_12m": st.column_config.NumberColumn("Attendances 12m"),
-        "victims_12m": st.column_config.NumberColumn("Victims 12m"),
-        "new_victims_12m": st.column_config.NumberColumn("New victims"),
+        "attendances_window": st.column_config.NumberColumn("Attendances 12m"),
+        "victims_window": st.column_config.NumberColumn("Victims 12m"),
+        "new_victims_window": st.column_config.NumberColumn("New victims"),
         "last_incident": st.column_config.DateColumn("Last incident", format="YYYY-MM-DD"),
         "frequency_trend": st.column_config.TextColumn("Frequency"),
         "severity_trend": st.column_config.TextColumn("Severity"),

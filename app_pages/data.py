@@ -11,11 +11,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from adapt.access import PURPOSES
+from adapt.core.access import PURPOSES
 from adapt.db import import_history, quarantine_frame
 from adapt.db.search import involvement_ref_counts, review_queue_frame
 from adapt.exports import table_bytes
-from adapt.ui import data, session
+from adapt.services import data, session
 from adapt.views import data as view
 
 log = logging.getLogger("adapt.app.data")

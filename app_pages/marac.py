@@ -8,8 +8,8 @@ from datetime import datetime
 
 import streamlit as st
 
-from adapt.access import PURPOSES
-from adapt.ui import data, session
+from adapt.core.access import PURPOSES
+from adapt.services import data, session
 from adapt.views import marac as view
 
 user = session.guard("marac")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from adapt.access import PURPOSES
+from adapt.core.access import PURPOSES
 from adapt.db import app_store, people
 from adapt.db import identity as identity_store
-from adapt.ui import data, session
+from adapt.services import data, session
 from adapt.views import cohort as cohort_views
 from adapt.views import person as views
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
+from adapt.core.settings import MANAGEMENT_STATUSES, Settings, SettingsError, default_settings
 from adapt.db.scores import (
     SettingsVersionExists,
     save_settings_version,
@@ -16,8 +17,7 @@ from adapt.db.scores import (
     settings_versions_frame,
 )
 from adapt.evaluation.backtest import Future
-from adapt.scoring.settings import MANAGEMENT_STATUSES, Settings, SettingsError, default_settings
-from adapt.ui import data, session
+from adapt.services import data, session
 from adapt.views import tuning as view
 
 user = session.guard("tuning")

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adapt.core.settings import default_settings
 from adapt.evaluation import (
     BASELINES,
     DEFAULT_KS,
@@ -43,7 +44,6 @@ from adapt.evaluation import (
 )
 from adapt.features import compute_features
 from adapt.scoring.score import rank
-from adapt.scoring.settings import default_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -76,11 +76,11 @@ def _losses(ranked: pd.DataFrame, future: Future, rankings: dict) -> dict:
     sus = future.suspects
     seen_inc = set(sus.loc[sus["person_id"].isin(seen), "incident_id"])
     feats = ranked.set_index("person_id")
-    low_att = set(feats.index[feats["attendances_12m"] < 3])
+    low_att = set(feats.index[feats["attendances_window"] < 3])
     vo = list(rankings["visible_oracle"][:100])
     vo_harm = future.outcomes.loc[vo, "future_harm"]
     score100 = set(rankings["score"][:100])
-    att100 = set(rankings["attendances_12m"][:100])
+    att100 = set(rankings["attendances_window"][:100])
     return {
         "harm_from_unseen_suspects": 1.0
         - float(inc.loc[inc["incident_id"].isin(seen_inc), "harm"].sum()) / total,
@@ -400,7 +400,7 @@ NOTES = [
     "(seed 11 at K = 100: 0.265 against 0.303; seed 14 at K = 50). Its top 100 shares only 60 "
     "to 70 people with the attendance list's top 100; the people it swaps in carry recent "
     "high harm, markers or MARAC points, and in this generator past harm is a weaker guide "
-    "to next year's harm than frequency (harm_12m is the weakest baseline at K = 100). "
+    "to next year's harm than frequency (harm_window is the weakest baseline at K = 100). "
     "(2) Against the visible oracle everywhere: only about 30 of the visible oracle's top "
     "100 are in the score's top 100, and 12 to 22 of them had fewer than 3 attendances in "
     "the last 12 months (11 to 19% of that top 100's harm), i.e. people whose record before "

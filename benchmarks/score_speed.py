@@ -59,12 +59,12 @@ def _prepare() -> None:
 
 def _stages() -> dict[str, float]:
     """Run inside a child: time each stage of a score run."""
+    from adapt.core.settings import default_settings
     from adapt.db import connect
     from adapt.db.history import load_history
     from adapt.db.scores import store_score_run
     from adapt.features import compute_features
     from adapt.scoring.score import rank
-    from adapt.scoring.settings import default_settings
 
     s = default_settings()
     engine = connect(f"sqlite:///{DB}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from adapt.contract.spec import INCIDENTS, INVOLVEMENTS
+from adapt.core.spec import INCIDENTS, INVOLVEMENTS
 
 INCIDENT_HEADER = list(INCIDENTS.column_names)
 INVOLVEMENT_HEADER = list(INVOLVEMENTS.column_names)

@@ -10,7 +10,7 @@ import itertools
 
 import pandas as pd
 
-from adapt.features import History
+from adapt.core.history import History
 
 
 class HistoryBuilder:

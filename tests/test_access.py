@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapt.access import (
+from adapt.core.access import (
     ACTIONS,
     PAGES,
     PERMISSIONS,

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from adapt.access import can
+from adapt.core.access import can
 from adapt.db import connect, load_extract
 from adapt.db.app_store import audit_frame, ensure_demo_users
 from adapt.identity.runner import resolve_database
+from adapt.services.session import USER_KEY
 from adapt.synthetic import GeneratorConfig, generate
-from adapt.ui.session import USER_KEY
 from tests.extracts import INVOLVEMENT_HEADER, involvement, simple_extract, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]

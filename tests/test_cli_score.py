@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from adapt.cli import app
+from adapt.core.settings import default_settings
 from adapt.db import connect
 from adapt.db.history import load_history
 from adapt.db.models import person_scores, score_runs
 from adapt.db.scores import latest_score_run, run_metadata, score_run_frame
 from adapt.scoring.score import COHORT_COLUMNS, PARTS
-from adapt.scoring.settings import default_settings
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "demo"
 runner = CliRunner()
@@ -96,7 +96,7 @@ def test_as_of_and_settings_change_the_export(scored: str, tmp_path: Path) -> No
     assert wide_rows["in_cohort"].sum() > full_rows["in_cohort"].sum()
     assert (
         wide_rows["in_cohort"].sum()
-        == ((full_rows["attendances_12m"] >= 1) & full_rows["already_managed"].isna()).sum()
+        == ((full_rows["attendances_window"] >= 1) & full_rows["already_managed"].isna()).sum()
     )
 
 

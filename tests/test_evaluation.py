@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from adapt.core.history import History
+from adapt.core.settings import default_settings
 from adapt.evaluation import (
     Future,
     backtest,
@@ -35,9 +37,7 @@ from adapt.evaluation import (
     roc_auc,
 )
 from adapt.features import compute_features
-from adapt.features.history import History
 from adapt.scoring.score import rank
-from adapt.scoring.settings import default_settings
 
 AS_OF = "2025-06-30"
 TOTAL = 2555 + 365 + 10 + 1095 + 2
@@ -107,9 +107,9 @@ def test_future_excludes_after_the_horizon(history: History) -> None:
 
 def test_rankings_of_each_method(history: History) -> None:
     r = _rankings(history)
-    assert r["attendances_12m"] == ["A", "B", "C", "D"]
+    assert r["attendances_window"] == ["A", "B", "C", "D"]
     assert r["seven_in_12"] == ["A", "B"]
-    assert r["harm_12m"] == ["C", "A", "B", "D"]
+    assert r["harm_window"] == ["C", "A", "B", "D"]
     assert r["oracle"] == ["C", "A", "D", "B", "N"]
     assert r["visible_oracle"] == ["C", "A", "D", "B"]  # N was never seen before T
     assert sorted(r["score"]) == ["A", "B", "C", "D"]
@@ -184,7 +184,7 @@ def test_nothing_after_the_date_changes_a_ranking() -> None:
     ]
     a = _rankings(_history())
     b = _rankings(_history(other_future))
-    for method in ("score", "attendances_12m", "seven_in_12", "harm_12m"):
+    for method in ("score", "attendances_window", "seven_in_12", "harm_window"):
         assert a[method] == b[method], method
     assert a["oracle"] != b["oracle"]  # only the oracles look ahead
 
@@ -212,7 +212,7 @@ def test_exclude_managed_removes_people_from_every_history_method() -> None:
     )
     h = History.build(h.incidents, h.involvements, management=managed)
     r = _rankings(h, exclude_managed=True)
-    for method in ("score", "attendances_12m", "seven_in_12", "harm_12m", "visible_oracle"):
+    for method in ("score", "attendances_window", "seven_in_12", "harm_window", "visible_oracle"):
         assert "A" not in r[method], method
     assert "A" in r["oracle"]
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adapt.features import FEATURES, PROTECTED_COLUMNS, History, compute_features
+from adapt.core.history import PROTECTED_COLUMNS, History
+from adapt.core.settings import default_settings
+from adapt.features import FEATURES, compute_features
 from adapt.scoring.score import PARTS, rank
-from adapt.scoring.settings import default_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # Protected characteristics and the proxies the issue names: sex, age (and

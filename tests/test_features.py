@@ -11,9 +11,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from adapt.core.settings import default_settings
 from adapt.features import FEATURES, compute_features
 from adapt.scoring.score import rank
-from adapt.scoring.settings import default_settings
 from tests.histories import HistoryBuilder
 
 T = "2026-06-30"
@@ -30,7 +30,7 @@ def test_escalating_perpetrator_frequency_rises_severity_does_not() -> None:
     for month in ("01", "02", "03", "04", "05", "06"):
         b.incident(f"2026-{month}-10", "common_assault", suspect="P", victim="V")
     f = _features(b).loc["P"]
-    assert f["attendances_12m"] == 7
+    assert f["attendances_window"] == 7
     assert f["recent_half"] == 6 and f["prior_half"] == 1
     # Under equal rates, recent | total ~ Binomial(7, 1/2): P(X >= 6) = (7 + 1) / 128.
     assert f["frequency_p_value"] == pytest.approx(8 / 128)
@@ -40,7 +40,7 @@ def test_escalating_perpetrator_frequency_rises_severity_does_not() -> None:
     assert f["severity_recent"] == 10 and f["severity_prior"] == 10
     assert f["severity_ratio"] == pytest.approx(1.0)
     assert not f["severity_escalating"]
-    assert f["harm_12m"] == 70
+    assert f["harm_window"] == 70
     assert f["days_since_last"] == 20  # 2026-06-10 to the end of 2026-06-30
 
 
@@ -54,7 +54,7 @@ def test_de_escalating_perpetrator() -> None:
     assert f["frequency_deescalating"] and not f["frequency_escalating"]
     assert f["frequency_rate_ratio"] == pytest.approx(1.5 / 6.5)
     # Non-crimes are attendances with no harm.
-    assert f["attendances_12m"] == 7 and f["non_crimes_12m"] == 7 and f["harm_12m"] == 0
+    assert f["attendances_window"] == 7 and f["non_crimes_window"] == 7 and f["harm_window"] == 0
 
 
 def test_severity_escalation_without_frequency_escalation() -> None:
@@ -81,7 +81,7 @@ def test_serial_perpetrator_with_three_partners_and_a_new_partner_alert() -> Non
     assert f["victims_serial_window"] == 3 and f["incidents_serial_window"] == 4
     assert f["serial"]
     assert f["victims_total"] == 3
-    assert f["victims_12m"] == 1 and f["new_victims_12m"] == 1  # only V3 since 2025-07-01
+    assert f["victims_window"] == 1 and f["new_victims_window"] == 1  # only V3 since 2025-07-01
     assert f["new_partner_alert"]
     assert f["new_partner_first_at"] == pd.Timestamp("2026-05-01")
     table = rank(compute_features(b.build(), T, S), S).set_index("person_id")
@@ -95,7 +95,7 @@ def test_one_victim_many_incidents_is_repeat_not_serial() -> None:
         b.incident(day, "common_assault", suspect="P", victim="V")
     f = _features(b).loc["P"]
     assert not f["serial"] and f["victims_serial_window"] == 1
-    assert f["max_incidents_one_victim_12m"] == 3 and f["repeat_victims_12m"] == 1
+    assert f["max_incidents_one_victim_window"] == 3 and f["repeat_victims_window"] == 1
     # A first victim is not a "new partner": there is no earlier victim.
     assert not f["new_partner_alert"]
 
@@ -111,9 +111,9 @@ def test_counter_allegation_pair_secondary_party_not_ranked_on_those_incidents()
     assert a["counter_role"] == "predominant" and bb["counter_role"] == "secondary"
     assert a["counter_allegation"] and bb["counter_allegation"]
     assert a["counter_parties"] == "B" and bb["counter_parties"] == "A"
-    assert a["attendances_12m"] == 2 and a["harm_12m"] == 375
+    assert a["attendances_window"] == 2 and a["harm_window"] == 375
     # B's only incident as suspect was against the predominant aggressor: left out.
-    assert bb["attendances_12m"] == 0 and bb["incidents_total"] == 0
+    assert bb["attendances_window"] == 0 and bb["incidents_total"] == 0
     assert bb["counter_excluded_incidents"] == 1
     table = rank(feats, S).set_index("person_id")
     assert table.loc["B", "score"] == 0 and not table.loc["B", "in_cohort"]
@@ -127,7 +127,7 @@ def test_counter_allegation_secondary_still_counts_against_other_victims() -> No
     b.incident("2026-03-06", "common_assault", suspect="B", victim="A")
     b.incident("2026-04-06", "common_assault", suspect="B", victim="C")
     f = _features(b).loc["B"]
-    assert f["attendances_12m"] == 1  # the incident against C counts, the one against A not
+    assert f["attendances_window"] == 1  # the incident against C counts, the one against A not
     assert f["counter_excluded_incidents"] == 1
 
 
@@ -137,7 +137,7 @@ def test_equal_counter_allegation_is_unclear_and_both_keep_their_incidents() -> 
     b.incident("2026-01-06", "common_assault", suspect="B", victim="A")
     feats = _features(b)
     assert feats.loc["A", "counter_role"] == "unclear" == feats.loc["B", "counter_role"]
-    assert feats.loc["A", "attendances_12m"] == 1 == feats.loc["B", "attendances_12m"]
+    assert feats.loc["A", "attendances_window"] == 1 == feats.loc["B", "attendances_window"]
 
 
 def test_marac_repeat_caught_only_because_the_flag_was_late() -> None:
@@ -148,10 +148,10 @@ def test_marac_repeat_caught_only_because_the_flag_was_late() -> None:
     b.incident("2026-03-01", "breach_of_order", suspect="P", victim="V")  # after the flag
     f = _features(b).loc["P"]
     # Both later incidents are within 12 months of the referral: SafeLives repeats.
-    assert f["marac_repeats_total"] == 2 and f["marac_repeats_12m"] == 2
+    assert f["marac_repeats_total"] == 2 and f["marac_repeats_window"] == 2
     # Only the one on 2026-02-01 happened before the flag went on: a late flag missed it.
     assert f["late_flag_repeats_total"] == 1
-    assert f["marac_referrals_total"] == 1 and f["marac_referrals_12m"] == 1
+    assert f["marac_referrals_total"] == 1 and f["marac_referrals_window"] == 1
     assert f["last_marac_repeat_at"] == pd.Timestamp("2026-03-01")
 
 

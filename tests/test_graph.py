@@ -10,7 +10,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from adapt.features import History
+from adapt.core.history import History
 from adapt.graph import (
     I2_COLUMNS,
     LINK_TYPES,

@@ -13,7 +13,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from adapt.features import FEATURES, PROTECTED_COLUMNS, History, compute_features
+from adapt.core.history import PROTECTED_COLUMNS, History
+from adapt.core.settings import default_settings
+from adapt.features import FEATURES, compute_features
 from adapt.learned import (
     DEFAULT_MODEL_PATH,
     MODEL_FEATURES,
@@ -26,7 +28,6 @@ from adapt.learned import (
 from adapt.learned.audit import calibration_table, fairness_by_sex, person_sex
 from adapt.learned.data import labelled_people
 from adapt.learned.matrix import is_protected
-from adapt.scoring.settings import default_settings
 
 SETTINGS = default_settings()
 END = pd.Timestamp("2026-10-31")
@@ -207,8 +208,8 @@ def test_more_recent_assaults_mean_higher_probability() -> None:
 def test_more_harm_means_higher_probability_on_hand_made_rows(rows: pd.DataFrame) -> None:
     base = rows.iloc[[0]].copy()
     made = pd.concat([base] * 5, ignore_index=True)
-    made["harm_12m"] = [0.0, 10.0, 100.0, 365.0, 2555.0]
-    made["max_harm_12m"] = made["harm_12m"]
+    made["harm_window"] = [0.0, 10.0, 100.0, 365.0, 2555.0]
+    made["max_harm_window"] = made["harm_window"]
     p = predict_proba(made)
     assert (np.diff(p) > 0).all(), p
 
@@ -256,7 +257,7 @@ def test_sklearn_conventions(rows: pd.DataFrame) -> None:
 
 
 def test_subset_of_features(rows: pd.DataFrame, tmp_path: Path) -> None:
-    spec = {"attendances_12m": "log1p", "days_since_last": "recency"}
+    spec = {"attendances_window": "log1p", "days_since_last": "recency"}
     model = HarmModel(features=spec, calibration_folds=3).fit(rows, rows["harm_target"])
     assert model.feature_names_ == list(spec)
     loaded = HarmModel.load(model.save(tmp_path / "small.json"))

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from adapt.core.settings import Settings, SettingsError, default_settings
 from adapt.features import compute_features
 from adapt.scoring.score import COHORT_COLUMNS, PARTS, rank, score_parts
-from adapt.scoring.settings import Settings, SettingsError, default_settings
 from tests.histories import HistoryBuilder
 
 S = default_settings()
@@ -83,12 +83,12 @@ def test_recency_bands_include_their_limit(days: int, points: float) -> None:
     ("attendances", "points"), [(0, 0), (1, 2), (2, 5), (3, 8), (4, 8), (7, 16), (50, 20)]
 )
 def test_frequency_bands_reached_at_their_threshold(attendances: int, points: float) -> None:
-    parts = score_parts(_one_person(attendances_12m=attendances), S)
+    parts = score_parts(_one_person(attendances_window=attendances), S)
     assert parts["score_frequency"].iloc[0] == points
 
 
 def test_score_is_the_sum_of_its_parts_and_weights_scale_parts() -> None:
-    feats = _one_person(harm_12m=400.0, serial=True, victims_serial_window=5)
+    feats = _one_person(harm_window=400.0, serial=True, victims_serial_window=5)
     table = rank(feats, S)
     assert table.loc[0, "score"] == pytest.approx(table.loc[0, list(PARTS)].sum())
     assert table.loc[0, "score_gravity"] == 10  # 400 days reaches the 365 band
@@ -131,7 +131,7 @@ def test_stale_person_meeting_the_count_is_out_with_the_reason() -> None:
     old = S.with_changes({"windows": {"window_days": 730}})
     feats_old = compute_features(_history_for_stale(), T, old)
     table = rank(feats_old, old).set_index("person_id")
-    assert table.loc["STALE", "attendances_12m"] == 3
+    assert table.loc["STALE", "attendances_window"] == 3
     assert not table.loc["STALE", "in_cohort"]
     assert "last incident" in table.loc["STALE", "reason"]
     assert "STALE" in feats.index

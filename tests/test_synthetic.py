@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapt.contract.spec import FILES, OFFENCES, ROLES
-from adapt.scoring.harm import load_harm_table
+from adapt.core.harm import load_harm_table
+from adapt.core.spec import FILES, OFFENCES, ROLES
 from adapt.synthetic import GeneratorConfig, generate
 from adapt.synthetic.names import NICKNAMES
 

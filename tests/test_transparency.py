@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adapt.core.settings import default_settings
 from adapt.features import FEATURES
-from adapt.scoring.settings import default_settings
 from adapt.scoring.transparency import render_transparency
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,13 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from adapt.cli import app
+from adapt.core.settings import default_settings
 from adapt.db import app_store, connect, people
 from adapt.db.history import load_history
 from adapt.db.identity import stored_links
 from adapt.features import compute_features
 from adapt.graph import build_addresses, build_links
 from adapt.scoring.score import PARTS, rank
-from adapt.scoring.settings import default_settings
 from adapt.views import cohort as cv
 from adapt.views import person as pv
 
@@ -107,7 +107,7 @@ def test_cohort_view_columns_and_values(demo: dict) -> None:
     rising = view["frequency_trend"].str.startswith("rising")
     assert (rising == ranked["frequency_escalating"]).all()
     assert (
-        view["marac_status"].str.startswith("repeat") == (ranked["marac_repeats_12m"] > 0)
+        view["marac_status"].str.startswith("repeat") == (ranked["marac_repeats_window"] > 0)
     ).all()
     # nobody decided yet: everyone in the cohort is new since the last review
     assert (view.loc[view["in_cohort"], "decision_status"] == cv.NEW_SINCE_REVIEW).all()
@@ -267,9 +267,10 @@ def test_timeline_signals_victims_addresses_network(demo: dict) -> None:
     if len(events):
         assert "MARAC referral" in names
     signals = pv.escalation_signals(demo["features"], pid)
-    assert {"attendances_12m", "frequency_escalating", "severity_ratio"} <= set(signals["signal"])
-    att = signals.set_index("signal").loc["attendances_12m", "value"]
-    assert att == str(int(feats["attendances_12m"]))
+    wanted = {"attendances_window", "frequency_escalating", "severity_ratio"}
+    assert wanted <= set(signals["signal"])
+    att = signals.set_index("signal").loc["attendances_window", "value"]
+    assert att == str(int(feats["attendances_window"]))
     assert pv.escalation_signals(demo["features"], "P9999999").empty
     victims = pv.person_victims(inc)
     assert victims["incidents"].sum() >= 1 and victims["victim_id"].is_unique

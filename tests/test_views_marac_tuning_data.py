@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from adapt.scoring.settings import SettingsError, default_settings
+from adapt.core.settings import SettingsError, default_settings
 from adapt.views import audit as audit_view
 from adapt.views import data as data_view
 from adapt.views import marac, tuning

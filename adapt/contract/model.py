@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from adapt.contract.spec import FileSpec
+from adapt.core.spec import FileSpec
 
 QUARANTINE_COLUMNS = ("source_file", "source_row", "column", "value", "reason", "raw")
 

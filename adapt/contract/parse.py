@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapt.contract.spec import FALSE_WORDS, TRUE_WORDS
+from adapt.core.spec import FALSE_WORDS, TRUE_WORDS
 
 # datetime64[ns] covers 1677-09-21 to 2262-04-11; keep to whole years inside it.
 MIN_YEAR, MAX_YEAR = 1678, 2261

@@ -17,7 +17,7 @@ from adapt.contract.csvread import Records, read_records
 from adapt.contract.model import Extract, ParsedFile, StructuralError, empty_quarantine
 from adapt.contract.rules import Checked, check_file, check_orphans
 from adapt.contract.sniff import Header, check_bytes, has_records, match_columns, read_header
-from adapt.contract.spec import FILES, INCIDENTS, INVOLVEMENTS, MANAGEMENT, FileSpec, Kind
+from adapt.core.spec import FILES, INCIDENTS, INVOLVEMENTS, MANAGEMENT, FileSpec, Kind
 
 Progress = Callable[[str, int, int], None]
 VALUE_PREVIEW = 200

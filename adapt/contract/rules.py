@@ -22,7 +22,7 @@ from adapt.contract.parse import (
     parse_datetime,
     parse_text,
 )
-from adapt.contract.spec import MANAGEMENT, FileSpec, Kind
+from adapt.core.spec import MANAGEMENT, FileSpec, Kind
 
 # Dates that may legitimately lie ahead: a MARAC meeting already scheduled, the
 # planned end of a management regime. Every other date after "now" is a bad row.

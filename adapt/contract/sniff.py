@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from adapt.contract.model import StructuralError
-from adapt.contract.spec import FileSpec
+from adapt.core.spec import FileSpec
 
 BOM = codecs.BOM_UTF8
 _NOT_SPACE = re.compile(rb"\S")

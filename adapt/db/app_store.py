@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select, update
 
-from adapt.access import PURPOSES, ROLES
+from adapt.core.access import PURPOSES, ROLES
 from adapt.db.engine import utc_now, writer
 from adapt.db.models import app_users, audit_log, cohort_decisions, plan_entries
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, Engine, String, cast, literal, select
 
+from adapt.core.history import History
 from adapt.db import bulk
 from adapt.db.models import (
     incidents,
@@ -18,7 +19,6 @@ from adapt.db.models import (
     marac_referrals,
     person_assignments,
 )
-from adapt.features.history import History
 
 
 def row_key_expr(prefix: str, column, suffix: str = ""):  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
 
+from adapt.core.person_rows import PERSON_ROW_COLUMNS as INPUT_COLUMNS
 from adapt.db import bulk
 from adapt.db.engine import utc_now, writer
 from adapt.db.models import (
@@ -33,7 +34,6 @@ from adapt.db.models import (
     person_lineage,
     persons,
 )
-from adapt.identity.normalise import INPUT_COLUMNS
 
 # The engine's input columns (its module owns the list), plus the record's hash.
 PERSON_ROW_COLUMNS = [*INPUT_COLUMNS, "row_hash"]

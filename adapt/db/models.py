@@ -319,11 +319,11 @@ score_runs = Table(
 PERSON_SCORE_FLOATS = (
     "score", "score_recency", "score_frequency", "score_gravity", "score_serial",
     "score_frequency_escalation", "score_severity_escalation", "score_markers", "score_marac",
-    "harm_12m",
+    "harm_window",
 )  # fmt: skip
 PERSON_SCORE_INTS = (
-    "attendances_12m", "days_since_last", "victims_12m", "new_victims_12m",
-    "victims_serial_window", "marac_repeats_12m", "late_flag_repeats_total",
+    "attendances_window", "days_since_last", "victims_window", "new_victims_window",
+    "victims_serial_window", "marac_repeats_window", "late_flag_repeats_total",
 )  # fmt: skip
 PERSON_SCORE_BOOLS = (
     "in_cohort", "serial", "frequency_escalating", "severity_escalating", "new_partner_alert",

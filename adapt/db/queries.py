@@ -5,7 +5,18 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
-from adapt.db.models import CONTRACT_TABLES, import_files, imports, quarantine
+from adapt.db.models import (
+    CONTRACT_TABLES,
+    identity_decisions,
+    identity_runs,
+    import_files,
+    imports,
+    incidents,
+    involvements,
+    management,
+    marac_referrals,
+    quarantine,
+)
 
 QUARANTINE_COLUMNS = ["source_file", "source_row", "column", "value", "reason", "raw"]
 
@@ -63,8 +74,6 @@ def store_summary(engine: Engine) -> dict[str, object]:
     """What is stored, in a few figures: the period covered, incidents and how
     many are crimes, people named per role, MARAC and management records, and
     the quarantine per file."""
-    from adapt.db.models import incidents, involvements, management, marac_referrals
-
     inc, inv = incidents.c, involvements.c
     with engine.connect() as conn:
         first, last, total, crimes = conn.execute(
@@ -98,8 +107,6 @@ def store_summary(engine: Engine) -> dict[str, object]:
 def data_version(engine: Engine) -> tuple:
     """Changes whenever stored data or identities change: the latest import,
     the latest identity run, and the number of identity decisions."""
-    from adapt.db.models import identity_decisions, identity_runs
-
     with engine.connect() as conn:
         return (
             conn.execute(select(func.max(imports.c.id))).scalar(),

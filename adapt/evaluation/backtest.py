@@ -13,13 +13,13 @@ Methods (:data:`METHODS`):
     the RFG ranking of :func:`adapt.scoring.score.rank` under the settings.
 ``learned``
     people ordered by a learned model's probability (only when one is given).
-``attendances_12m``
+``attendances_window``
     attendances in the last 12 months (the ADAPT pilot's working rule).
 ``seven_in_12``
     the "7 incidents in 12 months" rule HMIC found too high: only people with
     at least seven attendances are eligible, ordered by attendances; the top K
     is then ``min(K, eligible)`` people.
-``harm_12m``
+``harm_window``
     crime harm (CHI days) in the last 12 months, V100-style.
 ``oracle``
     people ordered by their true future harm: the ceiling for any list.
@@ -41,11 +41,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from adapt.core.history import History
+from adapt.core.settings import Settings
 from adapt.evaluation.outcomes import future_incidents, future_suspect_incidents
 from adapt.features import compute_features
-from adapt.features.history import History
 from adapt.scoring.score import rank
-from adapt.scoring.settings import Settings
 
 DEFAULT_KS = (25, 50, 100, 200)
 SEVEN_IN_12 = 7
@@ -53,13 +53,13 @@ SEVEN_IN_12 = 7
 METHODS: dict[str, str] = {
     "score": "the RFG score under the settings",
     "learned": "a learned model's probability of any incident in the next 12 months",
-    "attendances_12m": "attendances in the last 12 months",
+    "attendances_window": "attendances in the last 12 months",
     "seven_in_12": "the 7-incidents-in-12-months rule (only people with 7 or more eligible)",
-    "harm_12m": "crime harm (CHI days) in the last 12 months, V100-style",
+    "harm_window": "crime harm (CHI days) in the last 12 months, V100-style",
     "oracle": "true future harm (the ceiling for any list)",
     "visible_oracle": "true future harm among people seen before the date (ceiling for history)",
 }
-BASELINES = ("attendances_12m", "seven_in_12", "harm_12m")
+BASELINES = ("attendances_window", "seven_in_12", "harm_window")
 ORACLES = ("oracle", "visible_oracle")
 
 
@@ -131,18 +131,18 @@ def learned_ranking(features: pd.DataFrame, probability: pd.Series) -> pd.Index:
 
 def attendance_ranking(features: pd.DataFrame) -> pd.Index:
     """People ordered by attendances in the last 12 months."""
-    return _order(_visible(features), "attendances_12m")
+    return _order(_visible(features), "attendances_window")
 
 
 def seven_in_12_ranking(features: pd.DataFrame, min_attendances: int = SEVEN_IN_12) -> pd.Index:
     """Only people with at least ``min_attendances`` attendances, ordered by attendances."""
-    f = features[features["attendances_12m"] >= min_attendances]
-    return _order(f, "attendances_12m")
+    f = features[features["attendances_window"] >= min_attendances]
+    return _order(f, "attendances_window")
 
 
 def harm_ranking(features: pd.DataFrame) -> pd.Index:
     """People ordered by crime harm (CHI days) in the last 12 months (V100-style)."""
-    return _order(_visible(features), "harm_12m")
+    return _order(_visible(features), "harm_window")
 
 
 def oracle_ranking(outcomes: pd.DataFrame, among: pd.Index | None = None) -> pd.Index:
@@ -191,9 +191,9 @@ def method_rankings(
     out: dict[str, pd.Index] = {"score": score_ranking(ranked)}
     if probability is not None:
         out["learned"] = learned_ranking(features, probability)
-    out["attendances_12m"] = attendance_ranking(features)
+    out["attendances_window"] = attendance_ranking(features)
     out["seven_in_12"] = seven_in_12_ranking(features)
-    out["harm_12m"] = harm_ranking(features)
+    out["harm_window"] = harm_ranking(features)
     out["oracle"] = oracle_ranking(future.outcomes)
     out["visible_oracle"] = oracle_ranking(future.outcomes, among=features.index)
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from adapt.features.history import History
+from adapt.core.history import History
 
 
 def synthetic_history(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from adapt.features.compute import DAY, cutoff_of
-from adapt.features.history import History
-from adapt.scoring.harm import load_harm_table
+from adapt.core.dates import DAY, cutoff_of
+from adapt.core.harm import load_harm_table
+from adapt.core.history import History
 
 
 def future_incidents(

@@ -16,20 +16,20 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from adapt.features.history import History
-from adapt.scoring.harm import load_harm_table
-from adapt.scoring.settings import Settings
+from adapt.core.dates import DAY, cutoff_of
+from adapt.core.harm import load_harm_table
+from adapt.core.history import History
+from adapt.core.settings import Settings
 
-DAY = pd.Timedelta(days=1)
 PARTNER_RELATIONSHIPS = ("intimate_partner", "ex_partner")
 
 # name -> meaning; the order is the order of the output columns.
 FEATURES: dict[str, str] = {
-    "attendances_12m": "incidents as suspect in the window (crimes and non-crimes)",
-    "crimes_12m": "of which recorded as crimes",
-    "non_crimes_12m": "of which non-crime domestic incidents",
-    "harm_12m": "crime harm (CHI days) of those incidents",
-    "max_harm_12m": "harm of the most harmful incident in the window",
+    "attendances_window": "incidents as suspect in the window (crimes and non-crimes)",
+    "crimes_window": "of which recorded as crimes",
+    "non_crimes_window": "of which non-crime domestic incidents",
+    "harm_window": "crime harm (CHI days) of those incidents",
+    "max_harm_window": "harm of the most harmful incident in the window",
     "incidents_total": "incidents as suspect up to the date, any time",
     "first_incident_at": "first incident as suspect",
     "last_incident_at": "last incident as suspect",
@@ -49,24 +49,24 @@ FEATURES: dict[str, str] = {
     "victims_serial_window": "distinct victims in the serial window (default 3 years)",
     "incidents_serial_window": "incidents as suspect in the serial window",
     "serial": "more than one incident against two or more victims in the serial window (MATAC)",
-    "victims_12m": "distinct victims in the window",
-    "new_victims_12m": "victims first seen with this person in the window",
+    "victims_window": "distinct victims in the window",
+    "new_victims_window": "victims first seen with this person in the window",
     "victims_total": "distinct victims up to the date",
-    "max_incidents_one_victim_12m": "most incidents against one victim in the window",
-    "repeat_victims_12m": "victims with two or more incidents in the window",
-    "strangulation_12m": "incidents in the window with strangulation recorded",
-    "weapon_12m": "incidents in the window with a weapon",
-    "threats_to_kill_12m": "incidents in the window recorded as threats to kill",
-    "breach_12m": "breaches of bail or of an order in the window",
-    "children_present_12m": "incidents in the window with children present",
-    "dash_high_12m": "incidents in the window graded DASH high",
+    "max_incidents_one_victim_window": "most incidents against one victim in the window",
+    "repeat_victims_window": "victims with two or more incidents in the window",
+    "strangulation_window": "incidents in the window with strangulation recorded",
+    "weapon_window": "incidents in the window with a weapon",
+    "threats_to_kill_window": "incidents in the window recorded as threats to kill",
+    "breach_window": "breaches of bail or of an order in the window",
+    "children_present_window": "incidents in the window with children present",
+    "dash_high_window": "incidents in the window graded DASH high",
     "marac_referrals_total": "MARAC referrals naming the person as perpetrator, up to the date",
-    "marac_referrals_12m": "of which received in the window",
+    "marac_referrals_window": "of which received in the window",
     "marac_repeats_total": (
         "SafeLives repeats: incidents against a referred victim"
         " within 12 months of the pair's last referral"
     ),
-    "marac_repeats_12m": "of which in the window",
+    "marac_repeats_window": "of which in the window",
     "late_flag_repeats_total": (
         "repeats before the MARAC flag was on the system (a late flag missed them)"
     ),
@@ -94,10 +94,6 @@ _SUSPECT_COLUMNS = [
     "weapon", "children_present", "dash_risk",
 ]  # fmt: skip
 
-
-def cutoff_of(as_of: object) -> pd.Timestamp:
-    """The first instant after the as-of date: records strictly before it count."""
-    return pd.Timestamp(as_of).normalize() + DAY
 
 
 def _incidents_until(history: History, cutoff: pd.Timestamp, harm_table: str) -> pd.DataFrame:
@@ -162,25 +158,25 @@ def _window_counts(si: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.Da
     flags = pd.DataFrame(
         {
             "person_id": si["person_id"],
-            "attendances_12m": in_w,
-            "crimes_12m": in_w & si["is_crime"],
-            "non_crimes_12m": in_w & ~si["is_crime"],
-            "harm_12m": si["harm"].where(in_w, 0.0),
-            "max_harm_12m": si["harm"].where(in_w, 0.0),
+            "attendances_window": in_w,
+            "crimes_window": in_w & si["is_crime"],
+            "non_crimes_window": in_w & ~si["is_crime"],
+            "harm_window": si["harm"].where(in_w, 0.0),
+            "max_harm_window": si["harm"].where(in_w, 0.0),
             "recent_half": recent,
             "prior_half": prior,
             "harm_recent": si["harm"].where(recent, 0.0),
             "harm_prior": si["harm"].where(prior, 0.0),
-            "strangulation_12m": in_w & (si["offence"] == "strangulation"),
-            "weapon_12m": in_w & si["weapon"].fillna(False).astype(bool),
-            "threats_to_kill_12m": in_w & (si["offence"] == "threats_to_kill"),
-            "breach_12m": in_w & si["offence"].isin(["breach_of_bail", "breach_of_order"]),
-            "children_present_12m": in_w & si["children_present"].fillna(False).astype(bool),
-            "dash_high_12m": in_w & (si["dash_risk"] == "high"),
+            "strangulation_window": in_w & (si["offence"] == "strangulation"),
+            "weapon_window": in_w & si["weapon"].fillna(False).astype(bool),
+            "threats_to_kill_window": in_w & (si["offence"] == "threats_to_kill"),
+            "breach_window": in_w & si["offence"].isin(["breach_of_bail", "breach_of_order"]),
+            "children_present_window": in_w & si["children_present"].fillna(False).astype(bool),
+            "dash_high_window": in_w & (si["dash_risk"] == "high"),
         }
     )
     agg = {c: "sum" for c in flags.columns if c != "person_id"}
-    agg["max_harm_12m"] = "max"
+    agg["max_harm_window"] = "max"
     g = flags.groupby("person_id", sort=False).agg(agg)
     dates = si.groupby("person_id", sort=False)["occurred_at"].agg(["min", "max", "size"])
     g["incidents_total"] = dates["size"]
@@ -240,10 +236,10 @@ def _victims(dyads: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.DataF
     )
     w12 = d[d["in_w"]]
     per_victim = w12.groupby(["person_id", "victim_id"])["incident_id"].nunique()
-    out["victims_12m"] = per_victim.groupby(level=0).size()
-    out["new_victims_12m"] = w12[w12["new_w"]].groupby("person_id")["victim_id"].nunique()
-    out["max_incidents_one_victim_12m"] = per_victim.groupby(level=0).max()
-    out["repeat_victims_12m"] = (per_victim >= 2).groupby(level=0).sum()
+    out["victims_window"] = per_victim.groupby(level=0).size()
+    out["new_victims_window"] = w12[w12["new_w"]].groupby("person_id")["victim_id"].nunique()
+    out["max_incidents_one_victim_window"] = per_victim.groupby(level=0).max()
+    out["repeat_victims_window"] = (per_victim >= 2).groupby(level=0).sum()
     return out
 
 
@@ -282,15 +278,15 @@ def _marac(
     out = pd.DataFrame(
         {
             "marac_referrals_total": m.groupby("perpetrator_person_id")["referral_id"].nunique(),
-            "marac_referrals_12m": m[m["referral_date"] >= start]
+            "marac_referrals_window": m[m["referral_date"] >= start]
             .groupby("perpetrator_person_id")["referral_id"]
             .nunique(),
         }
     )
     out.index.name = "person_id"
     columns = [
-        "marac_referrals_total", "marac_referrals_12m", "marac_repeats_total",
-        "marac_repeats_12m", "late_flag_repeats_total", "last_marac_repeat_at",
+        "marac_referrals_total", "marac_referrals_window", "marac_repeats_total",
+        "marac_repeats_window", "late_flag_repeats_total", "last_marac_repeat_at",
     ]  # fmt: skip
     if not len(m) or not len(dyads):
         return out.reindex(columns=columns)
@@ -322,7 +318,7 @@ def _marac(
         pd.DataFrame(
             {
                 "marac_repeats_total": rep.groupby("person_id")["incident_id"].nunique(),
-                "marac_repeats_12m": rep[rep["occurred_at"] >= start]
+                "marac_repeats_window": rep[rep["occurred_at"] >= start]
                 .groupby("person_id")["incident_id"]
                 .nunique(),
                 "late_flag_repeats_total": rep[late].groupby("person_id")["incident_id"].nunique(),
@@ -415,7 +411,7 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
         "last_marac_repeat_at",
         "new_partner_first_at",
     )
-    floats = ("harm_12m", "max_harm_12m", "frequency_rate_ratio", "frequency_p_value",
+    floats = ("harm_window", "max_harm_window", "frequency_rate_ratio", "frequency_p_value",
               "severity_recent", "severity_prior", "severity_ratio")  # fmt: skip
     text = ("counter_role", "counter_parties", "managed_status")
     bools = ("counter_allegation", "new_partner_alert", "serial", "frequency_escalating",
@@ -425,7 +421,7 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
             continue
         if col in floats:
             feats[col] = feats[col].astype("float64")
-            if col in ("harm_12m", "max_harm_12m"):
+            if col in ("harm_window", "max_harm_window"):
                 feats[col] = feats[col].fillna(0.0)
         else:
             feats[col] = feats[col].fillna(0).astype("int64")

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from adapt.features import History, cutoff_of
+from adapt.core.dates import cutoff_of
+from adapt.core.history import History
 from adapt.graph.addresses import address_table, resolve_addresses
 
 LINK_COLUMNS: tuple[str, ...] = (

@@ -41,28 +41,12 @@ import jellyfish
 import numpy as np
 import pandas as pd
 
+from adapt.core.person_rows import PERSON_ROW_COLUMNS
 from adapt.identity.nicknames import aliases
 
 T = TypeVar("T", pd.Series, pd.DataFrame)
 
-INPUT_COLUMNS: tuple[str, ...] = (
-    "row_key",
-    "source_file",
-    "source_row",
-    "kind",
-    "incident_id",
-    "role",
-    "occurred_at",
-    "person_ref",
-    "forename",
-    "surname",
-    "date_of_birth",
-    "gender",
-    "home_address",
-    "home_postcode",
-    "incident_address",
-    "incident_postcode",
-)
+INPUT_COLUMNS = PERSON_ROW_COLUMNS
 
 # Common UK street-type and address abbreviations, expanded (whole words).
 STREET_WORDS: dict[str, str] = {

@@ -18,15 +18,19 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
+from adapt.core.resources import model_file
 from adapt.db import identity as store
 from adapt.db.engine import utc_now
 from adapt.identity.ids import assign_ids
+from adapt.identity.model import IdentityModel
+from adapt.identity.normalise import prepare_rows
+from adapt.identity.resolve import resolve, resolve_incremental
+from adapt.identity.review import review_queue
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-MODELS = Path(__file__).resolve().parents[2] / "models"
-DEFAULT_MODEL = MODELS / "identity-splink.json"
+DEFAULT_MODEL = Path(str(model_file("identity-splink.json")))
 INCREMENTAL_SHARE = 0.5
 
 
@@ -44,7 +48,6 @@ class RunSummary:
 
 def load_model(path: Path | None = None):  # type: ignore[no-untyped-def]
     """The trained model committed under ``models/`` (or ``path``)."""
-    from adapt.identity import IdentityModel
 
     return IdentityModel.load(path or DEFAULT_MODEL)
 
@@ -70,7 +73,6 @@ def resolve_database(
     progress: Progress | None = None,
 ) -> RunSummary:
     """Resolve the identities of every stored person row."""
-    from adapt.identity import prepare_rows, resolve, resolve_incremental, review_queue
 
     started = utc_now()
     rows = store.person_rows(engine)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
-from adapt.features.history import History
+from adapt.core.history import History
 
 UNKNOWN_SEX = "unknown"
 

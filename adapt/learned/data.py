@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from adapt.core.history import History
+from adapt.core.settings import Settings
 from adapt.evaluation import future_outcomes
 from adapt.features import compute_features
-from adapt.features.history import History
-from adapt.scoring.settings import Settings
 
 
 def labelled_people(

@@ -42,11 +42,11 @@ RECENCY_CAP_DAYS = 1095
 
 # name -> transform; the order is the order of the model's columns.
 MODEL_FEATURES: dict[str, str] = {
-    "attendances_12m": "log1p",
-    "crimes_12m": "log1p",
-    "non_crimes_12m": "log1p",
-    "harm_12m": "log1p",
-    "max_harm_12m": "log1p",
+    "attendances_window": "log1p",
+    "crimes_window": "log1p",
+    "non_crimes_window": "log1p",
+    "harm_window": "log1p",
+    "max_harm_window": "log1p",
     "days_since_last": "recency",
     "recent_half": "log1p",
     "prior_half": "log1p",
@@ -57,20 +57,20 @@ MODEL_FEATURES: dict[str, str] = {
     "incidents_serial_window": "log1p",
     "victims_serial_window": "log1p",
     "serial": "flag",
-    "victims_12m": "log1p",
-    "new_victims_12m": "log1p",
-    "max_incidents_one_victim_12m": "log1p",
-    "repeat_victims_12m": "log1p",
-    "strangulation_12m": "log1p",
-    "weapon_12m": "log1p",
-    "threats_to_kill_12m": "log1p",
-    "breach_12m": "log1p",
-    "children_present_12m": "log1p",
-    "dash_high_12m": "log1p",
+    "victims_window": "log1p",
+    "new_victims_window": "log1p",
+    "max_incidents_one_victim_window": "log1p",
+    "repeat_victims_window": "log1p",
+    "strangulation_window": "log1p",
+    "weapon_window": "log1p",
+    "threats_to_kill_window": "log1p",
+    "breach_window": "log1p",
+    "children_present_window": "log1p",
+    "dash_high_window": "log1p",
     "marac_referrals_total": "log1p",
-    "marac_referrals_12m": "log1p",
+    "marac_referrals_window": "log1p",
     "marac_repeats_total": "log1p",
-    "marac_repeats_12m": "log1p",
+    "marac_repeats_window": "log1p",
     "counter_allegation": "flag",
     "counter_excluded_incidents": "log1p",
     "new_partner_alert": "flag",
@@ -90,7 +90,7 @@ PROTECTED_WORDS = frozenset({
 def is_protected(name: str) -> bool:
     """True when a column name names a protected characteristic or a proxy.
 
-    >>> is_protected("home_postcode"), is_protected("date_of_birth"), is_protected("harm_12m")
+    >>> is_protected("home_postcode"), is_protected("date_of_birth"), is_protected("harm_window")
     (True, True, False)
     """
     return any(word in PROTECTED_WORDS for word in name.lower().split("_"))
@@ -135,8 +135,8 @@ def model_matrix(
 
     Examples
     --------
-    >>> frame = pd.DataFrame({"attendances_12m": [0, 3]})
-    >>> model_matrix(frame, {"attendances_12m": "log1p"}).round(3)["attendances_12m"].tolist()
+    >>> frame = pd.DataFrame({"attendances_window": [0, 3]})
+    >>> model_matrix(frame, {"attendances_window": "log1p"}).round(3)["attendances_window"].tolist()
     [0.0, 1.386]
     """
     spec = MODEL_FEATURES if model_features is None else model_features

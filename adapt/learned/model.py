@@ -29,11 +29,11 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predi
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from adapt.core.resources import model_file
 from adapt.learned.matrix import MODEL_FEATURES, TRANSFORMS, is_protected, model_matrix
 
 FORMAT = "adapt-harm-model/1"
-MODELS = Path(__file__).resolve().parents[2] / "models"
-DEFAULT_MODEL_PATH = MODELS / "harm-model.json"
+DEFAULT_MODEL_PATH = Path(str(model_file("harm-model.json")))
 _LEARNED = (
     "model_features_",
     "coef_",

@@ -27,6 +27,7 @@ import sklearn
 from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_limits
 
+from adapt.core.settings import default_settings
 from adapt.evaluation.data import synthetic_history
 from adapt.learned.audit import (
     calibration_table,
@@ -39,7 +40,6 @@ from adapt.learned.card import render_card
 from adapt.learned.data import labelled_people
 from adapt.learned.matrix import MODEL_FEATURES
 from adapt.learned.model import HarmModel
-from adapt.scoring.settings import default_settings
 
 LOG = logging.getLogger("adapt.learned.train")
 DAY = pd.Timedelta(days=1)
@@ -51,8 +51,8 @@ HORIZON_DAYS = 365
 C_GRID = (0.001, 0.01, 0.1, 1.0)
 TARGETS = {"harm_target": "harm_target", "any_incident": "any_incident"}
 BASELINES = {
-    "harm_12m": "harm_12m",
-    "attendances_12m": "attendances_12m",
+    "harm_window": "harm_window",
+    "attendances_window": "attendances_window",
     "recency (-days_since_last)": "neg_days_since_last",
 }
 

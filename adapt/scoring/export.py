@@ -10,11 +10,11 @@ from adapt.scoring.score import COHORT_COLUMNS
 # After the interface's columns: the figures behind each part, for a reader
 # of the export who has not got the app.
 EXPLAINING_COLUMNS = [
-    "attendances_12m", "crimes_12m", "non_crimes_12m", "harm_12m", "days_since_last",
-    "last_incident_at", "victims_12m", "new_victims_12m", "victims_serial_window", "serial",
+    "attendances_window", "crimes_window", "non_crimes_window", "harm_window", "days_since_last",
+    "last_incident_at", "victims_window", "new_victims_window", "victims_serial_window", "serial",
     "frequency_rate_ratio", "frequency_escalating", "severity_ratio", "severity_escalating",
-    "marac_referrals_12m", "marac_repeats_12m", "late_flag_repeats_total", "new_partner_alert",
-    "counter_allegation", "counter_role",
+    "marac_referrals_window", "marac_repeats_window", "late_flag_repeats_total",
+    "new_partner_alert", "counter_allegation", "counter_role",
 ]  # fmt: skip
 
 

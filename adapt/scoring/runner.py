@@ -11,9 +11,12 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine
 
-from adapt.features import History, compute_features
+from adapt.core.history import History
+from adapt.core.settings import Settings, default_settings
+from adapt.db.history import load_history
+from adapt.db.scores import store_score_run
+from adapt.features import compute_features
 from adapt.scoring.score import rank
-from adapt.scoring.settings import Settings, default_settings
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +62,6 @@ def score_database(
     store: bool = True,
 ) -> ScoreResult:
     """Score everything stored as of a date and (by default) store the run."""
-    from adapt.db.history import load_history
-    from adapt.db.scores import store_score_run
-
     settings = settings or default_settings()
     history = load_history(engine, with_protected=False)
     day, table = cohort_table(history, as_of, settings)

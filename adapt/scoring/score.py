@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from adapt.scoring.settings import Settings
+from adapt.core.settings import Settings
 
 # part column -> what it is; the score is their sum.
 PARTS: dict[str, str] = {
@@ -70,12 +70,12 @@ def score_parts(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         [b.points for b in s.recency.bands],
     )
     parts["score_frequency"] = s.frequency.weight * _banded_at_least(
-        f["attendances_12m"].to_numpy(dtype=float),
+        f["attendances_window"].to_numpy(dtype=float),
         [b.at_least for b in s.frequency.bands],
         [b.points for b in s.frequency.bands],
     )
     parts["score_gravity"] = s.gravity.weight * _banded_at_least(
-        f["harm_12m"].to_numpy(dtype=float),
+        f["harm_window"].to_numpy(dtype=float),
         [b.at_least for b in s.gravity.bands],
         [b.points for b in s.gravity.bands],
     )
@@ -94,18 +94,20 @@ def score_parts(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     markers = np.zeros(len(f))
     for kind in _MARKERS:  # six marker kinds, each a vectorised column
         markers += np.where(
-            f[f"{kind}_12m"].to_numpy(dtype=float) > 0, getattr(s.markers, kind), 0.0
+            f[f"{kind}_window"].to_numpy(dtype=float) > 0, getattr(s.markers, kind), 0.0
         )
     parts["score_markers"] = np.minimum(markers, s.markers.max_points)
-    parts["score_marac"] = np.where(
-        f["marac_repeats_12m"].to_numpy(dtype=float) > 0, s.marac.repeat_points, 0.0
-    ) + np.where(f["marac_referrals_12m"].to_numpy(dtype=float) > 0, s.marac.referral_points, 0.0)
+    repeats = f["marac_repeats_window"].to_numpy(dtype=float) > 0
+    referrals = f["marac_referrals_window"].to_numpy(dtype=float) > 0
+    parts["score_marac"] = np.where(repeats, s.marac.repeat_points, 0.0) + np.where(
+        referrals, s.marac.referral_points, 0.0
+    )
     return parts.round(4)
 
 
 def _cohort(features: pd.DataFrame, total: np.ndarray, s: Settings) -> tuple[np.ndarray, pd.Series]:
     rule = s.cohort
-    att = features["attendances_12m"].to_numpy(dtype=np.int64)
+    att = features["attendances_window"].to_numpy(dtype=np.int64)
     days = features["days_since_last"].to_numpy(dtype=np.int64)
     status = features["managed_status"].astype("string").fillna("")
     by_status = {  # the excluded statuses each distinct status text names, in the rule's order
@@ -182,7 +184,7 @@ def rank(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out["already_managed"] = features["managed_status"].astype("string")
     out = out.reset_index()
     out = out.sort_values(
-        ["score", "harm_12m", "attendances_12m", "days_since_last", "person_id"],
+        ["score", "harm_window", "attendances_window", "days_since_last", "person_id"],
         ascending=[False, False, False, True, True],
         kind="mergesort",
     )

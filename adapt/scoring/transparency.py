@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from adapt.core.harm import load_harm_table
+from adapt.core.history import PROTECTED_COLUMNS
+from adapt.core.settings import Settings
 from adapt.features.compute import FEATURES
-from adapt.features.history import PROTECTED_COLUMNS
-from adapt.scoring.harm import load_harm_table
 from adapt.scoring.score import PARTS
-from adapt.scoring.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

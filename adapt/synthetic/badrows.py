@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapt.contract.spec import OUTCOMES
+from adapt.core.spec import OUTCOMES
 from adapt.synthetic import noise as nz
 from adapt.synthetic.extract import Rendered
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from adapt.contract.spec import MANAGEMENT_STATUSES, OUTCOMES
+from adapt.core.spec import MANAGEMENT_STATUSES, OUTCOMES
 from adapt.synthetic.incidents import OFF
 from adapt.synthetic.relationships import KIND_IPV, LAYOUT_NORMAL, group_rank
 

@@ -1,7 +1,7 @@
 """Write a district down: the four extract tables as text, and their truth.
 
 Owns the mapping from the true world of a chunk (:mod:`district`) to
-contract columns (:mod:`adapt.contract.spec`), applying recording noise
+contract columns (:mod:`adapt.core.spec`), applying recording noise
 (:mod:`noise`) and value spellings (mixed date-time formats, mostly
 ``true``/``false`` booleans with some ``Y``/``N``), and the truth tables that
 go only to the truth folder. Every table is a dict of Arrow string arrays in
@@ -17,8 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapt.contract import spec
-from adapt.scoring.harm import HarmTable
+from adapt.core import spec
+from adapt.core.harm import HarmTable
 from adapt.synthetic import noise as nz
 from adapt.synthetic.district import District
 from adapt.synthetic.events import AGENCIES

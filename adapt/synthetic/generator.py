@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from adapt.contract.spec import FILES
-from adapt.scoring.harm import load_harm_table
+from adapt.core.harm import load_harm_table
+from adapt.core.spec import FILES
 from adapt.synthetic import badrows
 from adapt.synthetic.district import build_district
 from adapt.synthetic.extract import Rendered, render, text

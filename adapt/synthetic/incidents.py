@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from adapt.contract.spec import DASH_RISKS, INJURIES, OFFENCES, OUTCOMES
+from adapt.core.spec import DASH_RISKS, INJURIES, OFFENCES, OUTCOMES
 
 OFF = {name: i for i, name in enumerate(OFFENCES)}
 

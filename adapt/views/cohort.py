@@ -15,9 +15,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from adapt.features import History
+from adapt.core.history import History
+from adapt.core.settings import Settings, default_settings
+from adapt.db.scores import settings_json, settings_versions_frame
+from adapt.exports import table_bytes
+from adapt.scoring.export import cohort_export_frame
 from adapt.scoring.score import PARTS
-from adapt.scoring.settings import Settings
 
 NEW_SINCE_REVIEW = "new since last review"
 ALERTS = ("new partner", "counter-allegation", "late-flag repeat")
@@ -32,8 +35,8 @@ PART_LABELS: dict[str, str] = {
     "score_marac": "MARAC",
 }
 DISPLAY_COLUMNS = [
-    "rank", "person_id", "name", "score", *PARTS, "attendances_12m", "victims_12m",
-    "new_victims_12m", "last_incident", "frequency_trend", "severity_trend", "marac_status",
+    "rank", "person_id", "name", "score", *PARTS, "attendances_window", "victims_window",
+    "new_victims_window", "last_incident", "frequency_trend", "severity_trend", "marac_status",
     "already_managed", "alerts", "in_cohort", "decision_status", "area",
 ]  # fmt: skip
 
@@ -103,8 +106,8 @@ def _trend(rising: pd.Series, falling: pd.Series, ratio: pd.Series) -> pd.Series
 
 
 def _marac_status(table: pd.DataFrame) -> pd.Series:
-    repeats = table["marac_repeats_12m"].to_numpy(dtype=int)
-    recent = table["marac_referrals_12m"].to_numpy(dtype=int)
+    repeats = table["marac_repeats_window"].to_numpy(dtype=int)
+    recent = table["marac_referrals_window"].to_numpy(dtype=int)
     total = table["marac_referrals_total"].to_numpy(dtype=int)
     status = np.select(
         [repeats > 0, recent > 0, total > 0],
@@ -179,9 +182,9 @@ def cohort_view(
     out["score"] = table["score"].astype(float)
     for part in PARTS:
         out[part] = table[part].astype(float)
-    out["attendances_12m"] = table["attendances_12m"].astype("int64")
-    out["victims_12m"] = table["victims_12m"].astype("int64")
-    out["new_victims_12m"] = table["new_victims_12m"].astype("int64")
+    out["attendances_window"] = table["attendances_window"].astype("int64")
+    out["victims_window"] = table["victims_window"].astype("int64")
+    out["new_victims_window"] = table["new_victims_window"].astype("int64")
     out["last_incident"] = pd.to_datetime(table["last_incident_at"]).dt.normalize()
     out["frequency_trend"] = _trend(
         table["frequency_escalating"],
@@ -255,7 +258,7 @@ def score_snapshot(table: pd.DataFrame, person_id: str) -> dict:
     if row.empty:
         raise KeyError(person_id)
     keep = [
-        "rank", "score", *PARTS, "attendances_12m", "victims_12m", "new_victims_12m",
+        "rank", "score", *PARTS, "attendances_window", "victims_window", "new_victims_window",
         "last_incident", "frequency_trend", "severity_trend", "marac_status",
         "already_managed", "alerts", "in_cohort", "decision_status",
     ]  # fmt: skip
@@ -275,8 +278,6 @@ def export_frame(view: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
     """The list as exported: the people shown (in the order shown), with the
     cohort export's columns (:func:`adapt.scoring.export.cohort_export_frame`)
     and the page's name, alerts and decision status."""
-    from adapt.scoring.export import cohort_export_frame
-
     base = cohort_export_frame(ranked)
     extra = view[["person_id", "name", "alerts", "marac_status", "decision_status", "area"]]
     out = extra.merge(base, on="person_id", how="left")
@@ -296,16 +297,11 @@ ALERT_CHOICES: dict[str, bool | str | None] = {
 
 def export_bytes(frame: pd.DataFrame, suffix: str, sheet: str = "Cohort") -> bytes:
     """The cohort as a formula-safe CSV or XLSX file's bytes."""
-    from adapt.exports import table_bytes
-
     return table_bytes(frame, suffix, sheet)
 
 
 def settings_in_force(engine) -> Settings:  # type: ignore[no-untyped-def]
     """The newest saved settings version, or the defaults when none is saved."""
-    from adapt.db.scores import settings_json, settings_versions_frame
-    from adapt.scoring.settings import default_settings
-
     saved = settings_versions_frame(engine)
     if saved.empty:
         return default_settings()

@@ -17,8 +17,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from adapt.contract import StructuralError, read_extract
+from adapt.core.history import History
 from adapt.db import InputRefused, load_extract
-from adapt.features import History
 
 Progress = Callable[[str, int, int], None]
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv$")

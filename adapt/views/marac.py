@@ -29,7 +29,7 @@ import jellyfish
 import numpy as np
 import pandas as pd
 
-from adapt.features import History
+from adapt.core.history import History
 from adapt.identity.nicknames import aliases
 
 DAY = pd.Timedelta(days=1)

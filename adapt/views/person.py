@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from adapt.features import History
+from adapt.core.harm import load_harm_table
+from adapt.core.history import History
 from adapt.graph import ego_frames, ego_network
 from adapt.identity import explain
-from adapt.scoring.harm import load_harm_table
 
 DAY = pd.Timedelta(days=1)
 YEAR = 365 * DAY
@@ -328,8 +328,8 @@ def timeline_figure(
 
 # ------------------------------------------------------------------- signals
 SIGNALS: dict[str, str] = {
-    "attendances_12m": "attendances as suspect in the last 12 months",
-    "harm_12m": "harm (CHI days) in the last 12 months",
+    "attendances_window": "attendances as suspect in the last 12 months",
+    "harm_window": "harm (CHI days) in the last 12 months",
     "recent_half": "incidents in the last 6 months",
     "prior_half": "incidents in the 6 months before",
     "frequency_rate_ratio": "rate ratio, recent against prior half",
@@ -340,9 +340,9 @@ SIGNALS: dict[str, str] = {
     "severity_ratio": "severity ratio",
     "severity_escalating": "severity escalating",
     "victims_serial_window": "distinct victims in the serial window",
-    "new_victims_12m": "new victims in 12 months",
+    "new_victims_window": "new victims in 12 months",
     "new_partner_alert": "new partner alert",
-    "marac_repeats_12m": "SafeLives repeats in 12 months",
+    "marac_repeats_window": "SafeLives repeats in 12 months",
     "late_flag_repeats_total": "repeats a late MARAC flag missed",
     "counter_allegation": "counter-allegation",
     "counter_role": "role in the counter-allegation",

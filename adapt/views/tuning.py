@@ -14,13 +14,13 @@ from datetime import date
 
 import pandas as pd
 
+from adapt.core.history import History
+from adapt.core.settings import Settings, SettingsError
 from adapt.evaluation.backtest import Future, capture_by_k, method_rankings
-from adapt.features import History
-from adapt.scoring.settings import Settings, SettingsError
 
 BANDED = ("recency", "frequency", "gravity")
 META = ("name", "version", "author", "reason")
-CURVE_METHODS = ("score", "attendances_12m", "seven_in_12", "harm_12m", "visible_oracle")
+CURVE_METHODS = ("score", "attendances_window", "seven_in_12", "harm_window", "visible_oracle")
 SECTION_LABELS = {
     "windows": "", "escalation": "Escalation", "recency": "Recency", "frequency": "Frequency",
     "gravity": "Gravity", "serial": "Serial", "escalation_points": "Escalation points",

@@ -16,7 +16,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from adapt.contract.spec import OFFENCES
+from adapt.core.spec import OFFENCES
 
 ArrayLike = pd.Series | np.ndarray | Sequence[str] | Sequence[bool]
 
@@ -52,7 +52,7 @@ class HarmTable:
 
 def load_harm_table(name: str = "cambridge_chi_v1") -> HarmTable:
     """Load a packaged harm table by name and check it covers every offence."""
-    text = resources.files("adapt.scoring").joinpath(f"harm_tables/{name}.json").read_text("utf-8")
+    text = resources.files("adapt.core").joinpath(f"harm_tables/{name}.json").read_text("utf-8")
     raw = json.loads(text)
     offences = {str(k): float(v) for k, v in raw["offences"].items()}
     missing = sorted(set(OFFENCES) - set(offences))
@@ -70,7 +70,7 @@ def load_harm_table(name: str = "cambridge_chi_v1") -> HarmTable:
 
 def available_harm_tables() -> list[str]:
     """Names of the packaged harm tables."""
-    folder = resources.files("adapt.scoring").joinpath("harm_tables")
+    folder = resources.files("adapt.core").joinpath("harm_tables")
     return sorted(
         p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
     )

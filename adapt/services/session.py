@@ -16,7 +16,7 @@ import os
 import streamlit as st
 from sqlalchemy import Engine
 
-from adapt.access import PAGES, ROLES, can
+from adapt.core.access import PAGES, ROLES, can
 from adapt.db import app_store, connect, default_url
 
 USER_KEY = "adapt_username"

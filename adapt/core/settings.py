@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adapt.core.harm import available_harm_tables
+
 MANAGEMENT_STATUSES = ("iom", "mappa", "in_custody", "deceased")
 
 
@@ -181,8 +183,6 @@ class Settings(_Strict):
     @field_validator("harm_table")
     @classmethod
     def _known_table(cls, name: str) -> str:
-        from adapt.scoring.harm import available_harm_tables
-
         if name not in available_harm_tables():
             raise ValueError(
                 f"unknown harm table {name!r} (have: {', '.join(available_harm_tables())})"
@@ -248,6 +248,6 @@ def _describe(err: ValidationError) -> str:
 
 
 def default_settings() -> Settings:
-    """The packaged default settings (``adapt/scoring/settings/default.json``)."""
-    text = resources.files("adapt.scoring").joinpath("settings/default.json").read_text("utf-8")
+    """The packaged default settings (``adapt/core/settings/default.json``)."""
+    text = resources.files("adapt.core").joinpath("settings/default.json").read_text("utf-8")
     return Settings.from_json(text, source="default.json")

@@ -14,11 +14,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from adapt.core.history import History
+from adapt.core.settings import Settings, default_settings
 from adapt.db import queries
 from adapt.db.history import load_history
-from adapt.features import History, compute_features
-from adapt.scoring.settings import Settings, default_settings
-from adapt.ui import session
+from adapt.features import compute_features
+from adapt.services import session
 
 
 def _kept(value, collect: bool = True):  # type: ignore[no-untyped-def]

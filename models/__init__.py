@@ -1,0 +1,1 @@
+"""Trained model artifacts and their model cards, shipped as ``adapt.models``."""
