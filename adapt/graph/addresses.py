@@ -1,12 +1,11 @@
 """Address identity for the graph: one stable, text-free id per place.
 
-An address node is keyed on the postcode (upper case, no spaces) and the
+An address node is keyed on the postcode key (upper case, no spaces) and the
 normalised address up to its last part holding a digit
-(:func:`adapt.identity.normalise.normalise_address`, the same rules identity
-resolution uses), so ``12 High St, Glenmoor`` / ``LE1 2AB`` and
-``12 high street`` / ``le12ab`` are one place. A postcode written inside the
-address text (``12 High St, LE1 2AB``) is taken out of it, and used as the
-postcode when the postcode field is empty.
+(:mod:`adapt.rules.addresses`, the same rules identity resolution uses), so
+``12 High St, Glenmoor`` / ``LE1 2AB`` and ``12 high street`` / ``le12ab`` are
+one place. A postcode written inside the address text (``12 High St, LE1 2AB``)
+is taken out of it, and used as the postcode when the postcode field is empty.
 
 The id is ``A`` + 16 hex digits of a BLAKE2b hash of that key: the same place
 gets the same id in every run and every export, and no address text appears in
@@ -24,31 +23,18 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from adapt.identity.normalise import normalise_address
+from adapt.rules.addresses import (
+    normalise_address,
+    postcode_display,
+    postcode_key,
+    split_trailing_postcode,
+)
 
 ADDRESS_COLUMNS: tuple[str, ...] = ("address_id", "label", "postcode")
-
-# A UK postcode shape at the very end of an address text, with what separates it.
-_PC = r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}"
-_TRAILING_POSTCODE = r"[\s,]*\b" + _PC + r"\s*$"
-_ONLY_TRAILING_POSTCODE = r"^.*?[\s,]*\b(" + _PC + r")\s*$"
-_POSTCODE_SHAPE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 
 
 def _address_id(key: str) -> str:
     return "A" + hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
-
-
-def _postcode_key(values: pd.Series) -> pd.Series:
-    """Upper case, letters and digits only; empty becomes missing."""
-    s = values.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    return s.mask(s.str.len() == 0)
-
-
-def _postcode_display(key: pd.Series) -> pd.Series:
-    """``LE12AB`` as ``LE1 2AB`` where it has a UK postcode's shape; other text as it is."""
-    spaced = key.str.slice(0, -3) + " " + key.str.slice(-3)
-    return spaced.where(key.str.match(_POSTCODE_SHAPE).fillna(False), key).astype("string")
 
 
 def resolve_addresses(address: pd.Series, postcode: pd.Series) -> pd.DataFrame:
@@ -86,16 +72,9 @@ def resolve_addresses(address: pd.Series, postcode: pd.Series) -> pd.DataFrame:
     uniq = pairs.iloc[first.index.to_numpy()[np.argsort(first.to_numpy())]]
     uniq = uniq.reset_index(drop=True)
 
-    # Few addresses carry a postcode in their text: only those pay for the
-    # slower expressions that take it out.
-    text = uniq["address"].copy()
-    has_pc = text.str.contains(_TRAILING_POSTCODE, regex=True).fillna(False).to_numpy()
-    embedded = pd.Series(pd.NA, index=text.index, dtype="string")
-    if has_pc.any():
-        with_pc = text[has_pc]
-        embedded[has_pc] = with_pc.str.replace(_ONLY_TRAILING_POSTCODE, r"\1", regex=True)
-        text[has_pc] = with_pc.str.replace(_TRAILING_POSTCODE, "", regex=True)
-    pc = _postcode_key(uniq["postcode"]).fillna(_postcode_key(embedded))
+    split = split_trailing_postcode(uniq["address"])
+    text = split["text"]
+    pc = postcode_key(uniq["postcode"]).fillna(postcode_key(split["postcode"]))
     norm = normalise_address(text)["addr_key"]
 
     keyed = norm.notna()
@@ -110,7 +89,7 @@ def resolve_addresses(address: pd.Series, postcode: pd.Series) -> pd.DataFrame:
         {
             "address_id": keys.map(ids).astype("string"),
             "text": text.where(keyed).astype("string"),
-            "postcode": _postcode_display(pc).where(keyed).astype("string"),
+            "postcode": postcode_display(pc).where(keyed).astype("string"),
         }
     )
     out = uniq_out.iloc[group]
