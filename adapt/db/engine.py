@@ -121,10 +121,6 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
-    return engine_or_conn.dialect.name == "sqlite"
-
-
 @contextmanager
 def writer(engine: Engine) -> Iterator[Connection]:
     """One write transaction that no other ADAPT writer overlaps: everything

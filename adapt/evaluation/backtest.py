@@ -301,8 +301,42 @@ def backtest(
 
     Examples
     --------
-    >>> bt = backtest(history, "2025-10-31", default_settings())  # doctest: +SKIP
-    >>> bt.pivot(index="method", columns="k", values="harm_share")  # doctest: +SKIP
+    P1 was a suspect three times in 2024 and P2 once; in 2025 P1 commits an
+    ABH (365 CHI days) and P2 a common assault (10):
+
+    >>> from adapt.core.settings import default_settings
+    >>> incidents = pd.DataFrame(
+    ...     {
+    ...         "incident_id": ["I1", "I2", "I3", "I4", "I5", "I6"],
+    ...         "occurred_at": pd.to_datetime(
+    ...             ["2024-02-01", "2024-06-01", "2024-09-01", "2024-11-01", "2025-03-01",
+    ...              "2025-05-01"]
+    ...         ),
+    ...         "offence": ["abh", "common_assault", "abh", "common_assault", "abh",
+    ...                     "common_assault"],
+    ...         "is_crime": True,
+    ...     }
+    ... )
+    >>> involvements = pd.DataFrame(
+    ...     {
+    ...         "incident_id": ["I1", "I2", "I3", "I4", "I5", "I6"],
+    ...         "role": "suspect",
+    ...         "person_id": ["P1", "P1", "P1", "P2", "P1", "P2"],
+    ...     }
+    ... )
+    >>> history = History.build(incidents, involvements)
+    >>> bt = backtest(history, "2024-12-31", default_settings(), ks=[1])
+    >>> print(bt.set_index("method")[["harm_share", "incident_share"]].round(3))
+                        harm_share  incident_share
+    method
+    score                    0.973             0.5
+    attendances_window       0.973             0.5
+    seven_in_12              0.000             0.0
+    harm_window              0.973             0.5
+    oracle                   0.973             0.5
+    visible_oracle           0.973             0.5
+    >>> bt.attrs["future_incidents"], bt.attrs["people_ranked"]
+    (2, 2)
     """
     ranked, future, rankings = _prepare(
         history, as_of, settings, horizon_days, learned, exclude_managed

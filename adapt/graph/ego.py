@@ -132,8 +132,27 @@ def ego_network(
 
     Examples
     --------
-    >>> g = ego_network(links, "P0000014", addresses=build_addresses(history))  # doctest: +SKIP
-    >>> g.graph["capped"], g.number_of_nodes()  # doctest: +SKIP
+    P1 was suspect against P2 (twice), P2 against P3; P1 lives at A1:
+
+    >>> links = pd.DataFrame(
+    ...     {
+    ...         "source_id": ["P1", "P2", "P1"],
+    ...         "source_kind": "person",
+    ...         "target_id": ["P2", "P3", "A1"],
+    ...         "target_kind": ["person", "person", "address"],
+    ...         "relation": ["suspect_against", "suspect_against", "home_address"],
+    ...         "incidents": [2, 1, 1],
+    ...         "first_at": pd.to_datetime(["2023-05-01", "2024-01-09", "2023-05-01"]),
+    ...         "last_at": pd.to_datetime(["2024-02-11", "2024-01-09", "2024-02-11"]),
+    ...     }
+    ... )
+    >>> g = ego_network(links, "P1", depth=1)
+    >>> sorted(g.nodes(data="distance"))
+    [('A1', 1), ('P1', 0), ('P2', 1)]
+    >>> sorted(g.edges(keys=True))
+    [('P1', 'A1', 'home_address'), ('P1', 'P2', 'suspect_against')]
+    >>> g.graph["capped"], ego_network(links, "P1", depth=2).number_of_nodes()
+    (False, 4)
     """
     if depth < 0:
         raise ValueError("depth must be 0 or more")

@@ -66,8 +66,29 @@ def i2_link_table(
 
     Examples
     --------
-    >>> table = i2_link_table(links, persons[["person_id", "label"]], addresses)  # doctest: +SKIP
-    >>> write_table(table, "out/links-i2.xlsx", sheet="Links")  # doctest: +SKIP
+    P1 was suspect against P2 (twice), P2 against P3; P1 lives at A1:
+
+    >>> links = pd.DataFrame(
+    ...     {
+    ...         "source_id": ["P1", "P2", "P1"],
+    ...         "source_kind": "person",
+    ...         "target_id": ["P2", "P3", "A1"],
+    ...         "target_kind": ["person", "person", "address"],
+    ...         "relation": ["suspect_against", "suspect_against", "home_address"],
+    ...         "incidents": [2, 1, 1],
+    ...         "first_at": pd.to_datetime(["2023-05-01", "2024-01-09", "2023-05-01"]),
+    ...         "last_at": pd.to_datetime(["2024-02-11", "2024-01-09", "2024-02-11"]),
+    ...     }
+    ... )
+    >>> addresses = pd.DataFrame({"address_id": ["A1"], "label": ["12 High Street, LE1 2AB"]})
+    >>> table = i2_link_table(links, pd.Series({"P1": "Suspect A"}), addresses)
+    >>> print(table[["end1_label", "link_type", "end2_label", "link_label"]].to_string(index=False))
+    end1_label       link_type              end2_label  link_label
+     Suspect A Suspect against                      P2 2 incidents
+            P2 Suspect against                      P3  1 incident
+     Suspect A    Home address 12 High Street, LE1 2AB  1 incident
+    >>> table.loc[0, "link_id"]
+    'P1:suspect_against:P2'
     """
     labels = label_lookup(person_labels, addresses)
     source = links["source_id"].astype("string")

@@ -49,8 +49,26 @@ def person_graph_stats(links: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> stats = person_graph_stats(build_links(history))  # doctest: +SKIP
-    >>> stats.sort_values("victims", ascending=False).head()  # doctest: +SKIP
+    P1 was suspect against P2 (twice), P2 against P3; P1 lives at A1:
+
+    >>> links = pd.DataFrame(
+    ...     {
+    ...         "source_id": ["P1", "P2", "P1"],
+    ...         "source_kind": "person",
+    ...         "target_id": ["P2", "P3", "A1"],
+    ...         "target_kind": ["person", "person", "address"],
+    ...         "relation": ["suspect_against", "suspect_against", "home_address"],
+    ...         "incidents": [2, 1, 1],
+    ...         "first_at": pd.to_datetime(["2023-05-01", "2024-01-09", "2023-05-01"]),
+    ...         "last_at": pd.to_datetime(["2024-02-11", "2024-01-09", "2024-02-11"]),
+    ...     }
+    ... )
+    >>> print(person_graph_stats(links)[["component_size", "victims", "perpetrators", "addresses"]])
+               component_size  victims  perpetrators  addresses
+    person_id
+    P1                      4        1             0          1
+    P2                      4        1             1          0
+    P3                      4        0             1          0
     """
     if not len(links):
         return _empty_stats()

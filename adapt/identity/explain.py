@@ -27,9 +27,34 @@ def explain(links: pd.DataFrame, row_keys: Iterable[str]) -> pd.DataFrame:
 
     Examples
     --------
-    >>> person = res.clusters.query("cluster == 3")["row_key"]  # doctest: +SKIP
-    >>> parts = explain(res.links, person)  # doctest: +SKIP
-    >>> parts.groupby(["row_key_l", "row_key_r"])["weight"].sum()  # doctest: +SKIP
+    Two links of a resolution: ``a``–``b`` accepted (a nickname, the same date
+    of birth, and both suspects against the same victim), ``a``–``c`` not:
+
+    >>> links = pd.DataFrame(
+    ...     {
+    ...         "row_key_l": ["a", "a"],
+    ...         "row_key_r": ["b", "c"],
+    ...         "match_weight": [4.5, -6.0],
+    ...         "context_weight": [4.0, 0.0],
+    ...         "final_weight": [8.5, -6.0],
+    ...         "accepted": [True, False],
+    ...         "decision": ["auto", "below threshold"],
+    ...         "context": ["suspect against the same victim", ""],
+    ...         "lbl_forename": ["nickname", "different"],
+    ...         "mw_forename": [5.5, -4.0],
+    ...         "lbl_dob": ["exact", "missing"],
+    ...         "mw_dob": [11.0, 0.0],
+    ...     }
+    ... )
+    >>> parts = explain(links, ["a", "b"])
+    >>> print(parts[["comparison", "level", "weight"]].to_string(index=False))
+    comparison                           level  weight
+         prior                 two random rows   -12.0
+      forename                        nickname     5.5
+           dob                           exact    11.0
+       context suspect against the same victim     4.0
+    >>> float(parts["weight"].sum())  # the link's final_weight
+    8.5
     """
     keys = set(row_keys)
     mine = links.loc[

@@ -4,6 +4,12 @@ Owns :class:`IdentityModel`: the parameters of a resolution run (seed, EM
 sample sizes, the acceptance threshold, the context-stage weights) and, once
 fitted, the splink settings learned by EM (``settings_json_``). It saves to
 and loads from one JSON file (``models/identity-splink.json``).
+
+It follows scikit-learn's estimator contract (it is a
+:class:`~sklearn.base.BaseEstimator`): the parameters are exactly the keyword
+arguments of ``__init__``, which stores them and does nothing else, so
+``get_params``, ``set_params`` and :func:`sklearn.base.clone` need no list of
+their own; what ``fit`` or ``load`` learns ends in ``_``.
 """
 
 from __future__ import annotations
@@ -14,25 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 from adapt.identity import splink_adapter
 
 LOG = logging.getLogger(__name__)
-PARAMS: tuple[str, ...] = (
-    "seed",
-    "max_pairs",
-    "u_max_pairs",
-    "deterministic_recall",
-    "threshold_weight",
-    "keep_probability",
-    "victim_context_weight",
-    "place_context_weight",
-    "predict_chunks",
-    "threads",
-)
 
 
-class IdentityModel:
+class IdentityModel(BaseEstimator):
     """Pairwise person-match model: splink EM parameters plus decision settings.
 
     Parameters
@@ -61,8 +57,30 @@ class IdentityModel:
 
     Examples
     --------
-    >>> model = IdentityModel(seed=7).fit(prepare_rows(person_rows))  # doctest: +SKIP
-    >>> model.save("models/identity-splink.json")  # doctest: +SKIP
+    Parameters are the keyword arguments of ``__init__``, nothing more:
+
+    >>> model = IdentityModel(seed=7)
+    >>> model
+    IdentityModel(seed=7)
+    >>> sorted(model.get_params())[:3]
+    ['deterministic_recall', 'keep_probability', 'max_pairs']
+    >>> model.set_params(threshold_weight=6.0).threshold_weight
+    6.0
+
+    The model committed with ADAPT, and its JSON form:
+
+    >>> from adapt.core.resources import model_file
+    >>> shipped = IdentityModel.load(str(model_file("identity-splink.json")))
+    >>> sorted(shipped.to_json())
+    ['adapt_identity_model', 'n_rows_trained', 'params', 'splink_settings', 'trained_on']
+    >>> IdentityModel.from_json(shipped.to_json()).get_params() == shipped.get_params()
+    True
+
+    Training runs EM over sampled pairs, which needs a force-sized extract
+    (the committed model learned from 53,784 rows; see
+    ``benchmarks/identity_accuracy.py``):
+
+    >>> model.fit(prepare_rows(person_rows))  # doctest: +SKIP
     """
 
     def __init__(
@@ -90,16 +108,6 @@ class IdentityModel:
         self.predict_chunks = predict_chunks
         self.threads = threads
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {p: getattr(self, p) for p in PARAMS}
-
-    def set_params(self, **params: Any) -> IdentityModel:
-        for k, v in params.items():
-            if k not in PARAMS:
-                raise ValueError(f"unknown parameter {k!r}")
-            setattr(self, k, v)
-        return self
-
     def fit(self, rows: pd.DataFrame, *, trained_on: str = "") -> IdentityModel:
         """Estimate splink parameters by EM on prepared rows (seeded)."""
         LOG.info("training identity model on %d rows", len(rows))
@@ -115,9 +123,13 @@ class IdentityModel:
         self.trained_on_ = trained_on
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "settings_json_")
+
     def check_is_fitted(self) -> None:
-        if not hasattr(self, "settings_json_"):
-            raise RuntimeError("IdentityModel is not fitted: call fit() or load()")
+        """Raise :class:`~sklearn.exceptions.NotFittedError` before fit/load."""
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError("IdentityModel is not fitted: call fit() or load()")
 
     def to_json(self) -> dict[str, Any]:
         self.check_is_fitted()

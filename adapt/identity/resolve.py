@@ -210,8 +210,26 @@ def resolve(
 
     Examples
     --------
-    >>> res = resolve(prepare_rows(person_rows), IdentityModel.load(path))  # doctest: +SKIP
-    >>> res.clusters.groupby("cluster").size().max()  # doctest: +SKIP
+    Robert and Bob Smith (same date of birth and home) and Alice Jones, with
+    the model committed with ADAPT; columns not given are missing:
+
+    >>> from adapt.core.person_rows import PERSON_ROW_COLUMNS
+    >>> from adapt.core.resources import model_file
+    >>> rows = pd.DataFrame(
+    ...     {
+    ...         "row_key": ["involvements:1", "involvements:2", "involvements:3"],
+    ...         "forename": ["Robert", "Bob", "Alice"],
+    ...         "surname": ["Smith", "Smith", "Jones"],
+    ...         "date_of_birth": pd.to_datetime(["1980-02-01", "1980-02-01", "1991-07-30"]),
+    ...         "home_address": ["12 High St", "12 High Street", "3 Mill Lane"],
+    ...         "home_postcode": ["LE1 2AB", "LE1 2AB", "LE2 9ZZ"],
+    ...     }
+    ... ).reindex(columns=PERSON_ROW_COLUMNS)
+    >>> res = resolve(rows, IdentityModel.load(str(model_file("identity-splink.json"))))
+    >>> res.clusters["cluster"].tolist()
+    [0, 0, 1]
+    >>> res.links[["row_key_l", "row_key_r", "accepted", "lbl_forename"]].values.tolist()
+    [['involvements:1', 'involvements:2', True, 'nickname']]
     """
     model.check_is_fitted()
     rows = _ensure_prepared(rows).reset_index(drop=True)

@@ -701,11 +701,6 @@ def _labels(mw: np.ndarray, table: list[tuple[str, float]]) -> pd.Categorical:
     return pd.Categorical.from_codes(remap[codes], categories=cats)
 
 
-def prior_weight(settings: dict[str, Any]) -> float:
-    lam = float(settings["probability_two_random_records_match"])
-    return float(np.log2(lam / (1 - lam)))
-
-
 def _tf_cols(settings: dict[str, Any], name: str) -> set[str]:
     for comp in settings["comparisons"]:
         if comp["output_column_name"] == name:

@@ -108,9 +108,25 @@ class HarmModel(ClassifierMixin, BaseEstimator):
 
     Examples
     --------
-    >>> model = HarmModel(C=0.1).fit(features, labels, groups=person_ids)  # doctest: +SKIP
-    >>> model.save("models/harm-model.json")  # doctest: +SKIP
-    >>> HarmModel.load("models/harm-model.json").predict_proba(features)[:, 1]  # doctest: +SKIP
+    Forty people's features, and whether their harm then reached the threshold:
+
+    >>> features = pd.DataFrame(
+    ...     {
+    ...         "attendances_window": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] * 4,
+    ...         "harm_window": [0, 0, 1, 1, 2, 3, 5, 8, 13, 21] * 4,
+    ...     }
+    ... )
+    >>> labels = [0, 0, 0, 0, 0, 1, 0, 1, 1, 1] * 4
+    >>> spec = {"attendances_window": "log1p", "harm_window": "log1p"}
+    >>> model = HarmModel(features=spec).fit(features, labels)
+    >>> risk = model.risk(features)
+    >>> risk.head(10).is_monotonic_increasing  # more incidents and harm, more risk
+    True
+
+    What :meth:`save` writes and :meth:`load` reads predicts exactly the same:
+
+    >>> HarmModel.from_dict(model.to_dict()).risk(features).equals(risk)
+    True
     """
 
     def __init__(

@@ -213,8 +213,3 @@ def zipf_weights(n: int, s: float = 1.0, k: float = 2.0) -> np.ndarray:
     """Skewed probabilities for a list ordered from most to least common."""
     w = 1.0 / (np.arange(n, dtype=float) + k) ** s
     return w / w.sum()
-
-
-def nickname_pairs() -> list[tuple[str, str]]:
-    """The nickname table flattened to (canonical, variant) pairs."""
-    return [(name, nick) for name, nicks in NICKNAMES.items() for nick in nicks]
