@@ -9,6 +9,8 @@ be reached). Every non-zero exit prints one line on standard error.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +19,20 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy import Engine
 
-from adapt.contract import StructuralError, read_extract
-from adapt.core.resources import app_script
-from adapt.db import DatabaseUnavailable, InputRefused, connect, default_url, load_extract
+from adapt import pipeline
+from adapt.contract import StructuralError
+from adapt.core.resources import app_script, streamlit_flags
+from adapt.core.settings import Settings, SettingsError, default_settings
+from adapt.db import DatabaseUnavailable, InputRefused, connect, default_url
+from adapt.db.identity import record_decision, revoke_decision
 from adapt.db.load import LoadResult
+from adapt.identity.runner import RunSummary
+from adapt.scoring.runner import NotResolved, ScoreResult
+from adapt.scoring.transparency import render_transparency
+from adapt.synthetic import GeneratorConfig
 
 app = typer.Typer(
     help="ADAPT: serial domestic-abuse perpetrator identification and offender management.",
@@ -36,7 +47,7 @@ DbOption = Annotated[
         "--db", help="SQLAlchemy database URL (default: $ADAPT_DATABASE_URL, else SQLite)."
     ),
 ]
-EXPORT_KINDS = ("quarantine", "persons", "cohort", "links")
+EXPORT_KINDS = pipeline.EXPORT_KINDS
 
 
 AsOfOption = Annotated[
@@ -75,8 +86,6 @@ def _progress() -> Iterator:
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
     ) as bar:
@@ -90,26 +99,38 @@ def _progress() -> Iterator:
         yield report
 
 
-def _open(db: str | None):  # type: ignore[no-untyped-def]
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Each refusal of a pipeline step as one line on standard error and its exit code."""
+    try:
+        yield
+    except StructuralError as exc:
+        _fail(2, str(exc))
+    except InputRefused as exc:
+        _fail(1, str(exc))
+    except NotResolved as exc:
+        _fail(2, str(exc))
+    except DatabaseUnavailable as exc:
+        _fail(2, str(exc))
+
+
+def _open(db: str | None) -> Engine:
     try:
         return connect(db)
     except DatabaseUnavailable as exc:
         _fail(2, str(exc))
 
 
-def _load(db: str | None, folder: Path, strict: bool) -> LoadResult:
-    engine = _open(db)
-    with _progress() as progress:
-        try:
-            extract = read_extract(folder, progress=progress)
-        except StructuralError as exc:
-            _fail(2, str(exc))
-        try:
-            return load_extract(engine, extract, strict=strict, progress=progress)
-        except InputRefused as exc:
-            _fail(1, str(exc))
+def _settings(path: Path | None) -> Settings:
+    if path is None:
+        return default_settings()
+    try:
+        return Settings.from_file(path)
+    except SettingsError as exc:
+        _fail(1, str(exc))
 
 
+# ---- what each step prints --------------------------------------------------------------
 def _print_load(result: LoadResult) -> None:
     for notice in result.notices:
         typer.echo(f"notice: {notice}", err=True)
@@ -125,87 +146,7 @@ def _print_load(result: LoadResult) -> None:
         )
 
 
-@app.command()
-def generate(
-    out_dir: Annotated[Path, typer.Argument(help="Folder to write the extract to.")],
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
-    incidents: Annotated[int, typer.Option(help="Number of incidents.")] = 5000,
-    truth_dir: Annotated[
-        Path | None, typer.Option("--truth-dir", help="Where to write the ground truth.")
-    ] = None,
-    noise: Annotated[float, typer.Option(help="Multiplier on recording-noise rates.")] = 1.0,
-    bad_row_rate: Annotated[float, typer.Option(help="Share of rows made bad.")] = 0.002,
-) -> None:
-    """Write a synthetic extract folder that follows the data contract."""
-    from adapt.synthetic import GeneratorConfig
-    from adapt.synthetic import generate as run_generator
-
-    if truth_dir is not None and truth_dir.resolve() == out_dir.resolve():
-        _fail(2, "--truth-dir must not be the extract folder: truth never goes in the extract")
-    config = GeneratorConfig(seed=seed, incidents=incidents, noise=noise, bad_row_rate=bad_row_rate)
-    with _progress() as progress:
-        summary = run_generator(out_dir, config, truth_dir=truth_dir, progress=progress)
-    for name, count in summary.items():
-        typer.echo(f"{name}: {count}")
-
-
-FolderArg = Annotated[Path, typer.Argument(help="An extract folder (data contract v1).")]
-StrictOption = Annotated[bool, typer.Option(help="Refuse the whole import if any row is bad.")]
-
-
-@app.command()
-def load(folder: FolderArg, strict: StrictOption = False, db: DbOption = None) -> None:
-    """Validate and store one extract folder in one transaction."""
-    _print_load(_load(db, folder, strict))
-
-
-@app.command()
-def export(
-    kind: Annotated[str, typer.Argument(help=f"What to export: {', '.join(EXPORT_KINDS)}.")],
-    out: Annotated[Path, typer.Option("--out", help="File to write; .csv or .xlsx.")],
-    as_of: AsOfOption = None,
-    settings: SettingsOption = None,
-    db: DbOption = None,
-) -> None:
-    """Write an export as CSV or XLSX (by the file's suffix), formula-safe."""
-    from adapt.db import quarantine_frame
-    from adapt.exports import clip_long_text, write_table
-
-    if kind not in EXPORT_KINDS:
-        _fail(2, f"export kind '{kind}' is not available; choose from: {', '.join(EXPORT_KINDS)}")
-    if out.suffix.lower() not in (".csv", ".xlsx"):
-        _fail(2, f"{out.name}: export files must end in .csv or .xlsx")
-    engine = _open(db)
-    if kind == "persons":
-        from adapt.db.identity import persons_export_frame
-
-        frame = persons_export_frame(engine)
-    elif kind == "cohort":
-        from adapt.scoring.export import cohort_export_frame
-
-        _, table = _score_table(engine, as_of, settings)
-        frame = cohort_export_frame(table)
-    elif kind == "links":
-        from adapt.db.history import load_history
-        from adapt.graph import build_links
-
-        frame = build_links(load_history(engine), as_of=as_of)
-    else:
-        frame = quarantine_frame(engine)
-    # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
-    try:
-        write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
-    except OSError as exc:
-        _fail(2, f"{out}: cannot be written ({exc.strerror})")
-    typer.echo(f"{kind}: {len(frame)} rows written to {out}")
-
-
-def _resolve(db: str | None, full: bool) -> None:
-    from adapt.identity.runner import resolve_database
-
-    engine = _open(db)
-    with _progress() as progress:
-        summary = resolve_database(engine, full=full, progress=progress)
+def _print_resolve(summary: RunSummary) -> None:
     if summary.run_id is None:
         typer.echo(f"identities: nothing new to resolve ({summary.rows} rows already resolved)")
         return
@@ -217,46 +158,7 @@ def _resolve(db: str | None, full: bool) -> None:
     )
 
 
-@app.command()
-def resolve(
-    full: Annotated[bool, typer.Option(help="Resolve every row again, not only new ones.")] = False,
-    db: DbOption = None,
-) -> None:
-    """Resolve person identities over everything stored."""
-    _resolve(db, full)
-
-
-def _settings(path: Path | None):  # type: ignore[no-untyped-def]
-    from adapt.core.settings import Settings, SettingsError, default_settings
-
-    if path is None:
-        return default_settings()
-    try:
-        return Settings.from_file(path)
-    except SettingsError as exc:
-        _fail(1, str(exc))
-
-
-def _score_table(engine, as_of: datetime | None, settings_path: Path | None):  # type: ignore[no-untyped-def]
-    from adapt.db.history import load_history
-    from adapt.scoring.runner import NotResolved, cohort_table
-
-    settings = _settings(settings_path)
-    try:
-        return cohort_table(load_history(engine, with_protected=False), as_of, settings)
-    except NotResolved as exc:
-        _fail(2, str(exc))
-
-
-def _score(db: str | None, as_of: datetime | None, settings_path: Path | None) -> None:
-    from adapt.scoring.runner import NotResolved, score_database
-
-    settings = _settings(settings_path)
-    engine = _open(db)
-    try:
-        result = score_database(engine, as_of, settings)
-    except NotResolved as exc:
-        _fail(2, str(exc))
+def _print_score(result: ScoreResult, settings: Settings) -> None:
     table = result.table
     typer.echo(
         f"score run {result.run_id}: as of {result.as_of.isoformat()}, settings "
@@ -271,10 +173,119 @@ def _score(db: str | None, as_of: datetime | None, settings_path: Path | None) -
         )
 
 
+def _print_summary(summary: dict) -> None:
+    total = summary["incidents"] or 1
+    typer.echo("")
+    typer.echo(
+        f"stored: {summary['incidents']:,} incidents from {summary['first_incident']:%Y-%m-%d} "
+        f"to {summary['last_incident']:%Y-%m-%d}, "
+        f"{summary['crimes'] / total:.0%} recorded as crimes"
+    )
+    roles = ", ".join(f"{n:,} {role}" for role, n in sorted(summary["roles"].items()))
+    typer.echo(f"people named on incidents: {roles}")
+    typer.echo(
+        f"MARAC referrals: {summary['marac_referrals']:,}; "
+        f"management records: {summary['management_records']:,}"
+    )
+    bad = ", ".join(f"{n} from {f}" for f, n in sorted(summary["quarantine"].items())) or "none"
+    typer.echo(f"quarantined rows: {bad}")
+
+
+def _printer(engine: Engine, settings: Settings, *, summary: bool = False):  # type: ignore[no-untyped-def]
+    """An ``after_step`` callback printing each step's result as the run goes."""
+
+    def after(step: str, result: object) -> None:
+        if step == "generate":
+            typer.echo(f"demo extract written to {result.folder}")  # type: ignore[attr-defined]
+        elif step == "load":
+            _print_load(result)  # type: ignore[arg-type]
+            if summary:
+                _print_summary(pipeline.stored_summary(engine))
+        elif step == "resolve":
+            _print_resolve(result)  # type: ignore[arg-type]
+        elif step == "score":
+            _print_score(result, settings)  # type: ignore[arg-type]
+
+    return after
+
+
+# ---- the commands -------------------------------------------------------------------------
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the extract to.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
+    incidents: Annotated[int, typer.Option(help="Number of incidents.")] = 5000,
+    truth_dir: Annotated[
+        Path | None, typer.Option("--truth-dir", help="Where to write the ground truth.")
+    ] = None,
+    noise: Annotated[float, typer.Option(help="Multiplier on recording-noise rates.")] = 1.0,
+    bad_row_rate: Annotated[float, typer.Option(help="Share of rows made bad.")] = 0.002,
+) -> None:
+    """Write a synthetic extract folder that follows the data contract."""
+    if truth_dir is not None and truth_dir.resolve() == out_dir.resolve():
+        _fail(2, "--truth-dir must not be the extract folder: truth never goes in the extract")
+    config = GeneratorConfig(seed=seed, incidents=incidents, noise=noise, bad_row_rate=bad_row_rate)
+    with _progress() as progress:
+        result = pipeline.generate(out_dir, config, truth_dir=truth_dir, progress=progress)
+    for name, count in result.records.items():
+        typer.echo(f"{name}: {count}")
+
+
+FolderArg = Annotated[Path, typer.Argument(help="An extract folder (data contract v1).")]
+StrictOption = Annotated[bool, typer.Option(help="Refuse the whole import if any row is bad.")]
+
+
+@app.command()
+def load(folder: FolderArg, strict: StrictOption = False, db: DbOption = None) -> None:
+    """Validate and store one extract folder in one transaction."""
+    engine = _open(db)
+    with _progress() as progress, _refusals():
+        result = pipeline.load(engine, folder, strict=strict, progress=progress)
+    _print_load(result)
+
+
+@app.command()
+def export(
+    kind: Annotated[str, typer.Argument(help=f"What to export: {', '.join(EXPORT_KINDS)}.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write; .csv or .xlsx.")],
+    as_of: AsOfOption = None,
+    settings: SettingsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Write an export as CSV or XLSX (by the file's suffix), formula-safe."""
+    try:
+        pipeline.check_export(kind, out)
+    except ValueError as exc:
+        _fail(2, str(exc))
+    chosen = _settings(settings)
+    engine = _open(db)
+    try:
+        with _refusals():
+            result = pipeline.export(engine, kind, out, as_of=as_of, settings=chosen)
+    except OSError as exc:
+        _fail(2, f"{out}: cannot be written ({exc.strerror})")
+    typer.echo(f"{kind}: {result.rows} rows written to {out}")
+
+
+@app.command()
+def resolve(
+    full: Annotated[bool, typer.Option(help="Resolve every row again, not only new ones.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Resolve person identities over everything stored."""
+    engine = _open(db)
+    with _progress() as progress:
+        _print_resolve(pipeline.resolve(engine, full=full, progress=progress))
+
+
 @app.command()
 def score(as_of: AsOfOption = None, settings: SettingsOption = None, db: DbOption = None) -> None:
     """Compute features and scores as they stood at the end of a date; nothing after it is used."""
-    _score(db, as_of, settings)
+    chosen = _settings(settings)
+    engine = _open(db)
+    with _refusals():
+        result = pipeline.score(engine, as_of=as_of, settings=chosen)
+    _print_score(result, chosen)
 
 
 @app.command("app")
@@ -284,9 +295,6 @@ def run_app(
     db: DbOption = None,
 ) -> None:
     """Start the Streamlit app on the configured database."""
-    import os
-    import subprocess
-
     try:
         script = app_script()
     except FileNotFoundError as err:
@@ -294,9 +302,9 @@ def run_app(
     url = db or default_url()
     _open(url)  # migrate now, and fail with exit 2 if the database cannot be reached
     env = {**os.environ, "ADAPT_DATABASE_URL": url}
+    # The packaged hardening as flags: Streamlit reads .streamlit/ only from the working folder.
     command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        sys.executable, "-m", "streamlit", "run", str(script), *streamlit_flags(),
         "--server.port", str(port), "--server.address", address,
     ]  # fmt: skip
     typer.echo(f"ADAPT app on http://{address}:{port} (Ctrl+C to stop)")
@@ -311,8 +319,6 @@ def transparency(
     settings: SettingsOption = None,
 ) -> None:
     """Write the algorithmic transparency record from the code, settings and benchmark results."""
-    from adapt.scoring.transparency import render_transparency
-
     text = render_transparency(_settings(settings))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
@@ -328,10 +334,11 @@ def run(
     db: DbOption = None,
 ) -> None:
     """Load an extract folder, resolve identities, then score."""
-    _settings(settings)  # a bad settings file is refused before anything is written
-    _print_load(_load(db, folder, strict))
-    _resolve(db, full=False)
-    _score(db, as_of, settings)
+    chosen = _settings(settings)  # a bad settings file is refused before anything is written
+    engine = _open(db)
+    with _progress() as progress, _refusals():
+        pipeline.run(engine, folder, strict=strict, as_of=as_of, settings=chosen,
+                     progress=progress, after_step=_printer(engine, chosen))  # fmt: skip
 
 
 @app.command()
@@ -347,8 +354,6 @@ def decide(
 ) -> None:
     """Record an analyst's decision that two rows are (not) the same person;
     every later resolution respects it."""
-    from adapt.db.identity import record_decision
-
     try:
         decision_id = record_decision(
             _open(db), row_a, row_b, "same" if same else "not_same", author, reason
@@ -366,8 +371,6 @@ def undecide(
     db: DbOption = None,
 ) -> None:
     """Reverse an analyst decision (it stays on record)."""
-    from adapt.db.identity import revoke_decision
-
     try:
         revoke_decision(_open(db), decision_id, author, reason)
     except ValueError as exc:
@@ -383,39 +386,24 @@ def demo(
     ] = None,
 ) -> None:
     """Generate the synthetic demo force, load it, resolve identities and print a summary."""
-    from adapt.db.queries import store_summary
-    from adapt.synthetic import GeneratorConfig
-    from adapt.synthetic import generate as run_generator
-
-    url = db or default_url()
-    target = folder or Path(url.split("///", 1)[-1]).parent / "demo-extract"
-    if folder is None and not url.startswith("sqlite"):
-        target = Path.cwd() / "demo-extract"
-    with _progress() as progress:
-        run_generator(target, GeneratorConfig(seed=1, incidents=5000), progress=progress)
-    typer.echo(f"demo extract written to {target}")
-    result = _load(url, target, strict=False)
-    _print_load(result)
-    summary = store_summary(_open(url))
-    total = summary["incidents"] or 1
-    typer.echo("")
-    typer.echo(
-        f"stored: {summary['incidents']:,} incidents from {summary['first_incident']:%Y-%m-%d} "
-        f"to {summary['last_incident']:%Y-%m-%d}, "
-        f"{summary['crimes'] / total:.0%} recorded as crimes"
-    )
-    roles = ", ".join(f"{n:,} {role}" for role, n in sorted(summary["roles"].items()))
-    typer.echo(f"people named on incidents: {roles}")
-    typer.echo(
-        f"MARAC referrals: {summary['marac_referrals']:,}; "
-        f"management records: {summary['management_records']:,}"
-    )
-    bad = ", ".join(f"{n} from {f}" for f, n in sorted(summary["quarantine"].items())) or "none"
-    typer.echo(f"quarantined rows: {bad}")
-    _resolve(url, full=False)
-    _score(url, None, None)
-    typer.echo(f"database: {_open(url).url.render_as_string(hide_password=True)}")
+    engine = _open(db or default_url())
+    settings = default_settings()
+    with _progress() as progress, _refusals():
+        pipeline.demo(engine, folder, progress=progress,
+                      after_step=_printer(engine, settings, summary=True))  # fmt: skip
+    typer.echo(f"database: {engine.url.render_as_string(hide_password=True)}")
     typer.echo("see the quarantine with: adapt export quarantine --out quarantine.xlsx")
+
+
+@app.command(
+    "train-harm-model",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def train_harm_model(ctx: typer.Context) -> None:
+    """Retrain the optional learned harm model on synthetic forces and write its
+    card (options: --seeds, --test-seeds, --incidents, --workdir, --out; see --help)."""
+    raise typer.Exit(pipeline.train_harm_model(ctx.args))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ Run (2-core machine, nothing else running):
 
 Writes ``benchmarks/results/app_speed.md`` and ``.json``. Work files go to
 ``benchmarks/_work/app_speed/``; the 100k database is cached in
-``/tmp/evalwork`` by ``adapt.evaluation.data.synthetic_history`` and copied
+``/tmp/evalwork`` by ``adapt.pipeline.synthetic_history`` and copied
 before scoring so the cache is never written to.
 """
 
@@ -45,6 +45,8 @@ import urllib.request
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
+
+from adapt.pipeline import synthetic_history
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -264,8 +266,6 @@ def measure_app(browser, base: str, runs: int) -> dict[str, list[float]]:  # typ
 
 # ---- the data --------------------------------------------------------------------------
 def build_database(work: Path) -> tuple[str, dict]:
-    from adapt.evaluation.data import synthetic_history
-
     cache = Path("/tmp/evalwork")
     start = time.perf_counter()
     synthetic_history(cache, seed=21, incidents=100_000, years=4.0)

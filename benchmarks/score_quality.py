@@ -40,9 +40,9 @@ from adapt.evaluation import (
     learned_probability,
     method_rankings,
     roc_auc,
-    synthetic_history,
 )
 from adapt.features import compute_features
+from adapt.pipeline import synthetic_history
 from adapt.scoring.score import rank
 
 ROOT = Path(__file__).resolve().parents[1]

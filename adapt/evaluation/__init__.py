@@ -22,7 +22,6 @@ from adapt.evaluation.backtest import (
     seven_in_12_ranking,
 )
 from adapt.evaluation.calibration import calibration_table, roc_auc
-from adapt.evaluation.data import synthetic_history
 from adapt.evaluation.outcomes import future_incidents, future_outcomes, future_suspect_incidents
 
 __all__ = [
@@ -50,5 +49,4 @@ __all__ = [
     "roc_auc",
     "score_ranking",
     "seven_in_12_ranking",
-    "synthetic_history",
 ]

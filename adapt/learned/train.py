@@ -1,11 +1,14 @@
 """Train the harm model on generator data, test it on other seeds, write the
 model and its card.
 
-    python -m adapt.learned.train [--seeds 11 12] [--test-seeds 13 14]
+    adapt train-harm-model [--seeds 11 12] [--test-seeds 13 14]
         [--incidents 40000] [--workdir /tmp/evalwork] [--out models]
 
 Each seed is a four-year synthetic force run through the real pipeline
-(generate → load → resolve; cached under ``--workdir``). Training rows are
+(generate → load → resolve; cached under ``--workdir``): the pipeline sits
+above this package, so it passes that step in as ``synthetic``
+(:func:`adapt.pipeline.synthetic_history`; :func:`adapt.pipeline.train_harm_model`
+runs :func:`main` with it). Training rows are
 everyone who was a suspect up to each of five as-of dates from the end of year
 2 to the end of year 3 (stacked), labelled with the 12 months after each.
 The penalty is chosen by leave-one-seed-out log loss. The test seeds are never
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,8 +31,8 @@ import sklearn
 from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_limits
 
+from adapt.core.history import History
 from adapt.core.settings import default_settings
-from adapt.evaluation.data import synthetic_history
 from adapt.learned.audit import (
     calibration_table,
     discrimination,
@@ -43,6 +47,8 @@ from adapt.learned.model import HarmModel
 
 LOG = logging.getLogger("adapt.learned.train")
 DAY = pd.Timedelta(days=1)
+# (workdir, seed, incidents) -> the resolved history of that synthetic force
+Synthetic = Callable[[Path, int, int], History]
 # Days before the last incident date: the end of year 2, each quarter after, the end of year 3.
 TRAIN_OFFSETS_DAYS = (730, 639, 548, 457, 365)
 TEST_OFFSET_DAYS = 365
@@ -61,11 +67,13 @@ def _as_of(history: Any, offset_days: int) -> pd.Timestamp:
     return history.last_date - offset_days * DAY
 
 
-def training_rows(seeds: list[int], incidents: int, workdir: Path) -> pd.DataFrame:
+def training_rows(
+    seeds: list[int], incidents: int, workdir: Path, synthetic: Synthetic
+) -> pd.DataFrame:
     settings = default_settings()
     frames = []
     for seed in seeds:
-        history = synthetic_history(workdir, seed, incidents)
+        history = synthetic(workdir, seed, incidents)
         for offset in TRAIN_OFFSETS_DAYS:
             as_of = _as_of(history, offset)
             rows = labelled_people(history, as_of, settings, THRESHOLD_DAYS, HORIZON_DAYS)
@@ -76,12 +84,14 @@ def training_rows(seeds: list[int], incidents: int, workdir: Path) -> pd.DataFra
     return frame
 
 
-def held_out_rows(seeds: list[int], incidents: int, workdir: Path) -> pd.DataFrame:
+def held_out_rows(
+    seeds: list[int], incidents: int, workdir: Path, synthetic: Synthetic
+) -> pd.DataFrame:
     """Scored only for testing; sex is joined here for the audit, never to the features."""
     settings = default_settings()
     frames = []
     for seed in seeds:
-        history = synthetic_history(workdir, seed, incidents)
+        history = synthetic(workdir, seed, incidents)
         as_of = _as_of(history, TEST_OFFSET_DAYS)
         rows = labelled_people(history, as_of, settings, THRESHOLD_DAYS, HORIZON_DAYS)
         audit = rows.join(person_sex(history), how="left").fillna({"sex": "unknown"})
@@ -160,8 +170,8 @@ def evaluate(model: HarmModel, test: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adapt.learned.train", description=__doc__)
+def main(argv: list[str] | None = None, *, synthetic: Synthetic) -> int:
+    parser = argparse.ArgumentParser(prog="adapt train-harm-model", description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12], help="training seeds")
     parser.add_argument("--test-seeds", type=int, nargs="+", default=[13, 14], help="test seeds")
     parser.add_argument("--incidents", type=int, default=40_000, help="incidents per seed")
@@ -175,13 +185,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # One BLAS thread: the fits are small, and oversubscribed threads were 4x slower.
     with threadpool_limits(limits=1):
-        return _train(args)
+        return _train(args, synthetic)
 
 
-def _train(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, synthetic: Synthetic) -> int:
     started = time.perf_counter()
-    train = training_rows(args.seeds, args.incidents, args.workdir)
-    test = held_out_rows(args.test_seeds, args.incidents, args.workdir)
+    train = training_rows(args.seeds, args.incidents, args.workdir, synthetic)
+    test = held_out_rows(args.test_seeds, args.incidents, args.workdir, synthetic)
     loaded = time.perf_counter() - started
     best_c, losses = choose_c(train)
     model = HarmModel(C=best_c, threshold_days=THRESHOLD_DAYS, horizon_days=HORIZON_DAYS)
@@ -194,7 +204,7 @@ def _train(args: argparse.Namespace) -> int:
         "harm_table": settings.harm_table,
         "feature_settings": f"{settings.name} {settings.version}",
         "data": {
-            "generator": "adapt.synthetic via adapt.evaluation.data.synthetic_history",
+            "generator": "adapt.synthetic via adapt.pipeline.synthetic_history",
             "incidents_per_seed": args.incidents,
             "years": 4,
             "train_seeds": args.seeds,
@@ -224,7 +234,3 @@ def _train(args: argparse.Namespace) -> int:
         f"{len(MODEL_FEATURES)} features; {total:.0f} s"
     )
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
