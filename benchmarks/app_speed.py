@@ -303,7 +303,7 @@ def demo_from_clone(browser, work: Path, source: Path) -> dict:  # type: ignore[
     clone = work / "clone"
     if clone.exists():
         shutil.rmtree(clone)
-    out: dict = {"command": README_FIRST, "source": str(source)}
+    out: dict = {"command": README_FIRST, "source": "a fresh clone of the repository"}
     home = work / "demo-home"
     if home.exists():
         shutil.rmtree(home)
@@ -440,7 +440,7 @@ def write(results: dict) -> None:
             if demo.get("carried_over")
             else []
         )
-        lines += ["## The demo from a fresh clone", "", *carried, f"`git clone {demo['source']}` "
+        lines += ["## The demo from a fresh clone", "", *carried, f"From {demo['source']} "
                   f"(commit {demo.get('commit', '?')}), then the README's first command:", "",
                   f"    {demo['command']}", "",
                   "then `.venv/bin/adapt app` (the README's command ends with it; started here "
