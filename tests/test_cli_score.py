@@ -94,6 +94,11 @@ def test_as_of_and_settings_change_the_export(scored: str, tmp_path: Path) -> No
                 "--db", scored).exit_code == 0  # fmt: skip
     wide_rows = pd.read_csv(wide, encoding="utf-8-sig")
     assert wide_rows["in_cohort"].sum() > full_rows["in_cohort"].sum()
+    # The reasons name the default window in words (365 days: 12 months).
+    counted = wide_rows.loc[wide_rows["in_cohort"], "reason"]
+    assert counted.str.fullmatch(
+        r"In cohort: \d+ attendances? in 12 months \(rule: at least 1\)"
+    ).all()
     assert (
         wide_rows["in_cohort"].sum()
         == ((full_rows["attendances_window"] >= 1) & full_rows["already_managed"].isna()).sum()

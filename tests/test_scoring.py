@@ -144,6 +144,34 @@ def _history_for_stale():  # type: ignore[no-untyped-def]
     return b.build()
 
 
+def _three_over_two_years() -> object:
+    b = HistoryBuilder()
+    # Two incidents more than 12 months before T, one 121 days before it.
+    for day in ("2024-09-01", "2025-03-01", "2026-03-01"):
+        b.incident(day, "common_assault", suspect="P", victim="V")
+    return b.build()
+
+
+def test_reason_names_the_window_the_settings_give() -> None:
+    history = _three_over_two_years()
+    # 730 days back from the end of T (2026-07-01) is 2024-07-01: all three count.
+    two_years = S.with_changes({"windows": {"window_days": 730}})
+    table = rank(compute_features(history, T, two_years), two_years).set_index("person_id")
+    assert table.loc["P", "attendances_window"] == 3
+    assert table.loc["P", "reason"] == "In cohort: 3 attendances in 24 months (rule: at least 3)"
+    # Default (365 days, from 2025-07-01): only 2026-03-01 counts. Score: recency 4
+    # (121 days) + frequency 2 (1 attendance) + gravity 3 (10 days) = 9.
+    table = rank(compute_features(history, T, S), S).set_index("person_id")
+    assert table.loc["P", "reason"] == (
+        "Not in cohort: 1 attendance in 12 months (rule: at least 3)"
+        " and score 9.0 (rule: at least 40)"
+    )
+    # 180 days is not a whole number of months: said in days.
+    half = S.with_changes({"windows": {"window_days": 180}})
+    table = rank(compute_features(history, T, half), half).set_index("person_id")
+    assert table.loc["P", "reason"].startswith("Not in cohort: 1 attendance in 180 days (rule")
+
+
 def test_ranking_is_best_first_with_deterministic_ties() -> None:
     table = rank(_cohort_history(), S)
     assert list(table["rank"]) == list(range(1, len(table) + 1))

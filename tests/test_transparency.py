@@ -3,27 +3,61 @@ settings and the committed results render: it cannot drift from them."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from adapt.core.settings import default_settings
+from adapt.core.harm import load_harm_table
+from adapt.core.settings import default_settings, setting_descriptions
 from adapt.features import FEATURES
 from adapt.scoring.transparency import render_transparency
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
 
 
 def test_committed_record_matches_a_fresh_render() -> None:
     committed = (ROOT / "docs" / "transparency.md").read_text(encoding="utf-8")
-    assert committed == render_transparency(default_settings(), ROOT), (
+    assert committed == render_transparency(default_settings(), RESULTS), (
         "docs/transparency.md is stale: run `adapt transparency`"
     )
 
 
 def test_record_shows_every_feature_and_the_settings_weights() -> None:
     s = default_settings()
-    text = render_transparency(s, ROOT)
+    text = render_transparency(s, RESULTS)
     for name in FEATURES:
         assert f"`{name}`" in text
     assert f"weight {s.gravity.weight:g}" in text
     changed = s.with_changes({"gravity": {"weight": 2.5}}, version="test")
-    assert "weight 2.5 × points by crime harm" in render_transparency(changed, ROOT)
+    assert "weight 2.5 × points by crime harm" in render_transparency(changed, RESULTS)
+
+
+def test_record_shows_each_setting_with_its_description() -> None:
+    text = render_transparency(default_settings(), RESULTS)
+    lines = text.splitlines()
+    table = lines[lines.index("| setting | value | what it does and why |") :]
+    for path, description in setting_descriptions().items():
+        starts = (f"| `{path}` |", f"| **`{path}`** |")  # a section's row is bold
+        row = next((line for line in table if line.startswith(starts)), "")
+        assert row.endswith(f"| {description} |"), path
+    assert "| `windows.window_days` | 365 |" in text
+    assert "| `cohort.min_score` | 40 |" in text
+
+
+def test_record_says_the_window_in_words() -> None:
+    s = default_settings()
+    assert "attendances in 12 months ≥ 3" in render_transparency(s, RESULTS)
+    wide = render_transparency(s.with_changes({"windows": {"window_days": 730}}), RESULTS)
+    assert "attendances in 24 months ≥ 3" in wide
+    assert "| `windows.window_days` | 730 |" in wide
+
+
+def test_no_machine_path_and_results_absent_in_an_installation(tmp_path: Path) -> None:
+    for results in (tmp_path / "no_such_folder", None):
+        text = render_transparency(default_settings(), results)
+        assert "not available in this installation" in text
+        assert str(tmp_path) not in text
+    text = render_transparency(default_settings(), RESULTS)
+    assert str(ROOT) not in text and "/work/" not in text
+    assert not re.search(r"(^|\s)(/|~/)\w", load_harm_table().source)
+    assert "domain brief" in load_harm_table().source

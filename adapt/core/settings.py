@@ -5,6 +5,12 @@ author and reason, and is validated with clear errors.
 The default settings live in ``settings/default.json`` beside this module (a
 file a force can copy, edit and pass with ``--settings``). Validation errors
 name the setting by its path (``gravity.bands[2].points``).
+
+Each setting is declared once, with its help text: the ``description`` of its
+field says what it does, its unit and why its default (with the research the
+default comes from). :func:`setting_descriptions` gives them by dotted path
+for the Tuning page and the transparency record; :func:`window_words` says a
+window in words ("12 months", "180 days") wherever a label names one.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import itertools
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -30,16 +36,67 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Band(_Strict):
-    """Points given when a value reaches ``at_least`` (recency: ``at_most`` days)."""
+# The average Gregorian month in days (365.2425 / 12).
+_MONTH_DAYS = 365.2425 / 12
 
-    at_least: float = Field(ge=0)
-    points: float = Field(ge=0)
+
+def window_words(days: int) -> str:
+    """A window of ``days`` in the words a reader uses: whole months when the
+    days are within one day of a whole number of average months (365.2425 / 12
+    days each), else days. Write "in", "within" or "the last" before it.
+
+    >>> window_words(365), window_words(730), window_words(182)
+    ('12 months', '24 months', '6 months')
+    >>> window_words(180), window_words(90), window_words(1095)
+    ('180 days', '90 days', '36 months')
+    >>> window_words(30), window_words(1)
+    ('1 month', '1 day')
+    """
+    months = round(days / _MONTH_DAYS)
+    if months >= 1 and abs(days - months * _MONTH_DAYS) <= 1:
+        return f"{months} month{'' if months == 1 else 's'}"
+    return f"{days} day{'' if days == 1 else 's'}"
+
+
+_POINTS = "Points given in this band, before the part's weight."
+
+
+class Band(_Strict):
+    """A band of a part: ``points`` when the value reaches ``at_least``."""
+
+    at_least: float = Field(
+        ge=0,
+        description="The value from which this band applies (the highest band reached counts).",
+    )
+    points: float = Field(ge=0, description=_POINTS)
+
+
+class FrequencyBand(Band):
+    at_least: float = Field(
+        ge=0,
+        description="Attendances as suspect in the window (crimes and non-crimes) from which "
+        "this band applies; the highest band reached counts.",
+    )
+
+
+class GravityBand(Band):
+    at_least: float = Field(
+        ge=0,
+        description="Crime harm in the window, in CHI days (days of custody from the harm "
+        "table), from which this band applies; the highest band reached counts.",
+    )
 
 
 class RecencyBand(_Strict):
-    at_most_days: int = Field(ge=0)
-    points: float = Field(ge=0)
+    """A recency band: ``points`` when the days since the last incident are at most
+    ``at_most_days``."""
+
+    at_most_days: int = Field(
+        ge=0,
+        description="Days from the last incident as suspect to the as-of date up to which "
+        "(inclusive) this band applies; the first band that holds counts.",
+    )
+    points: float = Field(ge=0, description=_POINTS)
 
 
 def _check_ascending(values: list[float], what: str) -> None:
@@ -50,47 +107,108 @@ def _check_ascending(values: list[float], what: str) -> None:
 class Windows(_Strict):
     """Time windows, in days, all ending at the end of the as-of date."""
 
-    window_days: int = Field(365, ge=30, le=3650, description="attendance, harm and marker window")
+    window_days: int = Field(
+        365,
+        ge=30,
+        le=3650,
+        description="The main window, in days: attendances, crimes, harm, victims, high-risk "
+        "markers and MARAC referrals and repeats are counted in it, and the cohort reason "
+        "names it (365 days reads 'in 12 months'). Default 365: the ADAPT cohort is people "
+        "who in the past 12 months required police attendance on multiple occasions (the "
+        "Leicestershire ADAPT papers), and the Met's V100 also looks back 365 days.",
+    )
     escalation_half_days: int = Field(
         182,
         ge=30,
         le=730,
-        description="frequency/severity escalation: last N days against the N before",
+        description="Escalation compares the incidents of the last N days with the N days "
+        "before them, in days (frequency: how many; severity: harm per incident). Default "
+        "182: six months against the six before, one year in all like the main window.",
     )
     serial_days: int = Field(
-        1095, ge=90, le=3650, description="serial offending window (MATAC: 3 years)"
+        1095,
+        ge=90,
+        le=3650,
+        description="The serial window, in days: victims and incidents counted for the serial "
+        "flag and the serial part. Default 1095 (three years): Northumbria's MATAC definition "
+        "of a serial perpetrator, a suspect on more than one domestic abuse record against two "
+        "or more victims within the last three years.",
     )
     new_partner_alert_days: int = Field(
-        90, ge=1, le=730, description="how recent a new victim raises the alert"
+        90,
+        ge=1,
+        le=730,
+        description="How recent, in days, a first incident with a new partner victim must be "
+        "to raise the new-partner alert for a person who had earlier victims. Default 90 "
+        "(about three months): recent enough to act at the first incident with the new "
+        "partner; a project choice, not a published figure.",
     )
     marac_repeat_days: int = Field(
-        365, ge=30, le=730, description="SafeLives: within 12 months of the last referral"
+        365,
+        ge=30,
+        le=730,
+        description="The MARAC repeat window, in days: an incident between the same victim and "
+        "perpetrator within this many days of the pair's last referral is a repeat. Default "
+        "365: the SafeLives definition (revised in 2018), any instance of abuse within 12 "
+        "months of the last referral.",
     )
     counter_allegation_days: int = Field(
-        1095, ge=30, le=3650, description="role swaps counted within"
+        1095,
+        ge=30,
+        le=3650,
+        description="How far back, in days, two people each recorded as the other's suspect "
+        "make a counter-allegation pair (the predominant aggressor is then decided by harm, "
+        "injuries and incidents). Default 1095 (three years), the span of the serial window.",
     )
 
 
 class Escalation(_Strict):
+    """How frequency and severity escalation are tested (shown as separate signals)."""
+
     frequency_min_incidents: int = Field(
-        3, ge=2, description="incidents across both halves before frequency escalation is tested"
+        3,
+        ge=2,
+        description="Fewest incidents across both halves before frequency escalation is "
+        "tested; with fewer, one more call would look like a rise. Default 3: the MARAC "
+        "referral criterion of potential escalation is commonly 3 or more incidents in 12 "
+        "months.",
     )
     frequency_alpha: float = Field(
         0.1,
         gt=0,
         lt=1,
-        description="one-sided significance of the rate-ratio test (conditional binomial)",
+        description="One-sided significance level (a probability) of the test that the recent "
+        "rate is higher: under equal rates the recent count given the total is binomial with "
+        "p = 1/2 (conditional binomial test). Default 0.1: lenient, as the flag is a prompt "
+        "to look, not a decision; 4 recent incidents and none before give p = 0.0625 "
+        "(escalating), 3 and none before p = 0.125 (not).",
     )
     severity_ratio: float = Field(
         2.0,
         gt=1,
-        description="(mean harm recent + 1) / (mean harm before + 1) that is severity escalation",
+        description="Severity is escalating when (mean harm per incident in the recent half "
+        "+ 1) / (mean harm per incident in the half before + 1), harm in CHI days, reaches "
+        "this ratio. Default 2: harm per incident about doubled. Research finds frequency "
+        "rises before severity and severity escalation is real but uneven, so the two are "
+        "separate signals.",
     )
 
 
 class RecencyPart(_Strict):
-    weight: float = Field(1.0, ge=0)
-    bands: list[RecencyBand]
+    """The recency part of the RFG (recency, frequency, gravity) score."""
+
+    weight: float = Field(
+        1.0,
+        ge=0,
+        description="Multiplies the recency points (0 turns the part off). Default 1.",
+    )
+    bands: list[RecencyBand] = Field(
+        description="Points by days since the last incident: the first band whose "
+        "at_most_days holds gives its points, beyond the last band 0. Default 30, 90, 180 and "
+        "365 days give 10, 7, 4 and 2: time since the last incident predicted further abuse "
+        "best (Turner, Brown and Medina-Ariza 2022), and recency leads the RFG matrix MATAC "
+        "forces use.",
+    )
 
     @field_validator("bands")
     @classmethod
@@ -100,8 +218,12 @@ class RecencyPart(_Strict):
 
 
 class BandedPart(_Strict):
-    weight: float = Field(1.0, ge=0)
-    bands: list[Band]
+    """A part scored by the highest band its value reaches."""
+
+    weight: float = Field(
+        1.0, ge=0, description="Multiplies the part's points (0 turns the part off). Default 1."
+    )
+    bands: list[Band] = Field(description="Points by the highest band the value reaches.")
 
     @field_validator("bands")
     @classmethod
@@ -110,34 +232,124 @@ class BandedPart(_Strict):
         return bands
 
 
-class SerialPart(_Strict):
-    points_per_extra_victim: float = Field(
-        ge=0, description="per victim beyond the first, in the serial window"
+class FrequencyPart(BandedPart):
+    """The frequency part: attendances as suspect in the window."""
+
+    weight: float = Field(
+        1.0,
+        ge=0,
+        description="Multiplies the frequency points (0 turns the part off). Default 1.",
     )
-    max_points: float = Field(ge=0)
+    bands: list[FrequencyBand] = Field(
+        description="Points by attendances as suspect in the window, crimes and non-crimes "
+        "(about four in ten domestic abuse incidents are not crimes): the highest band "
+        "reached. Default 1, 2, 3, 5, 7 and 10 attendances give 2, 5, 8, 12, 16 and 20: three "
+        "(the repeat-victim and MARAC escalation mark) already gives 8, since HMIC (2014) "
+        "found a threshold of seven incidents in twelve months far too high.",
+    )
+
+
+class GravityPart(BandedPart):
+    """The gravity part: crime harm (CHI days) in the window."""
+
+    weight: float = Field(
+        1.0,
+        ge=0,
+        description="Multiplies the gravity points (0 turns the part off). Default 1.",
+    )
+    bands: list[GravityBand] = Field(
+        description="Points by crime harm in the window, in CHI days (Cambridge Crime Harm "
+        "Index: days of custody per offence, from the harm table): the highest band reached. "
+        "Default 1, 10, 100, 365, 1000 and 2555 days give 1, 3, 6, 10, 14 and 18, following "
+        "the table's steps (common assault 10, violence with injury 365, rape 2555).",
+    )
+
+
+class SerialPart(_Strict):
+    """The serial part: victims beyond the first in the serial window."""
+
+    points_per_extra_victim: float = Field(
+        ge=0,
+        description="Points per distinct victim beyond the first in the serial window, given "
+        "only when the person is serial (more than one incident against two or more victims "
+        "there: the MATAC definition). Default 3: RFG matrices weigh serial offending against "
+        "several victims more.",
+    )
+    max_points: float = Field(
+        ge=0, description="Most points the serial part gives. Default 9 (four or more victims)."
+    )
 
 
 class EscalationPart(_Strict):
-    frequency_points: float = Field(ge=0)
-    severity_points: float = Field(ge=0)
+    """Points for escalation (tested as set in ``escalation``)."""
+
+    frequency_points: float = Field(
+        ge=0,
+        description="Points when frequency is escalating (the recent rate significantly "
+        "higher). Default 5: escalating offending is a priority item of the PPIT (Cardiff "
+        "University), and frequency rises before severity does.",
+    )
+    severity_points: float = Field(
+        ge=0,
+        description="Points when severity is escalating (harm per incident rose by the set "
+        "ratio). Default 4: a little under frequency, as severity escalation is real but "
+        "uneven and harm per incident often falls while frequency rises.",
+    )
 
 
 class MarkersPart(_Strict):
     """Points per high-risk marker kind present in the window (each kind once)."""
 
-    strangulation: float = Field(ge=0)
-    weapon: float = Field(ge=0)
-    threats_to_kill: float = Field(ge=0)
-    breach: float = Field(ge=0)
-    children_present: float = Field(ge=0)
-    dash_high: float = Field(ge=0)
-    max_points: float = Field(ge=0)
+    strangulation: float = Field(
+        ge=0,
+        description="Points when an incident in the window records strangulation. Default 4, "
+        "the highest marker: non-fatal strangulation is a recognised risk factor for domestic "
+        "homicide, an offence of its own since 2022 and a DASH question.",
+    )
+    weapon: float = Field(
+        ge=0,
+        description="Points when an incident in the window involved a weapon (a DASH "
+        "question). Default 2.",
+    )
+    threats_to_kill: float = Field(
+        ge=0,
+        description="Points when an incident in the window is recorded as threats to kill (a "
+        "DASH question). Default 3.",
+    )
+    breach: float = Field(
+        ge=0,
+        description="Points for a breach of bail or of a protective order in the window (a "
+        "DASH question, and a SafeLives repeat counts it). Default 2.",
+    )
+    children_present: float = Field(
+        ge=0,
+        description="Points when children were present at an incident in the window. Default 1.",
+    )
+    dash_high: float = Field(
+        ge=0,
+        description="Points when an incident in the window was graded DASH high (14 or more "
+        "'yes' answers, a MARAC referral criterion). Default 3: modest, since officers' DASH "
+        "gradings predicted little (Turner et al. 2019; Turner, Brown and Medina-Ariza 2022).",
+    )
+    max_points: float = Field(
+        ge=0, description="Most points the markers part gives, all kinds together. Default 10."
+    )
 
 
 class MaracPart(_Strict):
-    repeat_points: float = Field(ge=0, description="a SafeLives repeat in the window")
+    """Points for MARAC referrals and SafeLives repeats in the window."""
+
+    repeat_points: float = Field(
+        ge=0,
+        description="Points for a SafeLives repeat in the window (abuse of a referred victim by "
+        "the same perpetrator within windows.marac_repeat_days of their last referral): the "
+        "abuse went on after a multi-agency plan (about a third of MARAC cases repeat: "
+        "SafeLives, 32% in the year to June 2023). Default 4.",
+    )
     referral_points: float = Field(
-        ge=0, description="a MARAC referral naming the person in the window"
+        ge=0,
+        description="Points for a MARAC referral naming the person as perpetrator in the "
+        "window: a victim of theirs was assessed as high risk. Default 2.",
     )
 
 
@@ -146,12 +358,32 @@ class CohortRule(_Strict):
     window, and not under an excluded management status on the date."""
 
     min_attendances: int | None = Field(
-        3, ge=1, description="attendances in the window; null = not used"
+        3,
+        ge=1,
+        description="In the cohort with at least this many attendances as suspect in the "
+        "window (null: not used). Default 3: the force passed victims with three contacts in "
+        "a year to local commanders, MARAC treats 3 or more incidents in 12 months as "
+        "potential escalation, and HMIC (2014) found seven in twelve months far too high.",
     )
-    min_score: float | None = Field(None, ge=0, description="null = not used")
-    max_days_since_last: int = Field(365, ge=1)
+    min_score: float | None = Field(
+        None,
+        ge=0,
+        description="In the cohort with a score of at least this (null: not used), so that "
+        "one or two very harmful incidents can bring a person in. Default 40: chosen on "
+        "generator data (benchmarks/score_quality.py), not a published figure.",
+    )
+    max_days_since_last: int = Field(
+        365,
+        ge=1,
+        description="Out of the cohort when the last incident as suspect is more than this "
+        "many days before the as-of date, whatever the counts. Default 365: the ADAPT cohort "
+        "is people attended in the past 12 months.",
+    )
     exclude_statuses: list[Literal["iom", "mappa", "in_custody", "deceased"]] = Field(
-        default_factory=lambda: list(MANAGEMENT_STATUSES)
+        default_factory=lambda: list(MANAGEMENT_STATUSES),
+        description="Management statuses on the as-of date that keep a person out (iom, "
+        "mappa, in_custody, deceased): ADAPT is for perpetrators not already managed by IOM "
+        "or MAPPA, and not in custody. Default all four.",
     )
 
     @model_validator(mode="after")
@@ -164,21 +396,65 @@ class CohortRule(_Strict):
 class Settings(_Strict):
     """A named, versioned, authored set of scoring settings."""
 
-    name: str = Field(min_length=1, max_length=100)
-    version: str = Field(min_length=1, max_length=40)
-    author: str = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=1, max_length=2000)
-    harm_table: str = "cambridge_chi_v1"
-    windows: Windows = Windows()
-    escalation: Escalation = Escalation()
-    recency: RecencyPart
-    frequency: BandedPart
-    gravity: BandedPart
-    serial: SerialPart
-    escalation_points: EscalationPart
-    markers: MarkersPart
-    marac: MaracPart
-    cohort: CohortRule = CohortRule()
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The name of these settings, shown with every score run and export.",
+    )
+    version: str = Field(
+        min_length=1,
+        max_length=40,
+        description="The version of these settings; each saved change is a new version, so "
+        "every score run names the exact settings it used.",
+    )
+    author: str = Field(
+        min_length=1, max_length=100, description="Who made or changed these settings."
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why these settings, in words, kept with every saved version.",
+    )
+    harm_table: str = Field(
+        "cambridge_chi_v1",
+        description="The harm table: days of custody per offence, a versioned file with its "
+        "source. Default cambridge_chi_v1, the Cambridge Crime Harm Index (Sherman, Neyroud "
+        "and Neyroud 2016).",
+    )
+    windows: Windows = Field(
+        Windows(), description="Time windows, in days, each ending at the end of the as-of date."
+    )
+    escalation: Escalation = Field(
+        Escalation(),
+        description="How frequency and severity escalation are tested (separate signals).",
+    )
+    recency: RecencyPart = Field(
+        description="Recency, the R of RFG (recency, frequency, gravity; the matrix MATAC "
+        "forces use): points by days since the last incident."
+    )
+    frequency: FrequencyPart = Field(
+        description="Frequency, the F of RFG: points by attendances as suspect in the window."
+    )
+    gravity: GravityPart = Field(
+        description="Gravity, the G of RFG: points by crime harm (CHI days) in the window."
+    )
+    serial: SerialPart = Field(
+        description="Serial offending: points per victim beyond the first (MATAC)."
+    )
+    escalation_points: EscalationPart = Field(
+        description="Points for frequency and for severity escalation."
+    )
+    markers: MarkersPart = Field(
+        description="Points per high-risk marker kind present in the window, capped."
+    )
+    marac: MaracPart = Field(
+        description="Points for MARAC referrals and SafeLives repeats in the window."
+    )
+    cohort: CohortRule = Field(
+        CohortRule(),
+        description="Who the rule proposes for the cohort: (attendances or score) and seen "
+        "recently, not already managed. It only proposes: an officer decides.",
+    )
 
     @field_validator("harm_table")
     @classmethod
@@ -224,6 +500,37 @@ class Settings(_Strict):
         data = _merge(self.model_dump(mode="json"), changes)
         data.update(meta)
         return Settings.from_dict(data)
+
+
+def setting_descriptions() -> dict[str, str]:
+    """Every setting's description by its dotted path, in the settings' order.
+
+    A section (``windows``) comes before its settings (``windows.window_days``);
+    the fields of each band of a list are under ``bands[]``
+    (``gravity.bands[].at_least``).
+
+    >>> d = setting_descriptions()
+    >>> d["windows.window_days"].startswith("The main window, in days")
+    True
+    >>> "gravity.bands[].at_least" in d and "cohort.min_attendances" in d
+    True
+    """
+    out: dict[str, str] = {}
+    _describe_fields(Settings, "", out)
+    return out
+
+
+def _describe_fields(model: type[BaseModel], prefix: str, out: dict[str, str]) -> None:
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        out[path] = field.description or ""
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            _describe_fields(annotation, f"{path}.", out)
+        elif get_origin(annotation) is list:
+            (item,) = get_args(annotation)
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                _describe_fields(item, f"{path}[].", out)
 
 
 def _merge(base: dict, changes: dict) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from adapt.core.settings import Settings
+from adapt.core.settings import Settings, window_words
 
 # part column -> what it is; the score is their sum.
 PARTS: dict[str, str] = {
@@ -133,6 +133,7 @@ def _cohort(features: pd.DataFrame, total: np.ndarray, s: Settings) -> tuple[np.
     score_rule = f" (rule: at least {rule.min_score:g})" if rule.min_score is not None else ""
     scores = pd.Series(np.round(total, 1), index=features.index).astype("string").tolist()
     stale_rule = f" days ago (rule: within {rule.max_days_since_last})"
+    in_window = f" in {window_words(s.windows.window_days)}"  # the window the settings give
     counter = "Not in cohort: no incident attributed (secondary party of a counter-allegation)"
     reasons = []
     flags = zip(excluded.tolist(), meets.tolist(), recent.tolist(), in_cohort.tolist(),
@@ -149,7 +150,7 @@ def _cohort(features: pd.DataFrame, total: np.ndarray, s: Settings) -> tuple[np.
         if meet and not rec:
             reasons.append(f"Not in cohort: last incident {d}{stale_rule}")
             continue
-        att_text = f"{a}{' attendance' if a == 1 else ' attendances'} in 12 months{att_rule}"
+        att_text = f"{a}{' attendance' if a == 1 else ' attendances'}{in_window}{att_rule}"
         score_text = f"score {scores[i]}{score_rule}"
         if not inside:
             if rule.min_attendances is None:

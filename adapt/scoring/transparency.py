@@ -4,30 +4,81 @@ Shaped like the UK Algorithmic Transparency Recording Standard (ATRS): tier 1
 (a short public summary) then tier 2 (owner, description and rationale,
 decision process and human oversight, data, technical specification, risks
 and mitigations, evaluation). Every feature, weight and threshold is read from
-the settings, every figure from the committed benchmark results and model
-files, so the record cannot drift from the code: ``adapt transparency``
+the settings (each shown with its description: what it does, its unit and why
+its default), every figure from the committed benchmark results and the
+packaged model, so the record cannot drift from the code: ``adapt transparency``
 rewrites it and a test checks the committed file equals a fresh render.
+
+Benchmark results live in the source checkout (``benchmarks/results/``), not in
+an installed package: the caller passes the folder, and the record says the
+results are not available in this installation when it is absent. No path of
+the machine it runs on ever appears in the record.
 """
 
 from __future__ import annotations
 
 import json
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from adapt.core.harm import load_harm_table
 from adapt.core.history import PROTECTED_COLUMNS
-from adapt.core.settings import Settings
+from adapt.core.resources import model_file
+from adapt.core.settings import Settings, setting_descriptions, window_words
 from adapt.features.compute import FEATURES
 from adapt.scoring.score import PARTS
 
-ROOT = Path(__file__).resolve().parents[2]
+# Where ``adapt transparency`` looks for the committed benchmark results by
+# default: relative to the working directory (a checkout's root), like its
+# default output ``docs/transparency.md``.
+DEFAULT_RESULTS = Path("benchmarks") / "results"
 
 
-def _read_json(path: Path) -> dict | None:
+def _read_json(path: Path | Traversable) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _cell(text: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "not used"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "; ".join(" → ".join(f"{v:g}" for v in band.values()) for band in value)
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    return str(value)
+
+
+def _settings_table(s: Settings) -> list[str]:
+    """Every setting (dotted path), its value in force and its description."""
+    data = s.model_dump(mode="json")
+    lines = [
+        "Every setting, its value in force, and what it does, its unit and why its default "
+        "(a band list reads value → points):",
+        "",
+        "| setting | value | what it does and why |",
+        "|---|---|---|",
+    ]
+    for path, text in setting_descriptions().items():
+        head, _, rest = path.partition(".")
+        value = data[head]
+        if rest.startswith("bands[]."):
+            value = [band[rest.removeprefix("bands[].")] for band in value["bands"]]
+        elif rest:
+            value = value[rest]
+        shown = "" if isinstance(value, dict) else _value(value)
+        name = f"**`{path}`**" if isinstance(value, dict) else f"`{path}`"
+        lines.append(f"| {name} | {_cell(shown)} | {_cell(text)} |")
+    return lines
 
 
 def _bands(part: object, key: str) -> str:
@@ -38,6 +89,7 @@ def _bands(part: object, key: str) -> str:
 def _settings_section(s: Settings) -> list[str]:
     w, e, c = s.windows, s.escalation, s.cohort
     m = s.markers
+    window, half = window_words(w.window_days), window_words(w.escalation_half_days)
     lines = [
         f"Settings in force: **{s.name}** version {s.version}, by {s.author}. Reason: {s.reason}",
         "",
@@ -46,26 +98,25 @@ def _settings_section(s: Settings) -> list[str]:
         f"| `score_recency` | weight {s.recency.weight:g} × points by days since the last "
         f"incident: {_bands(s.recency, 'at_most_days')} (else 0) |",
         f"| `score_frequency` | weight {s.frequency.weight:g} × points by attendances as "
-        f"suspect in {w.window_days} days: {_bands(s.frequency, 'at_least')} |",
+        f"suspect in {window}: {_bands(s.frequency, 'at_least')} |",
         f"| `score_gravity` | weight {s.gravity.weight:g} × points by crime harm (CHI days) in "
-        f"{w.window_days} days: {_bands(s.gravity, 'at_least')} |",
+        f"{window}: {_bands(s.gravity, 'at_least')} |",
         f"| `score_serial` | {s.serial.points_per_extra_victim:g} per victim beyond the first "
-        f"within {w.serial_days} days, at most {s.serial.max_points:g}, only when serial (more "
-        "than one incident against two or more victims) |",
+        f"within {window_words(w.serial_days)}, at most {s.serial.max_points:g}, only when "
+        "serial (more than one incident against two or more victims) |",
         f"| `score_frequency_escalation` | {s.escalation_points.frequency_points:g} when the "
-        f"incidents of the last {w.escalation_half_days} days outnumber the "
-        f"{w.escalation_half_days} before, with at least {e.frequency_min_incidents} incidents "
-        f"and a one-sided conditional binomial test at p ≤ {e.frequency_alpha:g} |",
+        f"incidents of the last {half} outnumber the {half} before, with at least "
+        f"{e.frequency_min_incidents} incidents and a one-sided conditional binomial test at "
+        f"p ≤ {e.frequency_alpha:g} |",
         f"| `score_severity_escalation` | {s.escalation_points.severity_points:g} when (mean harm "
         f"per incident recently + 1) / (before + 1) ≥ {e.severity_ratio:g} |",
-        f"| `score_markers` | per marker kind present in {w.window_days} days: strangulation "
+        f"| `score_markers` | per marker kind present in {window}: strangulation "
         f"{m.strangulation:g}, weapon {m.weapon:g}, threats to kill {m.threats_to_kill:g}, "
         f"breach of bail or order {m.breach:g}, children present {m.children_present:g}, DASH "
         f"high {m.dash_high:g}; at most {m.max_points:g} |",
         f"| `score_marac` | {s.marac.repeat_points:g} for a SafeLives repeat (an incident "
-        f"against a referred victim within {w.marac_repeat_days} days of the pair's last "
-        f"referral) and {s.marac.referral_points:g} for a MARAC referral, in {w.window_days} "
-        "days |",
+        f"against a referred victim within {window_words(w.marac_repeat_days)} of the pair's "
+        f"last referral) and {s.marac.referral_points:g} for a MARAC referral, in {window} |",
         "",
         "The score is the sum of these parts; every export and the app show each part.",
         "",
@@ -73,17 +124,21 @@ def _settings_section(s: Settings) -> list[str]:
         + " or ".join(
             x
             for x in (
-                f"attendances in {w.window_days} days ≥ {c.min_attendances}"
+                f"attendances in {window} ≥ {c.min_attendances}"
                 if c.min_attendances is not None
                 else "",
                 f"score ≥ {c.min_score:g}" if c.min_score is not None else "",
             )
             if x
         )
-        + f", the last incident was within {c.max_days_since_last} days, and the person is "
+        + f", the last incident was within {window_words(c.max_days_since_last)}, and the "
+        "person is "
         f"not under {', '.join(c.exclude_statuses) or 'any excluded status'} on the date. "
         "The rule only proposes: a named officer adopts or declines each person, with a "
-        "reason that is recorded with the score they saw.",
+        "reason that is recorded with the score they saw. Its `reason` column says why in "
+        f"words and names the window (`… attendances in {window} …`).",
+        "",
+        *_settings_table(s),
     ]
     return lines
 
@@ -125,17 +180,26 @@ def _quality_lines(q: dict) -> list[str]:
     return lines
 
 
-def _evaluation_section(root: Path) -> list[str]:
+def _evaluation_section(results: Path | None) -> list[str]:
     lines: list[str] = []
-    quality = _read_json(root / "benchmarks" / "results" / "score_quality.json")
-    if quality and quality.get("summary"):
-        lines += _quality_lines(quality)
+    if results is None or not results.is_dir():
+        lines.append(
+            "Benchmark results are not available in this installation: they are committed "
+            "with the source, in `benchmarks/results/` (`benchmarks/score_quality.py` makes "
+            "the backtest)."
+        )
     else:
-        lines.append("No backtest results are committed yet (`benchmarks/score_quality.py`).")
-    identity = _read_json(root / "benchmarks" / "results" / "identity_accuracy.json")
-    if identity:
-        lines += ["", "Identity resolution accuracy: `benchmarks/results/identity_accuracy.md`."]
-    model = _read_json(root / "models" / "harm-model.json")
+        quality = _read_json(results / "score_quality.json")
+        if quality and quality.get("summary"):
+            lines += _quality_lines(quality)
+        else:
+            lines.append("No backtest results are committed yet (`benchmarks/score_quality.py`).")
+        if _read_json(results / "identity_accuracy.json"):
+            lines += [
+                "",
+                "Identity resolution accuracy: `benchmarks/results/identity_accuracy.md`.",
+            ]
+    model = _read_json(model_file("harm-model.json"))
     if model:
         lines += [
             "",
@@ -145,8 +209,15 @@ def _evaluation_section(root: Path) -> list[str]:
     return lines
 
 
-def render_transparency(settings: Settings, root: Path = ROOT) -> str:
-    """The transparency record as Markdown."""
+def render_transparency(settings: Settings, results: Path | None = DEFAULT_RESULTS) -> str:
+    """The transparency record as Markdown.
+
+    ``results`` is the folder of committed benchmark results (a checkout's
+    ``benchmarks/results``; by default that folder under the working
+    directory); when it is absent or None the record says they are not
+    available in this installation.
+    """
+    window = window_words(settings.windows.window_days)
     harm = load_harm_table(settings.harm_table)
     protected = sorted({c for cols in PROTECTED_COLUMNS.values() for c in cols})
     out = [
@@ -160,7 +231,7 @@ def render_transparency(settings: Settings, root: Path = ROOT) -> str:
         "## Tier 1: summary",
         "",
         "ADAPT helps a police Adult Domestic Abuse Perpetrator Team find the people it should "
-        "look at: perpetrators the police attended several times in the past 12 months, "
+        f"look at: perpetrators the police attended several times in the past {window}, "
         "including those who move from partner to partner. It resolves who is who across "
         "incident records, ranks people who were suspects by recency, frequency and harm of "
         "their incidents with serial, escalation, risk-marker and MARAC terms, and shows every "
@@ -237,7 +308,7 @@ def render_transparency(settings: Settings, root: Path = ROOT) -> str:
         "",
         "### 7. Evaluation",
         "",
-        *_evaluation_section(root),
+        *_evaluation_section(results),
         "",
     ]
     return "\n".join(out)
