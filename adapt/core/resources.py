@@ -4,11 +4,15 @@ The repository keeps ``models/`` and ``streamlit_app.py`` (with ``app_pages/``)
 at the top level; ``pyproject.toml`` ships ``models/`` as ``adapt.models`` and
 the app as the module ``streamlit_app`` beside the package ``app_pages``, so an
 editable install and a wheel find them the same way, from any working directory.
+The app's Streamlit hardening (``.streamlit/config.toml``) ships as
+``adapt/core/streamlit_config.toml``, an identical copy, because Streamlit reads
+its config file only from the working directory.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -30,3 +34,35 @@ def app_script() -> Path:
     if spec is None or spec.origin is None:
         raise FileNotFoundError("the app (streamlit_app.py) is not installed with adapt")
     return Path(spec.origin)
+
+
+def streamlit_config() -> dict[str, dict[str, object]]:
+    """The app's Streamlit settings (the packaged copy of ``.streamlit/config.toml``)."""
+    text = resources.files("adapt.core").joinpath("streamlit_config.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def streamlit_flags() -> list[str]:
+    """The app's Streamlit settings as ``streamlit run`` flags (``--section.key value``),
+    so the app is hardened whatever the working directory.
+
+    >>> flags = streamlit_flags()
+    >>> flags[flags.index("--browser.gatherUsageStats") + 1]
+    'false'
+    >>> flags[flags.index("--client.showErrorDetails") + 1]
+    'none'
+    """
+    flags: list[str] = []
+
+    def add(prefix: str, options: dict[str, object]) -> None:
+        for key, value in options.items():
+            if isinstance(value, dict):
+                add(f"{prefix}{key}.", value)
+            elif isinstance(value, list):
+                raise ValueError(f"{prefix}{key}: a list cannot be a streamlit run flag")
+            else:
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                flags.extend([f"--{prefix}{key}", text])
+
+    add("", streamlit_config())
+    return flags
