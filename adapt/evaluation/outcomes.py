@@ -10,8 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from adapt.core.dates import DAY, cutoff_of
-from adapt.core.harm import load_harm_table
 from adapt.core.history import History
+from adapt.rules.harm import incident_harm
+from adapt.rules.pairs import SUSPECT, role_rows
 
 
 def future_incidents(
@@ -23,7 +24,7 @@ def future_incidents(
     end = start + horizon_days * DAY
     inc = history.incidents
     inc = inc[(inc["occurred_at"] >= start) & (inc["occurred_at"] < end)]
-    harm = load_harm_table(harm_table).days(inc["offence"], inc["is_crime"]).fillna(0.0)
+    harm = incident_harm(inc, harm_table)
     return pd.DataFrame(
         {"incident_id": inc["incident_id"], "occurred_at": inc["occurred_at"], "harm": harm}
     ).reset_index(drop=True)
@@ -34,11 +35,7 @@ def future_suspect_incidents(
 ) -> pd.DataFrame:
     """One row per (future incident, suspect person): ``incident_id, person_id, harm``."""
     inc = future_incidents(history, as_of, horizon_days, harm_table)
-    inv = history.involvements
-    sus = inv.loc[
-        (inv["role"] == "suspect") & inv["person_id"].notna(), ["incident_id", "person_id"]
-    ]
-    return sus.drop_duplicates().merge(inc, on="incident_id")
+    return role_rows(history.involvements, SUSPECT).merge(inc, on="incident_id")
 
 
 def future_outcomes(

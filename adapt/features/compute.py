@@ -17,9 +17,11 @@ import pandas as pd
 from scipy.stats import binom
 
 from adapt.core.dates import DAY, cutoff_of
-from adapt.core.harm import load_harm_table
 from adapt.core.history import History
 from adapt.core.settings import Settings
+from adapt.rules.harm import incident_harm
+from adapt.rules.pairs import SUSPECT, VICTIM, pairs_of, role_rows
+from adapt.rules.safelives import repeat_incidents
 
 PARTNER_RELATIONSHIPS = ("intimate_partner", "ex_partner")
 
@@ -63,8 +65,8 @@ FEATURES: dict[str, str] = {
     "marac_referrals_total": "MARAC referrals naming the person as perpetrator, up to the date",
     "marac_referrals_window": "of which received in the window",
     "marac_repeats_total": (
-        "SafeLives repeats: incidents against a referred victim"
-        " within 12 months of the pair's last referral"
+        "SafeLives repeats: incidents against a referred victim within the repeat"
+        " window (marac_repeat_days, default 12 months) of the pair's last referral"
     ),
     "marac_repeats_window": "of which in the window",
     "late_flag_repeats_total": (
@@ -95,33 +97,30 @@ _SUSPECT_COLUMNS = [
 ]  # fmt: skip
 
 
-
 def _incidents_until(history: History, cutoff: pd.Timestamp, harm_table: str) -> pd.DataFrame:
     inc = history.incidents
     inc = inc.loc[inc["occurred_at"] < cutoff, [
         "incident_id", "occurred_at", "offence", "is_crime", "injury", "weapon",
         "children_present", "dash_risk",
     ]].copy()  # fmt: skip
-    inc["harm"] = load_harm_table(harm_table).days(inc["offence"], inc["is_crime"]).fillna(0.0)
+    inc["harm"] = incident_harm(inc, harm_table)
     return inc
 
 
 def _roles(history: History, inc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The suspects (with the relationship on their row) and the victims of the
+    incidents up to the date (:func:`adapt.rules.pairs.role_rows`)."""
     inv = history.involvements
-    inv = inv.loc[inv["person_id"].notna() & inv["role"].isin(["suspect", "victim"]),
+    inv = inv.loc[inv["incident_id"].isin(inc["incident_id"]).fillna(False).to_numpy(dtype=bool),
                   ["incident_id", "role", "person_id", "relationship"]]  # fmt: skip
-    inv = inv.merge(inc[["incident_id"]], on="incident_id", how="inner")
-    sus = inv.loc[inv["role"] == "suspect", ["incident_id", "person_id", "relationship"]]
-    vic = inv.loc[inv["role"] == "victim", ["incident_id", "person_id"]]
-    return sus.drop_duplicates(["incident_id", "person_id"]), vic.drop_duplicates()
+    return role_rows(inv, SUSPECT, ["relationship"]), role_rows(inv, VICTIM)
 
 
 def _dyads(sus: pd.DataFrame, vic: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
-    """One row per (incident, suspect, victim); a person on both sides of one
-    incident (a resolution artefact) is not their own victim."""
-    d = sus.merge(vic, on="incident_id", suffixes=("", "_victim"))
-    d = d.rename(columns={"person_id_victim": "victim_id"})
-    d = d[d["person_id"] != d["victim_id"]]
+    """One row per (incident, suspect, victim) (:func:`adapt.rules.pairs.pairs_of`:
+    no self-pairs), the suspect as ``person_id``, with the incident's date,
+    harm and injury."""
+    d = pairs_of(sus, vic).rename(columns={"suspect_id": "person_id"})
     return d.merge(inc[["incident_id", "occurred_at", "harm", "injury"]], on="incident_id")
 
 
@@ -290,30 +289,17 @@ def _marac(
     ]  # fmt: skip
     if not len(m) or not len(dyads):
         return out.reindex(columns=columns)
-    refs = m.rename(columns={"perpetrator_person_id": "person_id", "victim_person_id": "victim_id"})
-    refs = refs[["person_id", "victim_id", "referral_date", "flagged_at"]]
-    # Incidents on a later day than the referral: the referral's own incident is not a repeat.
-    inc = dyads[["incident_id", "person_id", "victim_id", "occurred_at"]].drop_duplicates()
-    inc = inc.assign(day=inc["occurred_at"].dt.normalize() - DAY)
-    inc = inc.merge(
-        refs[["person_id", "victim_id"]].drop_duplicates(), on=["person_id", "victim_id"]
-    )
-    if not len(inc):
+    # The repeat rule (adapt.rules.safelives), with the window in force.
+    rep = repeat_incidents(
+        dyads[["incident_id", "person_id", "victim_id", "occurred_at"]].rename(
+            columns={"person_id": "suspect_id"}
+        ),
+        m,
+        s.windows.marac_repeat_days,
+    ).rename(columns={"suspect_id": "person_id"})
+    if not len(rep):
         return out.reindex(columns=columns)
-    matched = pd.merge_asof(
-        inc.sort_values("day"),
-        refs.sort_values("referral_date"),
-        left_on="day",
-        right_on="referral_date",
-        by=["person_id", "victim_id"],
-        direction="backward",
-    )
-    repeat = matched["referral_date"].notna() & (
-        matched["occurred_at"] < matched["referral_date"] + (s.windows.marac_repeat_days + 1) * DAY
-    )
-    rep = matched[repeat]
-    # The flag is on for an incident only if it was put on by that incident's day.
-    late = ~(rep["flagged_at"] <= rep["occurred_at"].dt.normalize())
+    late = rep["late_flag"]
     out = out.join(
         pd.DataFrame(
             {

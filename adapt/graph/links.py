@@ -4,7 +4,8 @@ One row per edge, aggregated over the incidents that support it:
 
 ``suspect_against``
     person → person: the source was recorded as a suspect and the target as a
-    victim on the same incident. A person is never their own victim. A
+    victim on the same incident (:func:`adapt.rules.pairs.incident_pairs`). A
+    person is never their own victim. A
     counter-allegation (each recorded as the other's suspect) is two edges.
 ``incident_at``
     person → address: the person was a victim or suspect on an incident at
@@ -34,6 +35,7 @@ import pandas as pd
 from adapt.core.dates import cutoff_of
 from adapt.core.history import History
 from adapt.graph.addresses import address_table, resolve_addresses
+from adapt.rules.pairs import incident_pairs
 
 LINK_COLUMNS: tuple[str, ...] = (
     "source_id", "source_kind", "target_id", "target_kind", "relation", "incidents",
@@ -118,11 +120,11 @@ def _aggregate(pairs: pd.DataFrame, relation: str, target_kind: str) -> pd.DataF
 
 
 def _suspect_against(people: pd.DataFrame) -> pd.DataFrame:
-    suspects = people.loc[people["role"] == "suspect", ["incident", "person", "at"]]
-    victims = people.loc[people["role"] == "victim", ["incident", "person"]]
-    pairs = suspects.merge(victims, on="incident", suffixes=("", "_victim"))
-    pairs = pairs.loc[pairs["person"] != pairs["person_victim"]]
-    pairs = pairs.rename(columns={"person": "source", "person_victim": "target"})
+    # The pairing rule works on the integer codes as well as on ids.
+    coded = people.rename(columns={"incident": "incident_id", "person": "person_id"})
+    pairs = incident_pairs(coded, ["at"]).rename(
+        columns={"incident_id": "incident", "suspect_id": "source", "victim_id": "target"}
+    )
     return _aggregate(pairs, "suspect_against", PERSON)
 
 

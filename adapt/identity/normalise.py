@@ -8,10 +8,10 @@ vectorised over the column or applied once per *unique* value and mapped back
 Features added (input columns are kept):
 
 ``fn``, ``fn_init``, ``fn_canon``, ``fn_aliases``, ``fn_meta``
-    forename: first word, lower case, accents folded, letters only; its first
-    letter; its formal name(s) via :mod:`adapt.identity.nicknames`; metaphone.
+    forename: the first word of the folded name (:mod:`adapt.rules.names`);
+    its first letter; its formal name(s) via :mod:`adapt.identity.nicknames`; metaphone.
 ``sn``, ``sn_sdx``, ``sn_meta``
-    surname: letters only (``O'Brien`` → ``obrien``); soundex; metaphone.
+    surname: the folded words joined (``O'Brien`` → ``obrien``); soundex; metaphone.
 ``dob``, ``dob_y``, ``dob_m``, ``dob_d``, ``dob_key``, ``dob_jan1``
     ISO text, parts, a key shared by day/month-swapped variants
     (year + smaller part + larger part), and whether it is 1 January
@@ -19,11 +19,11 @@ Features added (input columns are kept):
 ``ref``
     person_ref upper case without spaces.
 ``pc``, ``pc_sector``, ``pc_district``
-    home postcode as ``LE1 2AB``, ``LE1 2``, ``LE1``.
+    home postcode as ``LE1 2AB``, ``LE1 2``, ``LE1`` (:mod:`adapt.rules.addresses`).
 ``addr``, ``addr_key``, ``addr_num``
     home address lower case, punctuation removed, street types expanded;
     the address up to its last part holding a digit (drops a trailing town);
-    the digits in it (house and flat numbers).
+    the digits in it (house and flat numbers) (:mod:`adapt.rules.addresses`).
 ``inc_addr_key``, ``inc_pc``, ``month``, ``occasion``, ``role_group``
     context for the second stage: the incident's place and month, the
     occasion a row was recorded on (incident, or MARAC referral), and
@@ -32,8 +32,6 @@ Features added (input columns are kept):
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -43,82 +41,22 @@ import pandas as pd
 
 from adapt.core.person_rows import PERSON_ROW_COLUMNS
 from adapt.identity.nicknames import aliases
+from adapt.rules.addresses import normalise_address, normalise_postcode, postcode_parts
+from adapt.rules.names import forename_keys, surname_keys
 
 T = TypeVar("T", pd.Series, pd.DataFrame)
 
 INPUT_COLUMNS = PERSON_ROW_COLUMNS
 
-# Common UK street-type and address abbreviations, expanded (whole words).
-STREET_WORDS: dict[str, str] = {
-    "st": "street",
-    "rd": "road",
-    "ave": "avenue",
-    "av": "avenue",
-    "ln": "lane",
-    "cl": "close",
-    "cres": "crescent",
-    "cresc": "crescent",
-    "dr": "drive",
-    "gdns": "gardens",
-    "gds": "gardens",
-    "gr": "grove",
-    "gro": "grove",
-    "ct": "court",
-    "pl": "place",
-    "sq": "square",
-    "ter": "terrace",
-    "terr": "terrace",
-    "tce": "terrace",
-    "wy": "way",
-    "pk": "park",
-    "hse": "house",
-    "bldgs": "buildings",
-    "apt": "flat",
-    "apartment": "flat",
-    "mt": "mount",
-    "nth": "north",
-    "sth": "south",
-}
-_STREET_RE = r"\b(" + "|".join(sorted(STREET_WORDS, key=len, reverse=True)) + r")\b"
-_POSTCODE_RE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 SUSPECT_ROLES = ("suspect", "marac_perpetrator")
 VICTIM_ROLES = ("victim", "marac_victim")
-
-
-# Letters that Unicode does not decompose into a base letter plus an accent.
-_TRANSLITERATE = str.maketrans(
-    {
-        "ł": "l",
-        "Ł": "L",
-        "ø": "o",
-        "Ø": "O",
-        "đ": "d",
-        "Đ": "D",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "þ": "th",
-        "ı": "i",
-    }
-)
-
-
-def _fold(text: str) -> str:
-    """Lower case, accents folded, letters and spaces only."""
-    t = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
-    t = t.encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z ]+", "", t.replace("-", " ").replace(".", " ")).strip()
 
 
 def _name_features(values: pd.Series, first_word: bool) -> pd.DataFrame:
     """Per unique name text: standardised form and phonetic codes."""
     uniq = pd.Series(values.dropna().unique(), dtype=object)
-    folded = uniq.map(_fold)
-    words = folded.str.split(" ")
-    std = words.str[0] if first_word else words.str.join("")
-    std = std.where(std.str.len() > 0, None)
+    std = (forename_keys(uniq) if first_word else surname_keys(uniq)).astype(object)
+    std = std.where(std.notna(), None)
     out = pd.DataFrame({"raw": uniq, "std": std})
     valid = std.dropna().unique()
     meta = {v: jellyfish.metaphone(v) for v in valid}
@@ -150,46 +88,6 @@ def _per_unique(values: pd.Series, func: Callable[[pd.Series], T]) -> T:
 def _map(values: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(
         values.map(table[column]).to_numpy(dtype=object), index=values.index, dtype="string"
-    )
-
-
-def normalise_postcode(values: pd.Series) -> pd.Series:
-    """Postcodes as ``LE1 2AB``; text that is not a UK postcode shape is kept, cleaned."""
-    s = values.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    s = s.where(s.str.len() > 0)
-    spaced = s.str.slice(0, -3) + " " + s.str.slice(-3)
-    return spaced.where(s.str.match(_POSTCODE_RE).fillna(False), s).astype("string")
-
-
-def _postcode_parts(pc: pd.Series) -> pd.DataFrame:
-    """District (``LE1``) and sector (``LE1 2``) of normalised postcodes."""
-    parts = pc.str.split(" ")
-    return pd.DataFrame(
-        {
-            "district": parts.str[0].astype("string"),
-            "sector": (parts.str[0] + " " + parts.str[1].str.slice(0, 1)).astype("string"),
-        },
-        index=pc.index,
-    )
-
-
-def normalise_address(values: pd.Series) -> pd.DataFrame:
-    """Full normalised address, the key (drops a trailing town part) and its digits."""
-    s = values.astype("string").str.lower()
-    s = s.str.replace(r"[^a-z0-9,]+", " ", regex=True)
-    s = s.str.replace(_STREET_RE, lambda m: STREET_WORDS[m.group(1)], regex=True)
-    s = s.str.replace(r"\s*,\s*", ",", regex=True).str.strip(" ,")
-    key = s.str.replace(r"^(.*[0-9][^,]*)(?:,[^0-9,]*)+$", r"\1", regex=True)
-    key = key.str.replace(",", " ", regex=False).str.replace(r"\s+", " ", regex=True)
-    full = s.str.replace(",", " ", regex=False).str.replace(r"\s+", " ", regex=True)
-    num = key.str.replace(r"[^0-9]+", " ", regex=True).str.strip()
-    empty = full.str.len().fillna(0) == 0
-    return pd.DataFrame(
-        {
-            "addr": full.mask(empty),
-            "addr_key": key.mask(empty),
-            "addr_num": num.mask(empty | (num.str.len() == 0)),
-        }
     )
 
 
@@ -247,7 +145,7 @@ def prepare_rows(person_rows: pd.DataFrame) -> pd.DataFrame:
     df["gender_std"] = df["gender"].astype("string").str.upper().str.slice(0, 1)
 
     df["pc"] = _per_unique(df["home_postcode"], normalise_postcode)
-    pc_parts = _per_unique(df["pc"], _postcode_parts)
+    pc_parts = _per_unique(df["pc"], postcode_parts)
     df["pc_district"] = pc_parts["district"]
     df["pc_sector"] = pc_parts["sector"]
     df = pd.concat([df, _per_unique(df["home_address"], normalise_address)], axis=1)

@@ -11,16 +11,14 @@ history says about the perpetrators linked to them.
   the repeat incidents a late flag missed. It is a pure function of a History.
 * :func:`summary_pdf` is the one-page meeting summary (fpdf2, core fonts).
 
-A SafeLives repeat is any incident between the same victim and perpetrator on
-a later day than a referral and within 12 months of the latest referral before
-it (the same rule as ``adapt.features``); the flag was "late" for it when the
-referral was not flagged by the incident's day.
+SafeLives repeats come from :mod:`adapt.rules.safelives` (the rule the
+features use too) with the repeat window of the settings in force; names fold
+with :mod:`adapt.rules.names`; the suspect–victim pairs are
+:mod:`adapt.rules.pairs`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,9 +26,14 @@ from datetime import date, datetime
 import jellyfish
 import numpy as np
 import pandas as pd
+from fpdf import FPDF
 
 from adapt.core.history import History
+from adapt.core.settings import Settings
 from adapt.identity.nicknames import aliases
+from adapt.rules.names import fold_name, forename_keys, latin1, surname_keys
+from adapt.rules.pairs import incident_pairs
+from adapt.rules.safelives import repeat_incidents, window_end
 
 DAY = pd.Timedelta(days=1)
 VICTIM_ROLES = ("victim", "marac_victim")
@@ -42,18 +45,6 @@ REPEAT_COLUMNS = [
     "referral_date", "days_after_referral", "flagged_at", "late_flag",
 ]  # fmt: skip
 RESULT_COLUMNS = ["person_id", "name", "other_names", "dates_of_birth", "refs", "roles", "match"]
-
-_TRANSLITERATE = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae",
-                                "œ": "oe", "đ": "d", "þ": "th", "ı": "i"})  # fmt: skip
-
-
-def fold_name(text: object) -> str:
-    """Lower case, accents folded, letters and single spaces only."""
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
-    t = unicodedata.normalize("NFKD", str(text).translate(_TRANSLITERATE))
-    t = t.encode("ascii", "ignore").decode("ascii").lower().replace("-", " ").replace(".", " ")
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z ]+", "", t)).strip()
 
 
 # ------------------------------------------------------------------ index
@@ -67,21 +58,6 @@ class NameIndex:
     forenames: np.ndarray  # distinct folded first forenames
     surnames: np.ndarray  # distinct folded surnames (words joined)
     forename_canon: list[frozenset[str]]  # the formal names each forename may stand for
-
-
-def _join_unique(values: Iterable[object]) -> str:
-    seen = [str(v) for v in dict.fromkeys(values) if v is not None and not pd.isna(v) and v != ""]
-    return "; ".join(seen)
-
-
-def _fold_each(values: pd.Series, first_word: bool) -> pd.Series:
-    """Folded names, computed once per distinct text: the first word of a
-    forename, a surname's words joined."""
-    table = {}
-    for text in values.dropna().unique():
-        folded = fold_name(text)
-        table[text] = folded.split(" ")[0] if first_word else folded.replace(" ", "")
-    return values.map(table).fillna("").astype(object)
 
 
 def _joined(person_id: pd.Series, values: pd.Series) -> pd.Series:
@@ -106,8 +82,10 @@ def build_name_index(name_rows: pd.DataFrame) -> NameIndex:
     rows["surname"] = rows["surname"].astype("string").str.strip()
     full = (rows["forename"].fillna("") + " " + rows["surname"].fillna("")).str.strip()
     rows["name"] = full.where(full.str.len() > 0, pd.NA)
-    rows["fn"] = _fold_each(rows["forename"], first_word=True)
-    rows["sn"] = _fold_each(rows["surname"], first_word=False)
+    # The comparison keys identity resolution uses: a forename's first word,
+    # a surname's words joined; "" where nothing is left.
+    rows["fn"] = forename_keys(rows["forename"]).fillna("").astype(object)
+    rows["sn"] = surname_keys(rows["surname"]).fillna("").astype(object)
     rows["dob"] = pd.to_datetime(rows["date_of_birth"]).dt.normalize()
     rows["person_ref"] = rows["person_ref"].astype("string").str.strip().str.upper()
     rows["is_victim"] = rows["role"].isin(VICTIM_ROLES)
@@ -264,30 +242,28 @@ class MaracCheck:
     referrals: pd.DataFrame
     repeat_incidents: pd.DataFrame
     repeat_status: pd.DataFrame
+    repeat_days: int  # the SafeLives repeat window the check was made with
 
     @property
     def late_flag_missed(self) -> pd.DataFrame:
         return self.repeat_incidents[self.repeat_incidents["late_flag"]]
 
 
-def _dyads(history: History, people: Iterable[str], column: str) -> pd.DataFrame:
-    """(incident, perpetrator, victim) rows where ``column`` is one of ``people``."""
-    inv = history.involvements
-    inv = inv[inv["person_id"].notna() & inv["role"].isin(["suspect", "victim"])]
-    sus = inv.loc[inv["role"] == "suspect", ["incident_id", "person_id"]]
-    vic = inv.loc[inv["role"] == "victim", ["incident_id", "person_id"]]
+def _pairs(history: History, people: Iterable[str], column: str) -> pd.DataFrame:
+    """Suspect–victim pairs (:func:`adapt.rules.pairs.incident_pairs`) where
+    ``column`` (``perpetrator_id`` or ``victim_id``) is one of ``people``, with
+    each incident's date, offence and place."""
     people = list(people)
-    if column == "perpetrator_id":
-        sus = sus[sus["person_id"].isin(people)]
-        vic = vic[vic["incident_id"].isin(sus["incident_id"])]
-    else:
-        vic = vic[vic["person_id"].isin(people)]
-        sus = sus[sus["incident_id"].isin(vic["incident_id"])]
-    d = sus.drop_duplicates().merge(vic.drop_duplicates(), on="incident_id", suffixes=("", "_v"))
-    d = d.rename(columns={"person_id": "perpetrator_id", "person_id_v": "victim_id"})
-    d = d[d["perpetrator_id"] != d["victim_id"]]
+    inv = history.involvements
+    role = "suspect" if column == "perpetrator_id" else "victim"
+    theirs = (inv["role"] == role).fillna(False) & inv["person_id"].isin(people).fillna(False)
+    incidents = inv.loc[theirs.to_numpy(dtype=bool), "incident_id"].unique()
+    pairs = incident_pairs(inv[inv["incident_id"].isin(incidents).to_numpy(dtype=bool)])
+    pairs = pairs.rename(columns={"suspect_id": "perpetrator_id"})
+    pairs = pairs[pairs[column].isin(people).to_numpy(dtype=bool)]
     inc = history.incidents[["incident_id", "occurred_at", "offence", "address", "postcode"]]
-    return d.merge(inc, on="incident_id").sort_values("occurred_at").reset_index(drop=True)
+    out = pairs.merge(inc, on="incident_id")
+    return out.sort_values("occurred_at", kind="stable").reset_index(drop=True)
 
 
 def _referrals(history: History, perpetrators: list[str], person_id: str) -> pd.DataFrame:
@@ -310,32 +286,19 @@ def _referrals(history: History, perpetrators: list[str], person_id: str) -> pd.
     return refs.sort_values("referral_date").reset_index(drop=True)
 
 
-def _repeats(dyads: pd.DataFrame, referrals: pd.DataFrame, repeat_days: int) -> pd.DataFrame:
-    cols = REPEAT_COLUMNS
-    refs = referrals.dropna(subset=["perpetrator_id", "victim_id"])
-    if not len(refs) or not len(dyads):
-        return pd.DataFrame(columns=cols)
-    inc = dyads[["incident_id", "perpetrator_id", "victim_id", "occurred_at", "offence"]]
-    inc = inc.merge(refs[["perpetrator_id", "victim_id"]].drop_duplicates())
-    if not len(inc):
-        return pd.DataFrame(columns=cols)
-    # The referral's own incident is not a repeat: only referrals before the incident's day.
-    inc = inc.assign(day=inc["occurred_at"].dt.normalize() - DAY).sort_values("day")
-    matched = pd.merge_asof(
-        inc,
-        refs[
-            ["perpetrator_id", "victim_id", "referral_id", "referral_date", "flagged_at"]
-        ].sort_values("referral_date"),
-        left_on="day",
-        right_on="referral_date",
-        by=["perpetrator_id", "victim_id"],
-        direction="backward",
+def _repeats(pairs: pd.DataFrame, referrals: pd.DataFrame, repeat_days: int) -> pd.DataFrame:
+    """The SafeLives repeat incidents (:func:`adapt.rules.safelives.repeat_incidents`)
+    of the referred pairs among ``pairs``: :data:`REPEAT_COLUMNS`."""
+    found = repeat_incidents(
+        pairs[["incident_id", "perpetrator_id", "victim_id", "occurred_at", "offence"]].rename(
+            columns={"perpetrator_id": "suspect_id"}
+        ),
+        referrals.rename(
+            columns={"perpetrator_id": "perpetrator_person_id", "victim_id": "victim_person_id"}
+        ),
+        repeat_days,
     )
-    within = matched["occurred_at"] < matched["referral_date"] + (repeat_days + 1) * DAY
-    rep = matched[matched["referral_date"].notna() & within].copy()
-    rep["days_after_referral"] = (rep["occurred_at"].dt.normalize() - rep["referral_date"]).dt.days
-    rep["late_flag"] = ~(rep["flagged_at"] <= rep["occurred_at"].dt.normalize())
-    return rep.sort_values("occurred_at")[cols].reset_index(drop=True)
+    return found.rename(columns={"suspect_id": "perpetrator_id"})[REPEAT_COLUMNS]
 
 
 def _repeat_status(
@@ -360,26 +323,29 @@ def _repeat_status(
     out["repeat_incidents"] = out["repeat_incidents"].fillna(0).astype(int)
     out["late_flag_missed"] = out["late_flag_missed"].fillna(0).astype(int)
     out["repeat"] = out["repeat_incidents"] > 0
-    out["repeat_window_ends"] = out["last_referral_date"] + repeat_days * DAY
+    out["repeat_window_ends"] = window_end(out["last_referral_date"], repeat_days)
     # While the window is open, any new incident between the pair is a repeat.
     out["window_open"] = out["repeat_window_ends"] >= as_of
     return out[cols]
 
 
 def marac_check(
-    history: History, person_id: str, as_of: object = None, repeat_days: int = 365
+    history: History, person_id: str, as_of: object = None, *, settings: Settings
 ) -> MaracCheck:
     """Everything the MARAC check shows for ``person_id`` (see the module docstring).
 
     The perpetrators are the suspects in incidents against the person and the
     perpetrators named on referrals about them, plus the person when they were
     ever a suspect or a referral's perpetrator (counter-allegations show both).
-    ``as_of`` (default: the latest incident) decides which victims are current
-    (an incident within ``repeat_days``) and which repeat windows are open.
+    ``settings`` are the settings in force: their SafeLives repeat window
+    (``windows.marac_repeat_days``) decides which incidents are repeats, which
+    victims are current (an incident within the window of ``as_of``) and which
+    repeat windows are open on ``as_of`` (default: the latest incident).
     """
+    repeat_days = settings.windows.marac_repeat_days
     as_of_ts = pd.Timestamp(as_of if as_of is not None else history.last_date or date.today())
     as_of_ts = as_of_ts.normalize()
-    against = _dyads(history, [person_id], "victim_id")
+    against = _pairs(history, [person_id], "victim_id")
     m = history.marac
     named = m.loc[(m["victim_person_id"] == person_id).fillna(False), "perpetrator_person_id"]
     perps = [*against["perpetrator_id"].tolist(), *named.dropna().tolist()]
@@ -391,9 +357,9 @@ def marac_check(
         perps.insert(0, person_id)
     perpetrators = list(dict.fromkeys(str(p) for p in perps))
 
-    dyads = _dyads(history, perpetrators, "perpetrator_id")
+    pairs = _pairs(history, perpetrators, "perpetrator_id")
     victims = (
-        dyads.groupby(["perpetrator_id", "victim_id"])
+        pairs.groupby(["perpetrator_id", "victim_id"])
         .agg(incidents=("incident_id", "nunique"), first_incident=("occurred_at", "min"),
              last_incident=("occurred_at", "max"))
         .reset_index()
@@ -403,7 +369,7 @@ def marac_check(
     victims = victims.sort_values(["perpetrator_id", "last_incident"], ascending=[True, False])
 
     addresses = (
-        dyads.dropna(subset=["address"])
+        pairs.dropna(subset=["address"])
         .groupby(["perpetrator_id", "address", "postcode"], dropna=False)
         .agg(incidents=("incident_id", "nunique"), first_seen=("occurred_at", "min"),
              last_seen=("occurred_at", "max"))
@@ -415,7 +381,7 @@ def marac_check(
     addresses = pd.concat([addresses, home], ignore_index=True)
 
     referrals = _referrals(history, perpetrators, person_id)
-    repeats = _repeats(dyads, referrals, repeat_days)
+    repeats = _repeats(pairs, referrals, repeat_days)
     status = _repeat_status(referrals, repeats, as_of_ts, repeat_days)
     return MaracCheck(
         person_id=person_id,
@@ -426,6 +392,7 @@ def marac_check(
         referrals=referrals,
         repeat_incidents=repeats,
         repeat_status=status,
+        repeat_days=repeat_days,
     )
 
 
@@ -447,17 +414,6 @@ def _home_addresses(history: History, perpetrators: list[str]) -> pd.DataFrame:
 
 
 # -------------------------------------------------------------------- PDF
-_TYPOGRAPHY = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"',
-                             "…": "...", "•": "-", "\u00a0": " "})  # fmt: skip
-
-
-def latin1(text: object) -> str:
-    """Text the PDF core fonts can draw: typography simplified, anything else outside
-    latin-1 replaced by "?" (accented Latin letters are kept)."""
-    t = unicodedata.normalize("NFC", str(text)).translate(_TYPOGRAPHY)
-    return t.encode("latin-1", "replace").decode("latin-1")
-
-
 def _day(value: object) -> str:
     if value is None or pd.isna(value):
         return "-"
@@ -473,9 +429,12 @@ def summary_pdf(
     purpose: str,
     recipient: str,
 ) -> bytes:
-    """The one-page meeting summary; sections are cut to fit one A4 page."""
-    from fpdf import FPDF
+    """The one-page meeting summary; sections are cut to fit one A4 page.
 
+    The core fonts draw latin-1 only: other letters are transliterated
+    (:func:`adapt.rules.names.latin1`), so ``Łukasz`` prints as ``Lukasz``,
+    not ``?ukasz``.
+    """
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(12, 12, 12)
@@ -495,6 +454,7 @@ def summary_pdf(
     line("MARAC check - summary for the meeting", 14, "B", 8)
     line(f"Subject: {name(check.person_id)}    As of: {_day(check.as_of)}")
     line(f"Purpose: {purpose}    Recipient: {recipient}")
+    line(f"SafeLives repeats: incidents within {check.repeat_days} days of the pair's referral")
     pdf.ln(2)
     for perp in check.perpetrators:
         if not line(f"Perpetrator: {name(perp)}", 11, "B", 6):

@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from adapt.core.harm import load_harm_table
 from adapt.core.history import History
 from adapt.graph import ego_frames, ego_network
 from adapt.identity import explain
+from adapt.rules.harm import incident_harm
+from adapt.rules.names import fold_name, fold_names
+from adapt.rules.pairs import incident_pairs
 
 DAY = pd.Timedelta(days=1)
 YEAR = 365 * DAY
@@ -232,12 +234,9 @@ def person_incidents(
     mine = mine.drop_duplicates()
     inc = history.incidents.merge(mine, on="incident_id")
     inc = inc[["incident_id", "occurred_at", "offence", "is_crime", "area"]].copy()
-    inc["harm"] = load_harm_table(harm_table).days(inc["offence"], inc["is_crime"]).fillna(0.0)
-    vic = inv.loc[
-        (inv["role"] == "victim") & inv["person_id"].notna() & (inv["person_id"] != person_id),
-        ["incident_id", "person_id"],
-    ].drop_duplicates()
-    vic = vic.rename(columns={"person_id": "victim_id"})
+    inc["harm"] = incident_harm(inc, harm_table)
+    pairs = incident_pairs(inv[inv["incident_id"].isin(inc["incident_id"]).to_numpy(dtype=bool)])
+    vic = pairs.loc[pairs["suspect_id"] == person_id, ["incident_id", "victim_id"]]
     out = inc.merge(vic, on="incident_id", how="left")
     out["victim_id"] = out["victim_id"].astype("string")
     out["victim"] = _labelled(out["victim_id"], labels).fillna(NO_VICTIM)
@@ -526,16 +525,19 @@ def person_options(
 ) -> tuple[list[str], int]:
     """The person ids the page's "Person" box offers, and how many people match.
 
-    ``query`` matches part of a name or id (case-insensitive; empty: everyone);
-    the first ``limit`` matches in id order are offered, with ``current`` kept
+    ``query`` matches part of a name, both folded as identity resolution
+    folds names (:func:`adapt.rules.names.fold_name`: "Jose Taylor" finds
+    "José Taylor"), or part of an id (case-insensitive); empty: everyone.
+    The first ``limit`` matches in id order are offered, with ``current`` kept
     first when it is not among them.
     """
     ids = labels["person_id"].astype("string")
     query = (query or "").strip()
     if query:
-        text = labels["label"].astype("string").str.casefold()
-        q = query.casefold()
-        hit = text.str.contains(q, regex=False) | ids.str.casefold().str.contains(q, regex=False)
+        hit = ids.str.casefold().str.contains(query.casefold(), regex=False)
+        name = fold_name(query)
+        if name:
+            hit = hit | fold_names(labels["label"]).str.contains(name, regex=False)
         ids = ids[hit.fillna(False).to_numpy(dtype=bool)]
     options = [str(p) for p in ids.iloc[:limit]]
     if current and current not in options:
