@@ -8,22 +8,18 @@ from datetime import datetime
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.db.app_store import AUDIT_ACTIONS, audit_frame, decisions_frame, users_frame
-from adapt.db.scores import settings_versions_frame
-from adapt.exports import table_bytes
+from adapt.services import audit as view
 from adapt.services import session
-from adapt.views import audit as view
 
 session.guard("audit")
 st.title("Audit")
 st.caption("The append-only record of who did what, when and why.")
-engine = session.engine()
 
-entries = audit_frame(engine, limit=100_000)
+entries = view.entries()
 f1, f2, f3 = st.columns(3)
-users = f1.multiselect("User", users_frame(engine)["username"].tolist())
+users = f1.multiselect("User", view.usernames())
 person = f2.text_input("Person id")
-actions = f3.multiselect("Action", AUDIT_ACTIONS)
+actions = f3.multiselect("Action", view.AUDIT_ACTIONS)
 d1, d2 = st.columns(2)
 since = d1.date_input("From", value=None, format="DD/MM/YYYY")
 until = d2.date_input("To", value=None, format="DD/MM/YYYY")
@@ -38,10 +34,9 @@ with tabs[1]:
     kinds = ("Consulted a record", "Disclosed or exported")
     st.dataframe(shown[shown["kind"].isin(kinds)], hide_index=True)
 with tabs[2]:
-    decisions = view.decisions_view(decisions_frame(engine, person_id=person.strip() or None))
-    st.dataframe(decisions, hide_index=True)
+    st.dataframe(view.decisions(person), hide_index=True)
 with tabs[3]:
-    st.dataframe(settings_versions_frame(engine), hide_index=True)
+    st.dataframe(view.settings_versions(), hide_index=True)
     st.dataframe(shown[shown["action"] == "settings_saved"], hide_index=True)
 with tabs[4]:
     st.dataframe(shown[shown["kind"] == "Sign-ins"], hide_index=True)
@@ -55,6 +50,7 @@ if session.allowed("audit", "export") and len(shown):
         session.audit("export", purpose=purpose, detail=f"audit log {fmt}: {len(shown)} row(s)")
 
     e3.download_button(
-        f"Download audit ({fmt.upper()})", data=table_bytes(shown, f".{fmt}", "Audit"),
+        f"Download audit ({fmt.upper()})",
+        data=lambda: view.audit_bytes(shown, fmt),  # built on the click, not every rerun
         file_name=f"audit_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click=_record_export,
     )  # fmt: skip

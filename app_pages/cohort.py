@@ -6,10 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.db import app_store, people
-from adapt.scoring.score import PARTS
-from adapt.services import data, session
-from adapt.views import cohort as views
+from adapt.core.settings import window_words
+from adapt.services import cohort, data, session
+from adapt.services import settings as saved_settings
 
 PERSON_PAGE = "app_pages/person.py"
 FLASH = "cohort_flash"
@@ -30,7 +29,7 @@ def _picked_from_table() -> None:
     drawn = st.session_state.get(DRAWN)
     if drawn is None:
         return
-    selected = views.person_at(drawn, rows)
+    selected = cohort.person_at(drawn, rows)
     if selected:
         st.session_state["person_id"] = selected[0]
         st.session_state[GO] = True
@@ -45,8 +44,7 @@ def main() -> None:
     if st.session_state.pop(GO, False) and st.session_state.get("person_id"):
         st.switch_page(PERSON_PAGE)  # a person was picked: go at once, nothing else to draw
     st.title("Cohort")
-    engine = session.engine()
-    settings = views.settings_in_force(engine)
+    settings = saved_settings.settings_in_force()
     history = data.history()
     if not len(history.incidents):
         st.info("No incidents are stored yet. Import an extract on the Data page.")
@@ -54,14 +52,9 @@ def main() -> None:
     latest = data.default_as_of()
     as_of = st.date_input("As of", value=latest, max_value=latest, format="YYYY-MM-DD")
     ranked = data.ranked(as_of, settings)
-    view = views.with_decisions(
-        data.cohort_base(as_of, settings),
-        app_store.decisions_frame(engine),
-        people.first_in_cohort(engine),
-        as_of,
-    )
+    view = cohort.cohort_table(as_of, settings)
     st.caption(
-        f"Settings {views.settings_label(settings)} · {int(view['in_cohort'].sum())} in the "
+        f"Settings {saved_settings.label(settings)} · {int(view['in_cohort'].sum())} in the "
         f"cohort of {len(view)} people who were suspects up to {as_of:%d %b %Y}. "
         "The list is advisory: an officer decides, with a reason."
     )
@@ -71,19 +64,19 @@ def main() -> None:
     c1, c2, c3, c4, c5 = st.columns(5)
     areas = sorted(a for a in view["area"].unique() if a)
     area = c1.multiselect("Area", areas, placeholder="All areas")
-    in_cohort = c2.selectbox("In cohort", list(views.CHOICES), index=1)
-    managed = c3.selectbox("Already managed", list(views.CHOICES))
-    escalating = c4.selectbox("Escalating", list(views.CHOICES))
-    alerts = c5.selectbox("Alerts", list(views.ALERT_CHOICES))
-    shown = views.filter_cohort(
+    in_cohort = c2.selectbox("In cohort", list(cohort.CHOICES), index=1)
+    managed = c3.selectbox("Already managed", list(cohort.CHOICES))
+    escalating = c4.selectbox("Escalating", list(cohort.CHOICES))
+    alerts = c5.selectbox("Alerts", list(cohort.ALERT_CHOICES))
+    shown = cohort.filter_cohort(
         view,
         area=area,
-        in_cohort=views.CHOICES[in_cohort],
-        managed=views.CHOICES[managed],
-        escalating=views.CHOICES[escalating],
-        alerts=views.ALERT_CHOICES[alerts],
+        in_cohort=cohort.CHOICES[in_cohort],
+        managed=cohort.CHOICES[managed],
+        escalating=cohort.CHOICES[escalating],
+        alerts=cohort.ALERT_CHOICES[alerts],
     )
-    drawn = shown.head(views.TOP_SHOWN)
+    drawn = shown.head(cohort.TOP_SHOWN)
     cut = (
         f" The first {len(drawn)} are drawn; narrow the filters to see others, or export "
         "the whole list."
@@ -94,14 +87,15 @@ def main() -> None:
     st.session_state[DRAWN] = drawn[["person_id"]]
 
     top = max(float(view["score"].max()), 1.0) if len(view) else 1.0
+    window = window_words(settings.windows.window_days)
     config = {
         "rank": st.column_config.NumberColumn("Rank", width="small"),
         "person_id": st.column_config.TextColumn("Person"),
         "name": st.column_config.TextColumn("Name"),
         "score": st.column_config.ProgressColumn("Score", format="%.1f", min_value=0,
                                                  max_value=top),
-        "attendances_window": st.column_config.NumberColumn("Attendances 12m"),
-        "victims_window": st.column_config.NumberColumn("Victims 12m"),
+        "attendances_window": st.column_config.NumberColumn(f"Attendances {window}"),
+        "victims_window": st.column_config.NumberColumn(f"Victims {window}"),
         "new_victims_window": st.column_config.NumberColumn("New victims"),
         "last_incident": st.column_config.DateColumn("Last incident", format="YYYY-MM-DD"),
         "frequency_trend": st.column_config.TextColumn("Frequency"),
@@ -112,13 +106,13 @@ def main() -> None:
         "in_cohort": st.column_config.CheckboxColumn("In cohort"),
         "decision_status": st.column_config.TextColumn("Decision"),
     }  # fmt: skip
-    for part in PARTS:
+    for part in cohort.PARTS:
         part_top = max(float(view[part].max()), 1.0) if len(view) else 1.0
         config[part] = st.column_config.ProgressColumn(
-            views.PART_LABELS[part], format="%.0f", min_value=0, max_value=part_top,
-            help=PARTS[part],
+            cohort.PART_LABELS[part], format="%.0f", min_value=0, max_value=part_top,
+            help=cohort.PARTS[part],
         )  # fmt: skip
-    columns = [c for c in views.DISPLAY_COLUMNS if c != "area"]
+    columns = [c for c in cohort.DISPLAY_COLUMNS if c != "area"]
     st.dataframe(
         drawn[columns],
         column_order=columns,
@@ -133,10 +127,10 @@ def main() -> None:
                       strict=True))  # fmt: skip
     st.selectbox(
         "Open a person",
-        list(drawn["person_id"].head(views.OPEN_OPTIONS)),
+        list(drawn["person_id"].head(cohort.OPEN_OPTIONS)),
         index=None,
         format_func=lambda p: f"{labels.get(p, p)} ({p})",
-        placeholder=f"Choose one of the first {views.OPEN_OPTIONS} (or select a row above)",
+        placeholder=f"Choose one of the first {cohort.OPEN_OPTIONS} (or select a row above)",
         key="cohort_open",
         on_change=_picked_from_list,
     )
@@ -169,17 +163,7 @@ def _decide(user: dict, shown, view, as_of, settings) -> None:  # type: ignore[n
         st.error("A reason is required.")
         return
     decision = "adopted" if adopt else "declined"
-    app_store.record_decision(
-        session.engine(),
-        person_id=person_id,
-        decision=decision,
-        author=user["username"],
-        reason=reason,
-        as_of=as_of,
-        settings_name=settings.name,
-        settings_version=settings.version,
-        snapshot=views.score_snapshot(view, person_id),
-    )
+    cohort.record_decision(user, view, person_id, decision, reason, as_of, settings)
     st.session_state[FLASH] = f"{person_id} {decision}; the decision and its reason are recorded."
     st.rerun()
 
@@ -193,7 +177,7 @@ def _export(shown, ranked, as_of) -> None:  # type: ignore[no-untyped-def]
     if purpose is None:
         st.caption("Exports are audited with their purpose.")
         return
-    frame = views.export_frame(shown, ranked)
+    frame = cohort.export_frame(shown, ranked)
     left, right = st.columns(2)
     for column, suffix, mime in (
         (left, ".csv", "text/csv"),
@@ -201,7 +185,7 @@ def _export(shown, ranked, as_of) -> None:  # type: ignore[no-untyped-def]
     ):
         column.download_button(
             f"Download {suffix[1:].upper()}",
-            data=lambda suffix=suffix: views.export_bytes(frame, suffix),
+            data=lambda suffix=suffix: cohort.export_bytes(frame, suffix),
             file_name=f"cohort-{as_of:%Y-%m-%d}{suffix}",
             mime=mime,
             on_click=_audit_export,

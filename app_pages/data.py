@@ -1,28 +1,65 @@
 """Data: import an extract (a server folder or uploaded files) through the
-same loader as the CLI, the import history, the quarantine (searchable,
-exportable), the identity review queue and data quality figures."""
+same pipeline as the CLI, as a background job the page follows; the import
+history, the quarantine (searchable, exportable), the identity review queue
+and data quality figures."""
 
 from __future__ import annotations
 
-import logging
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.db import import_history, quarantine_frame
-from adapt.db.search import involvement_ref_counts, review_queue_frame
-from adapt.exports import table_bytes
-from adapt.services import data, session
-from adapt.views import data as view
+from adapt.services import imports, session
 
-log = logging.getLogger("adapt.app.data")
+IMPORT_JOB = "data_import_job"  # the import this session asked for
+
 user = session.guard("data")
 st.title("Data")
 st.caption("Imports, the quarantine, the identity review queue and data quality. Synthetic data.")
-engine = session.engine()
+
+
+@st.fragment(run_every=1.0)
+def _import_progress() -> None:
+    job = imports.import_job(st.session_state.get(IMPORT_JOB))
+    if job is None or not job.active:
+        st.rerun(scope="app")  # finished: redraw the page with what it stored
+    mine = job.id == st.session_state.get(IMPORT_JOB)
+    who = "" if mine else f" (started by {job.owner})"
+    st.progress(job.fraction, text=f"{job.status}{who}")
+    st.caption("The import runs on the server: you may leave this page and come back.")
+
+
+def _import_result() -> None:
+    """This session's import: its progress, or how it ended (shown once);
+    another session's import only while it runs, and a line on how it ended."""
+    own = st.session_state.get(IMPORT_JOB)
+    job = imports.import_job(own)
+    if job is None:
+        return
+    if job.active:
+        _import_progress()
+        return
+    if job.id != own:
+        ended = f"{job.finished_at:%d/%m/%Y %H:%M} UTC" if job.finished_at else ""
+        outcome = job.result
+        said = outcome.message if outcome is not None else job.error
+        st.caption(f"The latest import (by {job.owner}, {ended}): {said}")
+        return
+    st.session_state.pop(IMPORT_JOB)
+    outcome = job.result
+    if outcome is None:
+        st.error(job.error or "The import failed.")
+    elif not outcome.ok:
+        st.error(outcome.message)
+    else:
+        st.success(outcome.message)
+        for notice in outcome.notices:
+            st.info(notice)
+        st.dataframe(outcome.files, hide_index=True)
+        if outcome.identities:
+            st.info(outcome.identities)
+
 
 # ---- import -----------------------------------------------------------------
 st.subheader("Import an extract")
@@ -36,61 +73,34 @@ else:
     strict = c1.checkbox("Strict (refuse the whole import if any row is bad)", value=False)
     resolve_after = c2.checkbox("Resolve identities after the import", value=True)
     if st.button("Import", type="primary"):
-        bar = st.progress(0.0, text="Starting…")
-
-        def _progress(stage: str, done: int, total: int) -> None:
-            bar.progress(min(done / total, 1.0) if total else 0.0, text=f"{stage}: {done}/{total}")
-
+        session.guard("data", "import")
         try:
             if uploads:
-                tmp = Path(tempfile.mkdtemp(prefix="adapt_upload_"))
-                view.write_uploads(((f.name, f.getvalue()) for f in uploads), tmp)
-                outcome = view.import_extract(
-                    engine, tmp, strict=strict, progress=_progress,
-                    label=f"upload: {', '.join(sorted(f.name for f in uploads))}"[:500],
+                st.session_state[IMPORT_JOB] = imports.submit_uploads(
+                    user, ((f.name, f.getvalue()) for f in uploads), strict=strict,
+                    resolve_after=resolve_after,
                 )  # fmt: skip
             elif folder.strip():
-                outcome = view.import_extract(engine, folder.strip(), strict=strict,
-                                              progress=_progress)  # fmt: skip
+                st.session_state[IMPORT_JOB] = imports.submit_folder(
+                    user, folder, strict=strict, resolve_after=resolve_after
+                )
             else:
-                outcome = view.ImportOutcome(False, "Give a server folder or upload files.")
+                st.error("Give a server folder or upload files.")
         except ValueError as err:
-            outcome = view.ImportOutcome(False, str(err))
-        except Exception as err:  # the user gets a message; the log, the type only
-            log.error("import failed: %s", type(err).__name__)
-            outcome = view.ImportOutcome(False, "The import failed; nothing was stored.")
-        bar.progress(1.0, text="Done")
-        session.audit(
-            "import",
-            detail=(f"import {outcome.import_id}: {outcome.quarantined} quarantined"
-                    if outcome.ok else f"failed: {outcome.message[:300]}"),
-        )  # fmt: skip
-        if outcome.ok:
-            st.success(outcome.message)
-            for notice in outcome.notices:
-                st.info(notice)
-            st.dataframe(outcome.files, hide_index=True)
-            if resolve_after:
-                from adapt.identity.runner import resolve_database
-
-                with st.spinner("Resolving identities…"):
-                    run = resolve_database(engine)
-                st.info(f"Identity run {run.run_id}: {run.rows_resolved} of {run.rows} rows "
-                        f"resolved, {run.review_items} item(s) for review.")  # fmt: skip
-        else:
-            st.error(outcome.message)
+            st.error(str(err))
+    _import_result()
 
 # ---- history ------------------------------------------------------------------
 st.subheader("Import history")
-st.dataframe(import_history(engine), hide_index=True)
+st.dataframe(imports.history(), hide_index=True)
 
 # ---- quarantine -------------------------------------------------------------------
 st.subheader("Quarantine")
-quarantine = quarantine_frame(engine)
+quarantine = imports.quarantine()
 q1, q2 = st.columns([2, 1])
 q_text = q1.text_input("Search the quarantine", placeholder="reason, column or value")
 q_files = q2.multiselect("Files", sorted(quarantine["source_file"].unique()))
-shown = view.filter_quarantine(quarantine, q_text, q_files)
+shown = imports.filter_quarantine(quarantine, q_text, q_files)
 st.caption(f"{len(shown)} of {len(quarantine)} quarantined problem(s).")
 st.dataframe(shown, hide_index=True)
 if session.allowed("data", "export") and len(shown):
@@ -103,14 +113,15 @@ if session.allowed("data", "export") and len(shown):
                       detail=f"quarantine {fmt}: {len(shown)} row(s)")  # fmt: skip
 
     e3.download_button(
-        f"Download quarantine ({fmt.upper()})", data=table_bytes(shown, f".{fmt}", "Quarantine"),
+        f"Download quarantine ({fmt.upper()})",
+        data=lambda: imports.quarantine_bytes(shown, fmt),  # built on the click, not every rerun
         file_name=f"quarantine_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click=_record_export,
     )  # fmt: skip
 
 # ---- identity review ---------------------------------------------------------------
 st.subheader("Identity review queue")
 if session.allowed("data", "review_identity"):
-    queue = review_queue_frame(engine)
+    queue = imports.review_queue()
     st.caption(f"{len(queue)} item(s), highest priority first. Decide them with "
                "`adapt decide` or on the Person page.")  # fmt: skip
     st.dataframe(queue, hide_index=True)
@@ -119,4 +130,4 @@ else:
 
 # ---- data quality ---------------------------------------------------------------
 st.subheader("Data quality")
-st.dataframe(view.data_quality(data.history(), involvement_ref_counts(engine)), hide_index=True)
+st.dataframe(imports.data_quality(), hide_index=True)

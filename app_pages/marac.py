@@ -9,15 +9,14 @@ from datetime import datetime
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.services import data, session
-from adapt.views import marac as view
+from adapt.core.settings import window_words
+from adapt.services import marac as view
+from adapt.services import session
 
 user = session.guard("marac")
 st.title("MARAC check")
 st.caption("Search the police history for a victim or perpetrator. All data is synthetic.")
-
-index = data.name_index()
-history = data.history()
+view.prepare()
 
 purpose = st.selectbox("Purpose", PURPOSES, index=PURPOSES.index("MARAC meeting"))
 side = st.radio("Looking for a", view.SIDES, horizontal=True)
@@ -36,9 +35,7 @@ if submitted:
         st.warning("Enter a name, reference or referral id, or a date of birth.")
         st.session_state.pop("marac_results", None)
     else:
-        st.session_state["marac_results"] = view.search(
-            index, history, text, date_of_birth=dob, side=side
-        )
+        st.session_state["marac_results"] = view.search(text, date_of_birth=dob, side=side)
 
 results = st.session_state.get("marac_results")
 if results is None:
@@ -60,12 +57,7 @@ person_id = st.selectbox(
     format_func=lambda p: f"{names.get(p, '')} ({p})",
 )  # fmt: skip
 
-# only the rows around this person and the people with them: the same answer as on the
-# whole history, given the whole history's last date
-around = data.history_index()
-check = view.marac_check(
-    around.local(around.neighbours(person_id)), person_id, as_of=history.last_date
-)
+check = view.check(person_id)
 audit_key = ("marac_check", person_id, purpose)
 done = st.session_state.setdefault("marac_audited", set())
 if audit_key not in done:
@@ -73,7 +65,6 @@ if audit_key not in done:
     done.add(audit_key)
 
 label = view.labels(
-    index,
     [person_id, *check.perpetrators, *check.victims["victim_id"], *check.referrals["victim_id"]],
 )
 
@@ -100,8 +91,8 @@ for perp in check.perpetrators:
         st.markdown(f"**MARAC referrals** ({len(refs)})")
         st.dataframe(_named(refs.drop(columns="perpetrator_id"), "victim_id"), hide_index=True)
         stat = check.repeat_status[check.repeat_status["perpetrator_id"] == perp]
-        st.markdown("**SafeLives repeat status** (an incident within 12 months of the pair's "
-                    "last referral)")  # fmt: skip
+        st.markdown(f"**SafeLives repeat status** (an incident within "
+                    f"{window_words(check.repeat_days)} of the pair's last referral)")  # fmt: skip
         for s in stat.itertuples():
             verdict = "a repeat" if s.repeat else "no repeat so far"
             window = "open" if s.window_open else "closed"

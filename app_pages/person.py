@@ -9,13 +9,12 @@ from __future__ import annotations
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.db import app_store, people
-from adapt.db import identity as identity_store
 from adapt.services import data, session
-from adapt.views import cohort as cohort_views
-from adapt.views import person as views
+from adapt.services import person as views
+from adapt.services import settings as saved_settings
 
 FLASH = "person_flash"
+IDENTITY_JOB = "person_identity_job"  # the identity run this session's split asked for
 VIEWED = "person_viewed"  # (person_id, purpose) last audited in this session
 LAZY = ("Timeline", "Victims and addresses", "Network")  # drawn only when their tab is open
 
@@ -23,7 +22,7 @@ LAZY = ("Timeline", "Victims and addresses", "Network")  # drawn only when their
 def main() -> None:
     user = session.guard("person")
     st.title("Person pathway")
-    engine = session.engine()
+    _identity_run()
     labels = data.labels()
     if labels.empty:
         st.info("No resolved people yet. Import an extract and resolve identities first.")
@@ -64,11 +63,10 @@ def main() -> None:
         st.success(msg)
 
     st.header(f"{names.get(person_id, person_id)} ({person_id})")
-    settings = cohort_views.settings_in_force(engine)
+    settings = saved_settings.settings_in_force()
     history = data.history()
     as_of = data.default_as_of()
-    # only the rows around this person: the views give the same answer as on the whole history
-    local = data.history_index().local([person_id])
+    local = views.local_history(person_id)
     near = labels[labels["person_id"].isin(local.involvements["person_id"].dropna())]
     incidents = views.person_incidents(local, person_id, settings.harm_table, near)
 
@@ -80,13 +78,13 @@ def main() -> None:
         return title not in LAZY or tabs[title].open is not False
 
     with tabs["Who this is"]:
-        _who(user, engine, person_id)
+        _who(user, person_id)
     with tabs["Timeline"]:
         if show("Timeline"):
             _timeline(local, person_id, incidents, history.last_date)
     with tabs["Escalation"]:
         signals = views.escalation_signals(data.features(as_of, settings), person_id)
-        st.caption(f"As of {as_of:%d %b %Y}, settings {cohort_views.settings_label(settings)}.")
+        st.caption(f"As of {as_of:%d %b %Y}, settings {saved_settings.label(settings)}.")
         if signals.empty:
             st.write("Not a suspect in any incident up to this date.")
         else:
@@ -98,30 +96,52 @@ def main() -> None:
         if show("Network"):
             _network(person_id, labels)
     with tabs["Management plan"]:
-        _plan(user, engine, person_id)
+        _plan(user, person_id)
     with tabs["Outcome"]:
-        _outcome(engine, person_id, incidents, history.last_date)
+        _outcome(person_id, incidents, history.last_date)
 
 
-def _who(user: dict, engine, person_id: str) -> None:  # type: ignore[no-untyped-def]
-    rows = people.person_rows(engine, person_id)
+@st.fragment(run_every=2.0)
+def _identity_progress() -> None:
+    job = views.identity_job(st.session_state.get(IDENTITY_JOB))
+    if job is None or not job.active:
+        st.rerun(scope="app")  # finished: redraw the page on the new identities
+    st.progress(job.fraction, text=job.status)
+
+
+def _identity_run() -> None:
+    """The state of the identity run a split asked for (it runs in the background)."""
+    job = views.identity_job(st.session_state.get(IDENTITY_JOB))
+    if job is None:
+        return
+    if job.active:
+        _identity_progress()
+    elif job.id == st.session_state.get(IDENTITY_JOB):
+        st.session_state.pop(IDENTITY_JOB)
+        if job.error:
+            st.error(f"Identities were not re-resolved: {job.error}")
+        else:
+            st.success("Identities re-resolved: the person's rows below are up to date.")
+
+
+def _who(user: dict, person_id: str) -> None:
+    rows = views.rows(person_id)
     st.markdown(f"**{len(rows)} rows** are joined into this person.")
     st.markdown("**Names and dates of birth as recorded**")
     st.dataframe(views.aliases(rows), hide_index=True)
     st.markdown("**Rows joined** (ages as stated on each record)")
     st.dataframe(views.identity_rows(rows), hide_index=True)
     st.markdown("**Why they were joined**: each accepted link's match weight, part by part")
-    reasons = views.join_reasons(identity_store.stored_links(engine, rows["row_key"]),
-                                 rows["row_key"])  # fmt: skip
+    reasons = views.join_reasons(rows)
     if reasons.empty:
         st.caption("A single row, or rows joined by an analyst's decision only.")
     else:
         st.dataframe(reasons, hide_index=True)
     if session.allowed("person", "split_identity") and len(rows) > 1:
-        _split(user, engine, person_id, rows)
+        _split(user, person_id, rows)
 
 
-def _split(user: dict, engine, person_id: str, rows) -> None:  # type: ignore[no-untyped-def]
+def _split(user: dict, person_id: str, rows) -> None:  # type: ignore[no-untyped-def]
     st.markdown("**Split a wrong join**")
     keys = list(rows["row_key"])
     shown = dict(zip(keys, rows["role"] + " · " + rows["incident_id"].fillna(""), strict=True))
@@ -139,14 +159,10 @@ def _split(user: dict, engine, person_id: str, rows) -> None:  # type: ignore[no
     if not reason or not reason.strip():
         st.error("A reason is required.")
         return
-    identity_store.record_decision(engine, left, right, "not_same", user["username"], reason)
-    session.audit("identity_decision", person_id=person_id, detail=f"not_same {left} {right}")
-    from adapt.identity.runner import resolve_database
-
-    with st.spinner("Re-resolving identities…"):
-        resolve_database(engine)
+    st.session_state[IDENTITY_JOB] = views.split(user, person_id, left, right, reason)
     st.session_state[FLASH] = (
-        "The rows are recorded as different people and identities re-resolved."
+        "The rows are recorded as different people; identities are being re-resolved in the "
+        "background (you may leave this page)."
     )
     st.rerun()
 
@@ -182,19 +198,19 @@ def _network(person_id: str, labels) -> None:  # type: ignore[no-untyped-def]
     st.plotly_chart(views.network_figure(nodes, edges), config={"displaylogo": False})
 
 
-def _plan(user: dict, engine, person_id: str) -> None:  # type: ignore[no-untyped-def]
-    plan = views.plan_by_pathway(app_store.plan_frame(engine, person_id), app_store.IOM_PATHWAYS)
+def _plan(user: dict, person_id: str) -> None:
+    plan = views.plan(person_id)
     if plan.empty:
         st.caption("No plan entries yet.")
     else:
         st.dataframe(plan, hide_index=True)
     if session.allowed("person", "edit_plan"):
-        _plan_form(user, engine, person_id, plan)
+        _plan_form(user, person_id, plan)
     with st.expander("Plan history (every version)"):
-        st.dataframe(app_store.plan_frame(engine, person_id, history=True), hide_index=True)
+        st.dataframe(views.plan_history(person_id), hide_index=True)
 
 
-def _plan_form(user: dict, engine, person_id: str, plan) -> None:  # type: ignore[no-untyped-def]
+def _plan_form(user: dict, person_id: str, plan) -> None:  # type: ignore[no-untyped-def]
     entries = {"": None} | {
         k: t for k, t in zip(plan.get("entry_key", []), plan.get("text", []), strict=True)
     }
@@ -203,7 +219,7 @@ def _plan_form(user: dict, engine, person_id: str, plan) -> None:  # type: ignor
         f"{entries[k][:60]} ({k})",
     )  # fmt: skip
     row = plan[plan["entry_key"] == key].iloc[0] if key else None
-    pathways = [None, *app_store.IOM_PATHWAYS]
+    pathways = [None, *views.IOM_PATHWAYS]
 
     def pick(options, value):  # type: ignore[no-untyped-def]
         return options.index(value) if value in options else 0
@@ -211,12 +227,12 @@ def _plan_form(user: dict, engine, person_id: str, plan) -> None:  # type: ignor
     with st.form(f"plan_{key or 'new'}", clear_on_submit=True):
         pathway = st.selectbox("Pathway", pathways, index=pick(pathways, row["pathway"] if key
                                else None), format_func=lambda p: p or "(none)")  # fmt: skip
-        kinds = list(app_store.PLAN_KINDS)
+        kinds = list(views.PLAN_KINDS)
         kind = st.selectbox("Kind", kinds, index=pick(kinds, row["kind"] if key else None))
         text = st.text_area("Entry", value=row["text"] if key else "")
         owner = st.text_input("Owner", value=(row["owner"] or "") if key else "")
         due = st.date_input("Due or review date", value=row["due_date"] if key else None)
-        statuses = list(app_store.PLAN_STATUSES)
+        statuses = list(views.PLAN_STATUSES)
         status = st.selectbox("Status", statuses, index=pick(statuses, row["status"] if key
                               else None))  # fmt: skip
         saved = st.form_submit_button("Save plan entry")
@@ -226,17 +242,16 @@ def _plan_form(user: dict, engine, person_id: str, plan) -> None:  # type: ignor
     if not text or not text.strip():
         st.error("The entry needs a text.")
         return
-    app_store.save_plan_entry(
-        engine, person_id=person_id, author=user["username"], kind=kind, text=text,
-        pathway=pathway, owner=owner.strip() or None, due_date=due, status=status,
-        entry_key=key or None,
+    views.save_plan_entry(
+        user, person_id, kind=kind, text=text, pathway=pathway, owner=owner.strip() or None,
+        due_date=due, status=status, entry_key=key or None,
     )  # fmt: skip
     st.session_state[FLASH] = "Plan entry saved (earlier versions are kept)."
     st.rerun()
 
 
-def _outcome(engine, person_id: str, incidents, last_date) -> None:  # type: ignore[no-untyped-def]
-    decisions = app_store.decisions_frame(engine, person_id)
+def _outcome(person_id: str, incidents, last_date) -> None:  # type: ignore[no-untyped-def]
+    decisions = views.decisions(person_id)
     if not decisions.empty:
         st.markdown("**Cohort decisions**")
         st.dataframe(

@@ -9,37 +9,20 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from adapt.core.settings import MANAGEMENT_STATUSES, Settings, SettingsError, default_settings
-from adapt.db.scores import (
-    SettingsVersionExists,
-    save_settings_version,
-    settings_json,
-    settings_versions_frame,
-)
-from adapt.evaluation.backtest import Future
+from adapt.core.settings import MANAGEMENT_STATUSES, SettingsError
 from adapt.services import data, session
-from adapt.views import tuning as view
+from adapt.services import settings as saved_settings
+from adapt.services import tuning as view
 
 user = session.guard("tuning")
 st.title("Tuning")
 st.caption("Change any setting: the cohort is re-ranked at once. Synthetic data.")
 
-engine = session.engine()
-versions = settings_versions_frame(engine)
-PACKAGED = "default (packaged)"
-
-
-def _load(choice: str) -> Settings:
-    if choice == PACKAGED:
-        return default_settings()
-    name, _, version = choice.partition(" v")
-    text = settings_json(engine, name, version)
-    return Settings.from_json(text) if text else default_settings()
-
-
-choices = [PACKAGED, *[f"{r.name} v{r.version}" for r in versions.itertuples()]]
+versions = saved_settings.versions()
+choices = saved_settings.choices(versions)
+help_text = saved_settings.descriptions()
 start = st.selectbox("Start from (the saved settings compared against)", choices)
-saved = _load(start)
+saved = saved_settings.load_choice(start)
 as_of = data.default_as_of()
 st.caption(f"Ranked as of {as_of:%d/%m/%Y} (the latest data).")
 
@@ -54,6 +37,8 @@ with st.expander("Settings", expanded=True):
     tabs = st.tabs([view.setting_label((s,)) for s in sections])
     for tab, (section, items) in zip(tabs, sections.items(), strict=True):
         with tab:
+            if help_text.get(section):
+                st.caption(help_text[section])
             cols = st.columns(3)
             for i, (path, value) in enumerate(items):
                 integer = view.is_integer_setting(saved, path)
@@ -64,6 +49,7 @@ with st.expander("Settings", expanded=True):
                     value=(int(value) if integer else float(value)) if value is not None else None,
                     key=f"{key}:{'.'.join(path)}",
                     placeholder="not used" if optional else None,
+                    help=help_text.get(".".join(path)) or None,
                     **kwargs,
                 )
             if section in view.BANDED:
@@ -72,10 +58,12 @@ with st.expander("Settings", expanded=True):
                     value=view.bands_json(saved, section),
                     key=f"{key}:{section}.bands",
                     height=180,
+                    help=help_text.get(f"{section}.bands") or None,
                 )
     excluded = st.multiselect(
         "Cohort excludes people under", MANAGEMENT_STATUSES,
         default=saved.cohort.exclude_statuses, key=f"{key}:exclude",
+        help=help_text.get("cohort.exclude_statuses") or None,
     )  # fmt: skip
 
 try:
@@ -112,29 +100,33 @@ st.plotly_chart(fig, width="stretch")
 
 # ---- backtest ---------------------------------------------------------------
 st.subheader("Backtest")
-bt_as_of = view.backtest_as_of(data.history())
+
+
+@st.fragment(run_every=1.0)
+def _backtest_progress(job_id: str) -> None:
+    job = view.backtest_job(job_id)
+    if job is None or not job.active:
+        st.rerun(scope="app")
+    st.progress(job.fraction, text=job.status)
+
+
+bt_as_of = view.backtest_as_of()
 if bt_as_of is None:
     st.info("The data spans less than two years: there is no year to backtest on.")
-else:
-
-    @st.cache_resource(show_spinner="Reading the year after…", max_entries=4)
-    def _future(version: tuple, when, harm_table: str) -> Future:  # type: ignore[no-untyped-def]
-        return Future.after(data.history(), when, 365, harm_table)
-
-    @st.cache_data(show_spinner="Backtesting…", max_entries=32)
-    def _curve(version: tuple, when, settings_text: str):  # type: ignore[no-untyped-def]
-        settings = Settings.from_json(settings_text)
-        ranked = data.ranked(when, settings)
-        future = _future(version, when, settings.harm_table)
-        return view.capture_curve_from(ranked, future, settings), int(ranked["in_cohort"].sum())
-
-    # off by default: it ranks a second date for every change (about a second at 100k)
-    if st.toggle("Show the backtest capture curve", value=False, key="tune_backtest"):
-        curve, bt_cohort = _curve(data.data_version(), bt_as_of, edited.to_json())
-        fig = px.line(curve, x="k", y="harm_share", color="method",
+# off by default: it ranks a second date for every change (a background job)
+elif st.toggle("Show the backtest capture curve", value=False, key="tune_backtest"):
+    job_id = view.submit_backtest(user, bt_as_of, edited)  # the same settings: the same job
+    job = view.backtest_job(job_id)
+    if job is None or job.active:
+        _backtest_progress(job_id)
+    elif job.result is None:
+        st.warning(f"The backtest did not finish. {job.error}")
+    else:
+        result = job.result
+        fig = px.line(result.curve, x="k", y="harm_share", color="method",
                       title=f"Share of the next year's harm captured by the top K, ranked as of "
-                      f"{bt_as_of:%d/%m/%Y}")  # fmt: skip
-        fig.add_vline(x=bt_cohort, line_dash="dot", annotation_text="cohort size")
+                      f"{result.as_of:%d/%m/%Y}")  # fmt: skip
+        fig.add_vline(x=result.cohort, line_dash="dot", annotation_text="cohort size")
         st.plotly_chart(fig, use_container_width=True)
 
 # ---- save -------------------------------------------------------------------
@@ -150,16 +142,11 @@ if session.allowed("tuning", "save_settings"):
             st.error("Give a reason for this version.")
         else:
             try:
-                final = edited.model_copy(
-                    update={"name": name.strip(), "version": version.strip(),
-                            "author": user["username"], "reason": reason.strip()}
-                )  # fmt: skip
-                final = Settings.from_json(final.to_json())
-                save_settings_version(engine, final)
-            except (SettingsError, SettingsVersionExists) as err:
+                final = saved_settings.save(edited, name=name, version=version,
+                                            author=user["username"], reason=reason)  # fmt: skip
+            except (SettingsError, saved_settings.SettingsVersionExists) as err:
                 st.error(str(err))
             else:
-                session.audit("settings_saved", detail=f"{final.name} v{final.version}")
                 st.success(f"Saved {final.name} v{final.version}.")
 else:
     st.caption("Your role cannot save settings.")
@@ -172,7 +159,7 @@ else:
     ca, cb = st.columns(2)
     pick_a = ca.selectbox("Version A", choices, index=0, key="cmp_a")
     pick_b = cb.selectbox("Version B", choices, index=1, key="cmp_b")
-    a, b = _load(pick_a), _load(pick_b)
+    a, b = saved_settings.load_choice(pick_a), saved_settings.load_choice(pick_b)
     diff = view.settings_diff(a, b)
     st.dataframe(diff.rename(columns={"a": pick_a, "b": pick_b}), hide_index=True)
     ranked_a = data.ranked(as_of, a)

@@ -14,6 +14,7 @@ from adapt.core.access import can
 from adapt.db import connect, load_extract
 from adapt.db.app_store import audit_frame, ensure_demo_users
 from adapt.identity.runner import resolve_database
+from adapt.services.jobs import runner
 from adapt.services.session import USER_KEY
 from adapt.synthetic import GeneratorConfig, generate
 from tests.extracts import INVOLVEMENT_HEADER, involvement, simple_extract, write_csv
@@ -125,6 +126,10 @@ def test_a_bad_import_shows_its_quarantine(app_env: str, tmp_path: Path) -> None
     next(t for t in at.text_input if t.label == "Extract folder on the server").input(str(folder))
     next(c for c in at.checkbox if c.label.startswith("Resolve identities")).uncheck()
     next(b for b in at.button if b.label == "Import").click()
+    at.run()
+    assert not at.exception
+    # the import runs in the background: the page follows it, then shows how it ended
+    runner().wait(at.session_state["data_import_job"])
     at.run()
     assert not at.exception
     assert any("quarantined" in s.value for s in at.success), [e.value for e in at.error]

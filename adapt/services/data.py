@@ -7,8 +7,6 @@ Cached objects are shared: treat them as read-only.
 
 from __future__ import annotations
 
-import atexit
-import gc
 from datetime import date
 
 import pandas as pd
@@ -16,26 +14,16 @@ import streamlit as st
 
 from adapt.core.history import History
 from adapt.core.settings import Settings, default_settings
-from adapt.db import queries
+from adapt.db import people, quarantine_frame, queries
 from adapt.db.history import load_history
+from adapt.db.search import person_name_rows
 from adapt.features import compute_features
+from adapt.graph import build_addresses, build_links
+from adapt.scoring.score import rank
 from adapt.services import session
-
-
-def _kept(value, collect: bool = True):  # type: ignore[no-untyped-def]
-    """A long-lived cached value, moved out of the garbage collector's way.
-
-    Streamlit runs ``gc.collect()`` after every script run; with the history
-    and its indexes in memory each collection walked millions of objects
-    (0.2–0.4 s a run). Frozen objects are skipped (they are freed as usual
-    when no longer referenced; only cycles among them would be kept)."""
-    if collect:
-        gc.collect()
-    gc.freeze()
-    return value
-
-
-atexit.register(gc.unfreeze)  # let the interpreter's last collection see them again
+from adapt.views import cohort as cohort_views
+from adapt.views.marac import NameIndex, build_name_index
+from adapt.views.person import HistoryIndex
 
 
 def data_version() -> tuple:
@@ -45,7 +33,7 @@ def data_version() -> tuple:
 
 @st.cache_resource(show_spinner="Reading the history…", max_entries=2)
 def _history(version: tuple) -> History:
-    return _kept(load_history(session.engine()))
+    return load_history(session.engine())
 
 
 def history() -> History:
@@ -55,10 +43,10 @@ def history() -> History:
 @st.cache_resource(show_spinner="Computing features…", max_entries=8)
 def _features(version: tuple, as_of: date, feature_settings_json: str) -> pd.DataFrame:
     settings = Settings.from_json(feature_settings_json)
-    return _kept(compute_features(_history(version), as_of, settings))
+    return compute_features(_history(version), as_of, settings)
 
 
-def _feature_key(settings: Settings) -> str:
+def feature_key(settings: Settings) -> str:
     """Only the settings features depend on (windows, escalation, harm table)
     key the feature cache; weights and bands only change the ranking."""
     base = default_settings()
@@ -72,7 +60,7 @@ def _feature_key(settings: Settings) -> str:
 
 
 def features(as_of: date, settings: Settings) -> pd.DataFrame:
-    return _features(data_version(), as_of, _feature_key(settings))
+    return _features(data_version(), as_of, feature_key(settings))
 
 
 def default_as_of() -> date:
@@ -83,9 +71,7 @@ def default_as_of() -> date:
 # ---- caches built from the whole history (shared, read-only) -----------------------------
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _labels(version: tuple) -> pd.DataFrame:
-    from adapt.db import people
-
-    return _kept(people.person_labels(session.engine()))
+    return people.person_labels(session.engine())
 
 
 def labels() -> pd.DataFrame:
@@ -96,7 +82,7 @@ def labels() -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _label_map(version: tuple) -> dict[str, str]:
     frame = _labels(version)
-    return _kept(dict(zip(frame["person_id"], frame["label"], strict=True)), collect=False)
+    return dict(zip(frame["person_id"], frame["label"], strict=True))
 
 
 def label_map() -> dict[str, str]:
@@ -105,10 +91,8 @@ def label_map() -> dict[str, str]:
 
 @st.cache_resource(show_spinner="Ranking…", max_entries=16)
 def _ranked(version: tuple, as_of: date, settings_json: str) -> pd.DataFrame:
-    from adapt.scoring.score import rank
-
     settings = Settings.from_json(settings_json)
-    return _kept(rank(_features(version, as_of, _feature_key(settings)), settings), collect=False)
+    return rank(_features(version, as_of, feature_key(settings)), settings)
 
 
 def ranked(as_of: date, settings: Settings) -> pd.DataFrame:
@@ -118,13 +102,10 @@ def ranked(as_of: date, settings: Settings) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _cohort_base(version: tuple, as_of: date, settings_json: str) -> pd.DataFrame:
-    from adapt.views import cohort
-
-    view = cohort.cohort_view(
+    return cohort_views.cohort_view(
         _ranked(version, as_of, settings_json), _labels(version), _history(version),
-        cohort.NO_DECISIONS,
+        cohort_views.NO_DECISIONS,
     )  # fmt: skip
-    return _kept(view, collect=False)
 
 
 def cohort_base(as_of: date, settings: Settings) -> pd.DataFrame:
@@ -134,10 +115,8 @@ def cohort_base(as_of: date, settings: Settings) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner="Building the network…", max_entries=2)
 def _graph(version: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from adapt.graph import build_addresses, build_links
-
     history = _history(version)
-    return _kept((build_links(history), build_addresses(history)))
+    return build_links(history), build_addresses(history)
 
 
 def graph() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -146,24 +125,29 @@ def graph() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @st.cache_resource(show_spinner="Indexing the history…", max_entries=2)
-def _history_index(version: tuple):  # type: ignore[no-untyped-def]
-    from adapt.views.person import HistoryIndex
-
-    return _kept(HistoryIndex.build(_history(version)))
+def _history_index(version: tuple) -> HistoryIndex:
+    return HistoryIndex.build(_history(version))
 
 
-def history_index():  # type: ignore[no-untyped-def]
+def history_index() -> HistoryIndex:
     """Row positions per person and per incident (:class:`adapt.views.person.HistoryIndex`)."""
     return _history_index(data_version())
 
 
 @st.cache_resource(show_spinner="Indexing names…", max_entries=2)
-def _name_index(version: tuple):  # type: ignore[no-untyped-def]
-    from adapt.db.search import person_name_rows
-    from adapt.views import marac
-
-    return _kept(marac.build_name_index(person_name_rows(session.engine())))
+def _name_index(version: tuple) -> NameIndex:
+    return build_name_index(person_name_rows(session.engine()))
 
 
-def name_index():  # type: ignore[no-untyped-def]
+def name_index() -> NameIndex:
     return _name_index(data_version())
+
+
+@st.cache_resource(show_spinner="Reading the quarantine…", max_entries=2)
+def _quarantine(version: tuple) -> pd.DataFrame:
+    return quarantine_frame(session.engine())
+
+
+def quarantine() -> pd.DataFrame:
+    """Every quarantined problem; read again only after an import (the data version)."""
+    return _quarantine(data_version())

@@ -6,7 +6,8 @@
   rerun so a role change or a deactivation takes effect at once.
 * ``guard(page, action)``: re-checks the role × page × action table on the
   page itself; a refusal is shown, audited, and stops the script.
-* ``audit(...)``: one append-only audit entry for the signed-in user.
+* ``audit(...)``: one append-only audit entry for the signed-in user;
+  ``audit_as(user, ...)`` the same for work that runs outside the page (a job).
 """
 
 from __future__ import annotations
@@ -123,9 +124,22 @@ def audit(
     purpose: str | None = None,
     detail: str | None = None,
 ) -> None:
-    user = current_user()
+    audit_as(engine(), current_user(), action, person_id=person_id, purpose=purpose, detail=detail)
+
+
+def audit_as(
+    db: Engine,
+    user: dict | None,
+    action: str,
+    *,
+    person_id: str | None = None,
+    purpose: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """An audit entry for ``user`` (read when the work was asked for): jobs run
+    on another thread, where there is no session to ask who is signed in."""
     app_store.record(
-        engine(),
+        db,
         username=user["username"] if user else "anonymous",
         role=user["role"] if user else None,
         action=action,

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from adapt.core.history import History
-from adapt.core.settings import Settings, default_settings
-from adapt.db.scores import settings_json, settings_versions_frame
+from adapt.core.settings import Settings
 from adapt.exports import table_bytes
 from adapt.scoring.export import cohort_export_frame
 from adapt.scoring.score import PARTS
@@ -299,12 +298,3 @@ def export_bytes(frame: pd.DataFrame, suffix: str, sheet: str = "Cohort") -> byt
     """The cohort as a formula-safe CSV or XLSX file's bytes."""
     return table_bytes(frame, suffix, sheet)
 
-
-def settings_in_force(engine) -> Settings:  # type: ignore[no-untyped-def]
-    """The newest saved settings version, or the defaults when none is saved."""
-    saved = settings_versions_frame(engine)
-    if saved.empty:
-        return default_settings()
-    newest = saved.iloc[0]
-    text = settings_json(engine, str(newest["name"]), str(newest["version"]))
-    return Settings.from_json(text) if text else default_settings()

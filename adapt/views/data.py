@@ -1,37 +1,19 @@
-"""The data page's logic: importing an extract (from a server folder or
-uploaded files) through the same reader and loader as the CLI, filtering the
-quarantine, and the data quality figures.
-
-An import's outcome is an :class:`ImportOutcome`; a folder that cannot be
-imported gives a one-line message, never a traceback.
+"""The data page's logic: writing uploaded extract files (plain ``*.csv``
+names only), filtering the quarantine, and the data quality figures. The
+import itself runs through the pipeline as a job (:mod:`adapt.services.imports`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
 
-from adapt.contract import StructuralError, read_extract
 from adapt.core.history import History
-from adapt.db import InputRefused, load_extract
 
-Progress = Callable[[str, int, int], None]
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv$")
-
-
-@dataclass
-class ImportOutcome:
-    ok: bool
-    message: str
-    import_id: int | None = None
-    files: pd.DataFrame = field(default_factory=pd.DataFrame)
-    quarantined: int = 0
-    notices: list[str] = field(default_factory=list)
 
 
 def write_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[str]:
@@ -49,36 +31,6 @@ def write_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[str]
         (folder / base).write_bytes(content)
         written.append(base)
     return written
-
-
-def import_extract(
-    engine: Engine,
-    folder: Path | str,
-    *,
-    strict: bool = False,
-    label: str | None = None,
-    progress: Progress | None = None,
-) -> ImportOutcome:
-    """Read and load one extract folder; problems come back as a message."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return ImportOutcome(False, f"There is no folder {str(folder)!r} on the server.")
-    try:
-        extract = read_extract(folder, progress=progress)
-        result = load_extract(engine, extract, strict=strict, folder_label=label,
-                              progress=progress)  # fmt: skip
-    except StructuralError as err:
-        return ImportOutcome(False, f"The extract cannot be imported: {err}")
-    except InputRefused as err:
-        return ImportOutcome(False, f"Strict mode refused the import: {err}")
-    files = result.as_frame()
-    message = (
-        f"Import {result.import_id} done: {int(files['loaded'].sum()) if len(files) else 0} "
-        f"record(s) loaded, {result.quarantine_rows} problem(s) quarantined."
-    )
-    return ImportOutcome(
-        True, message, result.import_id, files, result.quarantine_rows, list(result.notices)
-    )
 
 
 def filter_quarantine(
