@@ -288,6 +288,15 @@ def score(as_of: AsOfOption = None, settings: SettingsOption = None, db: DbOptio
     _print_score(result, chosen)
 
 
+def _app_url(engine: Engine) -> str:
+    """The database URL for the app's process, with a relative SQLite path made
+    absolute: the same file whichever folder the server resolves it from."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    return url.render_as_string(hide_password=False)
+
+
 @app.command("app")
 def run_app(
     port: Annotated[int, typer.Option(help="Port to serve on (loopback only).")] = 8501,
@@ -299,16 +308,17 @@ def run_app(
         script = app_script()
     except FileNotFoundError as err:
         _fail(2, str(err))
-    url = db or default_url()
-    _open(url)  # migrate now, and fail with exit 2 if the database cannot be reached
-    env = {**os.environ, "ADAPT_DATABASE_URL": url}
-    # The packaged hardening as flags: Streamlit reads .streamlit/ only from the working folder.
+    engine = _open(db or default_url())  # migrate now; exit 2 if the database cannot be reached
+    env = {**os.environ, "ADAPT_DATABASE_URL": _app_url(engine)}
+    engine.dispose()
+    # The packaged hardening as flags: Streamlit reads .streamlit/config.toml only from the
+    # working folder, which stays the user's (where a .streamlit/secrets.toml for sign-in is).
     command = [
         sys.executable, "-m", "streamlit", "run", str(script), *streamlit_flags(),
         "--server.port", str(port), "--server.address", address,
     ]  # fmt: skip
     typer.echo(f"ADAPT app on http://{address}:{port} (Ctrl+C to stop)")
-    raise typer.Exit(subprocess.call(command, cwd=script.parent, env=env))
+    raise typer.Exit(subprocess.call(command, env=env))
 
 
 @app.command()
