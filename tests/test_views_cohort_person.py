@@ -319,3 +319,19 @@ def test_plan_ordered_by_pathway(demo: dict) -> None:
     assert list(plan["pathway"]) == ["Accommodation", "Attitudes, thinking and behaviour"]
     assert plan.loc[0, "status"] == "done" and plan.loc[0, "version"] == 2
     assert len(app_store.plan_frame(engine, pid, history=True)) == 3
+
+
+def test_signal_labels_say_the_windows_the_features_used(demo: dict) -> None:
+    """The Person pathway's signal labels name the settings' windows: with a
+    two-year window and three-month halves no label may say "12 months"."""
+    settings = demo["settings"].with_changes(
+        {"windows": {"window_days": 730, "escalation_half_days": 91}}, version="test"
+    )
+    pid = demo["ranked"]["person_id"].iloc[0]
+    features = compute_features(demo["history"], AS_OF, settings)
+    meaning = pv.escalation_signals(features, pid).set_index("signal")["meaning"]
+    assert meaning["attendances_window"] == "attendances as suspect in the last 24 months"
+    assert meaning["recent_half"] == "incidents in the last 3 months"
+    assert not meaning.str.contains("12 months").any()
+    default = pv.escalation_signals(demo["features"], pid).set_index("signal")["meaning"]
+    assert default["attendances_window"] == "attendances as suspect in the last 12 months"

@@ -14,13 +14,14 @@ Methods (:data:`METHODS`):
 ``learned``
     people ordered by a learned model's probability (only when one is given).
 ``attendances_window``
-    attendances in the last 12 months (the ADAPT pilot's working rule).
+    attendances in the settings' window, 12 months by default (the ADAPT pilot's
+    working rule).
 ``seven_in_12``
     the "7 incidents in 12 months" rule HMIC found too high: only people with
     at least seven attendances are eligible, ordered by attendances; the top K
     is then ``min(K, eligible)`` people.
 ``harm_window``
-    crime harm (CHI days) in the last 12 months, V100-style.
+    crime harm (CHI days) in the settings' window (12 months by default), V100-style.
 ``oracle``
     people ordered by their true future harm: the ceiling for any list.
 ``visible_oracle``
@@ -53,9 +54,9 @@ SEVEN_IN_12 = 7
 METHODS: dict[str, str] = {
     "score": "the RFG score under the settings",
     "learned": "a learned model's probability of any incident in the next 12 months",
-    "attendances_window": "attendances in the last 12 months",
+    "attendances_window": "attendances in the settings' window (12 months by default)",
     "seven_in_12": "the 7-incidents-in-12-months rule (only people with 7 or more eligible)",
-    "harm_window": "crime harm (CHI days) in the last 12 months, V100-style",
+    "harm_window": "crime harm (CHI days) in the settings' window (12 months by default)",
     "oracle": "true future harm (the ceiling for any list)",
     "visible_oracle": "true future harm among people seen before the date (ceiling for history)",
 }
@@ -130,7 +131,7 @@ def learned_ranking(features: pd.DataFrame, probability: pd.Series) -> pd.Index:
 
 
 def attendance_ranking(features: pd.DataFrame) -> pd.Index:
-    """People ordered by attendances in the last 12 months."""
+    """People ordered by attendances in the settings' window."""
     return _order(_visible(features), "attendances_window")
 
 
@@ -141,7 +142,7 @@ def seven_in_12_ranking(features: pd.DataFrame, min_attendances: int = SEVEN_IN_
 
 
 def harm_ranking(features: pd.DataFrame) -> pd.Index:
-    """People ordered by crime harm (CHI days) in the last 12 months (V100-style)."""
+    """People ordered by crime harm (CHI days) in the settings' window (V100-style)."""
     return _order(_visible(features), "harm_window")
 
 

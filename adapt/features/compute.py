@@ -66,7 +66,7 @@ FEATURES: dict[str, str] = {
     "marac_referrals_window": "of which received in the window",
     "marac_repeats_total": (
         "SafeLives repeats: incidents against a referred victim within the repeat"
-        " window (marac_repeat_days, default 12 months) of the pair's last referral"
+        " window (windows.marac_repeat_days) of the pair's last referral"
     ),
     "marac_repeats_window": "of which in the window",
     "late_flag_repeats_total": (
@@ -414,4 +414,6 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
     # A person whose every incident was excluded has no last incident.
     feats["days_since_last"] = feats["days_since_last"].where(feats["incidents_total"] > 0, -1)
     feats.attrs["as_of"] = (cutoff - DAY).date().isoformat()
+    # The windows the columns were counted over, so a label can say them in words.
+    feats.attrs["windows"] = settings.windows.model_dump()
     return feats[list(FEATURES)]

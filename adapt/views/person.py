@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from adapt.core.history import History
+from adapt.core.settings import default_settings, window_words
 from adapt.graph import ego_frames, ego_network
 from adapt.identity import explain
 from adapt.rules.harm import incident_harm
@@ -326,22 +327,24 @@ def timeline_figure(
 
 
 # ------------------------------------------------------------------- signals
+# Labels say the windows the features were counted over ({window}, {half},
+# {serial}: filled from the features' settings, never a fixed "12 months").
 SIGNALS: dict[str, str] = {
-    "attendances_window": "attendances as suspect in the last 12 months",
-    "harm_window": "harm (CHI days) in the last 12 months",
-    "recent_half": "incidents in the last 6 months",
-    "prior_half": "incidents in the 6 months before",
+    "attendances_window": "attendances as suspect in the last {window}",
+    "harm_window": "harm (CHI days) in the last {window}",
+    "recent_half": "incidents in the last {half}",
+    "prior_half": "incidents in the {half} before",
     "frequency_rate_ratio": "rate ratio, recent against prior half",
     "frequency_p_value": "chance of a rise this large by chance",
     "frequency_escalating": "frequency escalating",
-    "severity_recent": "mean harm per incident, last 6 months",
-    "severity_prior": "mean harm per incident, 6 months before",
+    "severity_recent": "mean harm per incident, last {half}",
+    "severity_prior": "mean harm per incident, {half} before",
     "severity_ratio": "severity ratio",
     "severity_escalating": "severity escalating",
-    "victims_serial_window": "distinct victims in the serial window",
-    "new_victims_window": "new victims in 12 months",
+    "victims_serial_window": "distinct victims in the last {serial}",
+    "new_victims_window": "new victims in the last {window}",
     "new_partner_alert": "new partner alert",
-    "marac_repeats_window": "SafeLives repeats in 12 months",
+    "marac_repeats_window": "SafeLives repeats in the last {window}",
     "late_flag_repeats_total": "repeats a late MARAC flag missed",
     "counter_allegation": "counter-allegation",
     "counter_role": "role in the counter-allegation",
@@ -361,7 +364,18 @@ def escalation_signals(features: pd.DataFrame, person_id: str) -> pd.DataFrame:
         else (f"{v:,.4g}" if isinstance(v, float | np.floating) else str(v))
         for v in values
     ]  # fmt: skip
-    return pd.DataFrame({"signal": keys, "value": text, "meaning": [SIGNALS[k] for k in keys]})
+    meaning = [SIGNALS[k].format(**_window_names(features)) for k in keys]
+    return pd.DataFrame({"signal": keys, "value": text, "meaning": meaning})
+
+
+def _window_names(features: pd.DataFrame) -> dict[str, str]:
+    """The windows of a feature frame in words (the defaults if it does not say)."""
+    w = features.attrs.get("windows") or default_settings().windows.model_dump()
+    return {
+        "window": window_words(int(w["window_days"])),
+        "half": window_words(int(w["escalation_half_days"])),
+        "serial": window_words(int(w["serial_days"])),
+    }
 
 
 # --------------------------------------------------------- victims, addresses
