@@ -177,7 +177,6 @@ def _export(shown, ranked, as_of) -> None:  # type: ignore[no-untyped-def]
     if purpose is None:
         st.caption("Exports are audited with their purpose.")
         return
-    frame = cohort.export_frame(shown, ranked)
     left, right = st.columns(2)
     for column, suffix, mime in (
         (left, ".csv", "text/csv"),
@@ -185,11 +184,11 @@ def _export(shown, ranked, as_of) -> None:  # type: ignore[no-untyped-def]
     ):
         column.download_button(
             f"Download {suffix[1:].upper()}",
-            data=lambda suffix=suffix: cohort.export_bytes(frame, suffix),
+            data=lambda suffix=suffix: cohort.export_file(shown, ranked, suffix),  # on the click
             file_name=f"cohort-{as_of:%Y-%m-%d}{suffix}",
             mime=mime,
             on_click=_audit_export,
-            args=(suffix[1:].upper(), purpose, len(frame), as_of),
+            args=(suffix[1:].upper(), purpose, len(shown), as_of),
             key=f"export{suffix}",
         )
 

@@ -9,10 +9,12 @@ is tested in test_views_cohort_person.py."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
@@ -20,6 +22,8 @@ from typer.testing import CliRunner
 from adapt import pipeline
 from adapt.cli import app
 from adapt.db import app_store, connect
+from adapt.services import cohort, data
+from adapt.services import settings as saved_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
@@ -167,3 +171,14 @@ def test_analyst_sees_the_split_form(db: str) -> None:
     assert not at.exception
     assert "Split these rows" in {b.label for b in at.button}
     assert "Save plan entry" not in {b.label for b in at.button}
+
+
+def test_the_cohort_export_file_is_the_list_shown(db: str) -> None:
+    """What the Cohort page's download buttons build when clicked."""
+    settings = saved_settings.settings_in_force()
+    as_of = data.default_as_of()
+    shown = cohort.filter_cohort(cohort.cohort_table(as_of, settings), in_cohort=True)
+    content = cohort.export_file(shown, data.ranked(as_of, settings), ".csv")
+    exported = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig", dtype=str)
+    assert exported["person_id"].tolist() == shown["person_id"].tolist()
+    assert {"rank", "name", "score", "decision_status"} <= set(exported.columns)

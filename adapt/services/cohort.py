@@ -36,8 +36,7 @@ __all__ = [
     "PART_LABELS",
     "TOP_SHOWN",
     "cohort_table",
-    "export_bytes",
-    "export_frame",
+    "export_file",
     "filter_cohort",
     "person_at",
     "record_decision",
@@ -54,6 +53,12 @@ def cohort_table(as_of: date, settings: Settings) -> pd.DataFrame:
         people.first_in_cohort(engine),
         as_of,
     )
+
+
+def export_file(shown: pd.DataFrame, ranked: pd.DataFrame, suffix: str) -> bytes:
+    """The list shown (one row per person, with every feature and score part
+    from the ranking) as a formula-safe ``.csv`` or ``.xlsx`` file."""
+    return export_bytes(export_frame(shown, ranked), suffix)
 
 
 def record_decision(
