@@ -45,7 +45,7 @@ def test_a_job_reports_progress_then_its_result() -> None:
     assert running.state == jobs.RUNNING  # a snapshot does not change under the page
 
 
-def test_a_failure_is_reported_on_the_job_not_raised() -> None:
+def test_a_failure_is_reported_on_the_job_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     runner = jobs.JobRunner()
 
     def crash(progress: jobs.Progress) -> None:
@@ -58,6 +58,7 @@ def test_a_failure_is_reported_on_the_job_not_raised() -> None:
     assert crashed.state == jobs.FAILED and crashed.result is None
     assert "RuntimeError" in crashed.error and "Jane" not in crashed.error
     assert crashed.status.startswith("Import: failed.")
+    assert "RuntimeError" in caplog.text and "Jane" not in caplog.text
     refused = runner.wait(runner.submit("import", refuse, database=DB, label="Import"))
     assert refused.error == "The import failed; nothing was stored."
     # the lane's thread is still serving after the failures
