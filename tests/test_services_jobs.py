@@ -73,7 +73,7 @@ def test_one_write_at_a_time_and_reads_beside_it() -> None:
     read = runner.submit("backtest", lambda p: "curve", database=DB, label="bt", lane="read")
     assert runner.wait(read).result == "curve"  # not held up by the write lane
     assert runner.get(second).state == jobs.QUEUED
-    assert "waiting" in runner.get(second).status
+    assert runner.get(second).status == "second: waiting to start"
     assert [j.id for j in runner.active(DB)] == [first, second]
     release.set()
     assert runner.wait(second).result == "second"

@@ -78,7 +78,7 @@ class Job:
     def status(self) -> str:
         """One line for the page: what the job is doing or how it ended."""
         if self.state == QUEUED:
-            return f"{self.label}: waiting for the work before it to finish"
+            return f"{self.label}: waiting to start"
         if self.state == RUNNING:
             count = f" {self.done:,}/{self.total:,}" if self.total > 1 else ""
             return f"{self.label}: {self.stage or 'starting'}{count}"

@@ -199,6 +199,9 @@ def test_import_bad_row_goes_to_quarantine(journey: Journey) -> None:
     j.page.get_by_role("textbox", name="Extract folder on the server").press("Tab")
     j.settle()
     j.click("Import")
+    # the import runs in the background; the page follows it and redraws when it ends
+    j.page.locator(f'{MAIN} [data-testid="stAlertContentSuccess"]').first.wait_for()
+    j.settle()
     assert _alerts(j, "Success"), j.main_text()[:1500]
     j.assert_no_app_error()
     j.shot("imported")
