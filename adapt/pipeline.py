@@ -38,7 +38,7 @@ from sqlalchemy import Engine
 from adapt.contract import read_extract
 from adapt.core.history import History
 from adapt.core.settings import Settings, default_settings
-from adapt.db import connect, default_url, load_extract, quarantine_frame
+from adapt.db import connect, load_extract, quarantine_frame
 from adapt.db.history import load_history
 from adapt.db.identity import persons_export_frame
 from adapt.db.load import LoadResult
@@ -114,7 +114,7 @@ class DemoResult:
 
 
 @contextmanager
-def opened(db: Database) -> Iterator[Engine]:
+def _opened(db: Database) -> Iterator[Engine]:
     """The engine given, or one opened on the URL (and disposed afterwards)."""
     if isinstance(db, Engine):
         yield db
@@ -158,14 +158,14 @@ def load(
     ``label`` is what the import history shows as the folder (default: its path).
     """
     extract = read_extract(Path(folder), progress=progress)
-    with opened(db) as engine:
+    with _opened(db) as engine:
         return load_extract(engine, extract, strict=strict, folder_label=label,
                             progress=progress)  # fmt: skip
 
 
 def resolve(db: Database, *, full: bool = False, progress: Progress | None = None) -> RunSummary:
     """Resolve person identities over everything stored (incrementally when it can)."""
-    with opened(db) as engine:
+    with _opened(db) as engine:
         return resolve_database(engine, full=full, progress=progress)
 
 
@@ -181,19 +181,23 @@ def score(
     latest incident date); the run is stored unless ``store`` is false."""
     if progress:
         progress("scoring", 0, 1)
-    with opened(db) as engine:
+    with _opened(db) as engine:
         result = score_database(engine, as_of, settings or default_settings(), store=store)
     if progress:
         progress("scoring", 1, 1)
     return result
 
 
-def check_export(kind: str, out: Path) -> None:
-    """Raise ValueError (one line) unless ``kind`` and the file's suffix can be exported."""
+def _check_kind(kind: str) -> None:
     if kind not in EXPORT_KINDS:
         raise ValueError(
             f"export kind '{kind}' is not available; choose from: {', '.join(EXPORT_KINDS)}"
         )
+
+
+def check_export(kind: str, out: Path) -> None:
+    """Raise ValueError (one line) unless ``kind`` and the file's suffix can be exported."""
+    _check_kind(kind)
     if Path(out).suffix.lower() not in EXPORT_SUFFIXES:
         raise ValueError(f"{Path(out).name}: export files must end in .csv or .xlsx")
 
@@ -207,8 +211,8 @@ def export_frame(
 ) -> pd.DataFrame:
     """One export as a frame: the cohort as of a date under the settings, every
     stored row's person, the quarantine, or the victim–perpetrator–address links."""
-    check_export(kind, Path("x.csv"))
-    with opened(db) as engine:
+    _check_kind(kind)
+    with _opened(db) as engine:
         if kind == "persons":
             return persons_export_frame(engine)
         if kind == "cohort":
@@ -240,7 +244,7 @@ def export(
 
 def stored_summary(db: Database) -> dict[str, object]:
     """What is stored, in a few figures (:func:`adapt.db.queries.store_summary`)."""
-    with opened(db) as engine:
+    with _opened(db) as engine:
         return store_summary(engine)
 
 
@@ -260,7 +264,7 @@ def run(
     ``after_step(step, result)`` is called after each of "load", "resolve" and
     "score", so a caller can report as the run goes.
     """
-    with opened(db) as engine:
+    with _opened(db) as engine:
         loaded = load(engine, folder, strict=strict, progress=progress)
         _after(after_step, "load", loaded)
         identities = resolve(engine, progress=progress)
@@ -288,7 +292,7 @@ def demo(
     """Generate the synthetic demo force into ``folder`` (default:
     :func:`default_demo_folder`), then :func:`run` it (steps "generate", then
     those of ``run``)."""
-    with opened(db) as engine:
+    with _opened(db) as engine:
         url = engine.url.render_as_string(hide_password=False)
         target = Path(folder) if folder is not None else default_demo_folder(url)
         extract = generate(target, config, progress=progress)
@@ -315,7 +319,7 @@ def synthetic_history(
     name = f"seed{seed}-n{incidents}-y{years:g}-noise{noise:g}-{end_date.isoformat()}"
     folder = workdir / name
     ready = workdir / f"{name}.ready"
-    with opened(f"sqlite:///{workdir / f'{name}.db'}") as engine:
+    with _opened(f"sqlite:///{workdir / f'{name}.db'}") as engine:
         if not ready.exists():
             config = GeneratorConfig(
                 seed=seed, incidents=incidents, years=years, end_date=end_date, noise=noise
@@ -331,10 +335,3 @@ def train_harm_model(argv: Sequence[str] | None = None) -> int:
     """Retrain the optional learned harm model on synthetic forces
     (:mod:`adapt.learned.train`; ``argv`` are its options)."""
     return train.main(list(argv) if argv is not None else None, synthetic=synthetic_history)
-
-
-def database_url(db: Database) -> str:
-    """The URL a step would open (the default database for ``None``), password hidden."""
-    if isinstance(db, Engine):
-        return db.url.render_as_string(hide_password=True)
-    return db or default_url()

@@ -116,6 +116,34 @@ def test_a_run_not_yet_started_is_shared() -> None:
     assert runner.wait(queued).result == "b"
 
 
+def test_a_newer_request_replaces_the_owners_waiting_ones() -> None:
+    runner = jobs.JobRunner()
+    release = threading.Event()
+    ran: list[str] = []
+
+    def work(name: str):  # type: ignore[no-untyped-def]
+        return lambda progress: ran.append(name) or name
+
+    busy = runner.submit("backtest", lambda p: release.wait(10), database=DB, label="bt",
+                         owner="analyst", lane="read")  # fmt: skip
+    _until(lambda: runner.get(busy).state == jobs.RUNNING)
+    old = runner.submit("backtest", work("old"), database=DB, label="bt", owner="analyst",
+                        key="a", lane="read", supersede=True)  # fmt: skip
+    theirs = runner.submit("backtest", work("theirs"), database=DB, label="bt", owner="admin",
+                           key="b", lane="read", supersede=True)  # fmt: skip
+    new = runner.submit("backtest", work("new"), database=DB, label="bt", owner="analyst",
+                        key="c", lane="read", supersede=True)  # fmt: skip
+    assert runner.get(old).state == jobs.FAILED and runner.get(old).error == jobs.SUPERSEDED
+    assert runner.get(busy).state == jobs.RUNNING  # a started job is never dropped
+    release.set()
+    assert runner.wait(new).result == "new" and runner.wait(theirs).result == "theirs"
+    assert sorted(ran) == ["new", "theirs"]
+    # asked for again, the replaced request runs (a failed job is tried again)
+    again = runner.submit("backtest", work("old"), database=DB, label="bt", owner="analyst",
+                          key="a", lane="read", supersede=True)  # fmt: skip
+    assert again != old and runner.wait(again).result == "old"
+
+
 def test_latest_of_a_kind_and_old_jobs_are_forgotten() -> None:
     runner = jobs.JobRunner(keep=3)
     ids = [runner.submit("import", lambda p, n=n: n, database=DB, label="i") for n in range(5)]

@@ -37,6 +37,7 @@ Work = Callable[[Progress], object]
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 LANES = ("write", "read")
+SUPERSEDED = "Replaced by a newer request before it started."
 
 
 class JobFailed(Exception):
@@ -110,13 +111,16 @@ class JobRunner:
         key: Hashable | None = None,
         lane: str = "write",
         coalesce: bool = False,
+        supersede: bool = False,
     ) -> str:
         """Queue ``work(progress)``; returns the job's id.
 
         With ``key``, a job of the same key that is queued, running or done is
         returned instead of a new one (a failed one is tried again). With
         ``coalesce``, a job of the same kind and database that has not started
-        yet is returned: it will see everything written before it starts.
+        yet is returned: it will see everything written before it starts. With
+        ``supersede``, the owner's jobs of the same kind and database that have
+        not started are dropped (a newer request replaces them).
         """
         if lane not in LANES:
             raise ValueError(f"unknown lane {lane!r}")
@@ -128,6 +132,8 @@ class JobRunner:
                     return job.id
                 if coalesce and job.state == QUEUED:
                     return job.id
+            if supersede:
+                self._drop_queued(kind, database, owner)
             job_id = f"{kind}-{next(self._ids)}"
             self._jobs[job_id] = Job(job_id, kind, label, database, owner, key, lane)
             self._work[job_id] = work
@@ -177,13 +183,23 @@ class JobRunner:
         with self._lock:
             self._jobs[job_id] = replace(self._jobs[job_id], **changes)
 
+    def _drop_queued(self, kind: str, database: str, owner: str | None) -> None:
+        for job in list(self._jobs.values()):
+            if (job.kind, job.database, job.owner, job.state) == (kind, database, owner, QUEUED):
+                self._work.pop(job.id, None)
+                self._jobs[job.id] = replace(
+                    job, state=FAILED, error=SUPERSEDED, finished_at=datetime.now(UTC)
+                )
+
     def _serve(self, lane_queue: queue.Queue[str]) -> None:
         while True:
             self._run(lane_queue.get())
 
     def _run(self, job_id: str) -> None:
         with self._lock:
-            work = self._work.pop(job_id)
+            work = self._work.pop(job_id, None)
+        if work is None:  # dropped while it waited
+            return
         self._update(job_id, state=RUNNING, started_at=datetime.now(UTC))
 
         def progress(stage: str, done: int, total: int) -> None:

@@ -7,7 +7,7 @@
 * ``guard(page, action)``: re-checks the role × page × action table on the
   page itself; a refusal is shown, audited, and stops the script.
 * ``audit(...)``: one append-only audit entry for the signed-in user;
-  ``audit_as(user, ...)`` the same for work that runs outside the page (a job).
+  ``audit_as(engine, user, ...)`` the same for work that runs outside the page (a job).
 """
 
 from __future__ import annotations

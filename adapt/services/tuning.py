@@ -98,7 +98,8 @@ def _backtest(
 
 def submit_backtest(user: dict, when: date, settings: Settings) -> str:
     """Backtest ``settings`` as of ``when`` in the background; returns the job id.
-    The same data, date and settings give the same job (its result is kept)."""
+    The same data, date and settings give the same job (its result is kept); a
+    newer edit replaces this user's backtests still waiting to start."""
     version = data.data_version()
     history = data.history()
     return jobs.runner().submit(
@@ -109,6 +110,7 @@ def submit_backtest(user: dict, when: date, settings: Settings) -> str:
         owner=user["username"],
         key=(version, when, settings.to_json()),
         lane="read",
+        supersede=True,
     )
 
 
