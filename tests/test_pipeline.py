@@ -16,7 +16,7 @@ from adapt.core.settings import default_settings
 from adapt.db import connect, import_history
 from adapt.db.scores import latest_score_run
 from adapt.synthetic import GeneratorConfig
-from tests.extracts import simple_extract
+from tests.extracts import incident, involvement, simple_extract, write_extract
 
 SMALL = GeneratorConfig(seed=5, incidents=400, years=2.0)
 
@@ -149,3 +149,24 @@ def test_score_uses_the_settings_given(ran) -> None:  # type: ignore[no-untyped-
         {"cohort": {"min_score": 10_000.0, "min_attendances": 10_000}}
     )
     assert not pipeline.score(url, settings=strict, store=False).table["in_cohort"].any()
+
+
+def test_an_extract_with_no_candidate_pair_runs(db_url: str, tmp_path: Path) -> None:
+    """One incident, a suspect and a victim with nothing in common: splink has no
+    candidate pair, so each row is its own person and the run ends (it used to
+    fail unpacking an empty list of scored parts)."""
+    folder = write_extract(
+        tmp_path / "one",
+        [incident(1)],
+        [
+            involvement(1, "suspect", 1),
+            involvement(1, "victim", 2, forename="Maria", surname="Kowalczyk",
+                        date_of_birth="1991-07-23", home_address="9 Elm Road",
+                        home_postcode="NG7 1AA", person_ref="V9"),
+        ],
+    )  # fmt: skip
+    result = pipeline.run(db_url, folder)
+    identities = result.identities
+    assert identities.rows == 2 and identities.rows_resolved == 2
+    assert identities.persons_created == 2 and identities.merges == 0
+    assert result.scores.unresolved_rows == 0

@@ -280,6 +280,10 @@ def resolve(
         t0 = time.perf_counter()
         # While clustering, DuckDB keeps the scored chunks on disk, not in memory.
         scorer.set_memory_limit(PAUSED_DUCKDB_MEMORY)
+        # A tiny extract may have no candidate pairs at all: one empty part each.
+        empty = (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0), np.empty(0, bool))
+        acc_parts = acc_parts or [empty]
+        other_parts = other_parts or [empty]
         # No sort needed: the clustering and the forest do not depend on edge order.
         ea, eb, ew, ep = (np.concatenate(x) for x in zip(*acc_parts, strict=True))
         del acc_parts

@@ -119,7 +119,7 @@ next 12 months", the target of the published work.
 ## Data
 
 Synthetic only (`adapt.synthetic` through generate → load → resolve,
-`adapt.evaluation.data.synthetic_history`), {data["incidents_per_seed"]:,}
+`adapt.pipeline.synthetic_history`), {data["incidents_per_seed"]:,}
 incidents per seed over {data["years"]} years, noise 1.0.
 
 * **Training:** seeds {", ".join(map(str, data["train_seeds"]))}; everyone who was
@@ -234,5 +234,5 @@ p = predict_proba(features)          # features = compute_features(history, as_o
 parts = explain(features.loc[person_id])
 ```
 
-Retrain: `python -m adapt.learned.train` (writes this card and the model).
+Retrain: `adapt train-harm-model` (writes this card and the model).
 """
