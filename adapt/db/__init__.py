@@ -2,6 +2,7 @@
 queries. Everything else asks it."""
 
 from adapt.db.engine import DatabaseUnavailable, connect, default_url, writer
+from adapt.db.identity_models import StoredModel, latest_model
 from adapt.db.load import FileCounts, InputRefused, LoadResult, load_extract
 from adapt.db.queries import import_history, quarantine_frame, table_counts
 
@@ -10,9 +11,11 @@ __all__ = [
     "FileCounts",
     "InputRefused",
     "LoadResult",
+    "StoredModel",
     "connect",
     "default_url",
     "import_history",
+    "latest_model",
     "load_extract",
     "quarantine_frame",
     "table_counts",

@@ -201,6 +201,24 @@ identity_runs = Table(
     Column("persons_created", BigInteger, nullable=False),
     Column("merges", BigInteger, nullable=False),
     Column("splits", BigInteger, nullable=False),
+    # The stored model the run used (identity_models.id); NULL: the packaged model.
+    Column("model_id", Integer, nullable=True),
+)
+
+# identity_models: every match model trained on the force's own rows, one row a
+# version (id), with what it learned and how (figures: prior, m/u per level, EM
+# passes and their pair counts) and the model JSON with its sha256. Same rows
+# and seed give the same JSON.
+identity_models = Table(
+    "identity_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trained_at", DateTime, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("figures", Text, nullable=False),
+    Column("model", Text, nullable=False),
 )
 
 persons = Table(
