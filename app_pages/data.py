@@ -10,9 +10,11 @@ from datetime import datetime
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.services import imports, session
+from adapt.services import imports, review, session
 
 IMPORT_JOB = "data_import_job"  # the import this session asked for
+REVIEW_JOB = "data_review_job"  # the identity run this session's review decision asked for
+REVIEW_FLASH = "data_review_flash"
 
 user = session.guard("data")
 st.title("Data")
@@ -118,13 +120,117 @@ if session.allowed("data", "export") and len(shown):
         file_name=f"quarantine_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click=_record_export,
     )  # fmt: skip
 
+
 # ---- identity review ---------------------------------------------------------------
+@st.fragment(run_every=2.0)
+def _review_progress() -> None:
+    job = review.identity_job(st.session_state.get(REVIEW_JOB))
+    if job is None or not job.active:
+        st.rerun(scope="app")  # finished: redraw the queue from the new run
+    st.progress(job.fraction, text=job.status)
+
+
+def _review_run() -> None:
+    """The identity run a decision asked for (it runs in the background)."""
+    job = review.identity_job(st.session_state.get(REVIEW_JOB))
+    if job is None:
+        return
+    if job.active:
+        _review_progress()
+    elif job.id == st.session_state.get(REVIEW_JOB):
+        st.session_state.pop(REVIEW_JOB)
+        if job.error:
+            st.error(f"Identities were not re-resolved: {job.error}")
+        else:
+            st.success("Identities re-resolved: the queue below is up to date.")
+
+
+def _explanation(pair: review.PairExplanation, key: str) -> None:
+    st.dataframe(pair.compared, hide_index=True)
+    if pair.sentence:
+        st.text(pair.sentence)
+    else:
+        st.caption("No scored link between these two records is stored.")
+    if pair.figure is not None:
+        st.plotly_chart(pair.figure, config={"displaylogo": False}, key=f"waterfall_{key}")
+    with st.expander("For analysts: row keys, weights and level labels"):
+        st.text(f"{pair.row_key_l} and {pair.row_key_r}")
+        if pair.link is not None:
+            link = pair.link
+            st.text(
+                f"decision: {link.get('decision')}; match weight {link.get('match_weight')}; "
+                f"context {link.get('context_weight')}; final weight {link.get('final_weight')}; "
+                f"probability {link.get('match_probability')}"
+            )
+        st.dataframe(pair.details, hide_index=True)
+
+
+def _review(user: dict) -> None:
+    _review_run()
+    if msg := st.session_state.pop(REVIEW_FLASH, None):
+        st.success(msg)
+    queue = review.queue()
+    waiting = len(review.queue(include_decided=True)) - len(queue)
+    note = f" {waiting} decided item(s) wait for the identity run." if waiting else ""
+    st.caption(f"{len(queue)} item(s) to review, the most useful first. Open one to see the two "
+               f"records side by side and decide it.{note}")  # fmt: skip
+    st.dataframe(queue.drop(columns=["decided"]), hide_index=True)
+    if queue.empty:
+        return
+    titles = {int(r["item"]): review.item_title(r) for r in queue.to_dict("records")}
+    chosen = st.selectbox("Open an item", list(titles), index=None, format_func=titles.get,
+                          placeholder="Choose an item to review", key="review_item")  # fmt: skip
+    if chosen is None:
+        return
+    item = review.item(chosen)
+    if item is None:
+        st.info("This item has left the queue: a newer identity run replaced it.")
+        return
+    pair = item.pair
+    if pair is None:
+        if len(item.records) < 2:
+            st.caption("This person has fewer than two records left: nothing to decide.")
+            return
+        keys = list(item.records["row_key"])
+        shown = dict(zip(keys, item.records["shown"], strict=True))
+        st.caption("Choose two of this person's records to compare and decide on.")
+        c1, c2 = st.columns(2)
+        left = c1.selectbox("First record", keys, format_func=shown.get, key=f"review_l_{chosen}")
+        right = c2.selectbox("Second record", keys, index=1, format_func=shown.get,
+                             key=f"review_r_{chosen}")  # fmt: skip
+        if left == right:
+            st.caption("Choose two different records.")
+            return
+        pair = review.explain_pair(left, right)
+    _explanation(pair, str(chosen))
+    with st.form(f"review_decide_{chosen}", clear_on_submit=True):
+        decision = st.radio("Decision", list(review.DECISIONS), index=None, horizontal=True,
+                            format_func=review.DECISIONS.get)  # fmt: skip
+        reason = st.text_area("Reason for the decision")
+        submitted = st.form_submit_button("Record the decision")
+    if not submitted:
+        return
+    session.guard("data", "review_identity")
+    if decision is None:
+        st.error("Choose 'Same person' or 'Not the same person'.")
+        return
+    try:
+        job_id = review.decide(user, pair.row_key_l, pair.row_key_r, decision, reason,
+                               item_id=chosen, person_id=item.person_id)  # fmt: skip
+    except ValueError as err:
+        st.error(str(err))
+        return
+    st.session_state[REVIEW_JOB] = job_id
+    st.session_state[REVIEW_FLASH] = (
+        f"Decision on item {chosen} recorded ({review.DECISIONS[decision].lower()}); identities "
+        "are being re-resolved in the background (you may leave this page)."
+    )
+    st.rerun()
+
+
 st.subheader("Identity review queue")
 if session.allowed("data", "review_identity"):
-    queue = imports.review_queue()
-    st.caption(f"{len(queue)} item(s), highest priority first. Decide them with "
-               "`adapt decide` or on the Person page.")  # fmt: skip
-    st.dataframe(queue, hide_index=True)
+    _review(user)
 else:
     st.caption("Your role cannot review identities.")
 

@@ -126,42 +126,59 @@ def _identity_run() -> None:
 
 def _who(user: dict, person_id: str) -> None:
     rows = views.rows(person_id)
-    st.markdown(f"**{len(rows)} rows** are joined into this person.")
+    st.markdown(f"**{len(rows)} records** are joined into this person.")
     st.markdown("**Names and dates of birth as recorded**")
     st.dataframe(views.aliases(rows), hide_index=True)
-    st.markdown("**Rows joined** (ages as stated on each record)")
-    st.dataframe(views.identity_rows(rows), hide_index=True)
-    st.markdown("**Why they were joined**: each accepted link's match weight, part by part")
-    reasons = views.join_reasons(rows)
-    if reasons.empty:
-        st.caption("A single row, or rows joined by an analyst's decision only.")
-    else:
-        st.dataframe(reasons, hide_index=True)
+    st.markdown("**Records joined** (ages as stated on each record)")
+    st.dataframe(views.identity_rows(rows).drop(columns="row_key"), hide_index=True)
+    _why_joined(rows)
     if session.allowed("person", "split_identity") and len(rows) > 1:
         _split(user, person_id, rows)
+
+
+def _why_joined(rows) -> None:  # type: ignore[no-untyped-def]
+    st.markdown("**Why they were joined**: each join in words, the weakest first")
+    lines = views.person_links(rows)
+    if lines.empty:
+        st.caption("A single record, or records joined by an analyst's decision only.")
+        return
+    st.dataframe(lines[["first record", "second record", "why", "probability"]], hide_index=True)
+    shown = [f"{a} and {b}" for a, b in zip(lines["first record"], lines["second record"],
+                                             strict=True)]  # fmt: skip
+    pick = st.selectbox("Show how a join was weighed", range(len(lines)),
+                        format_func=lambda i: shown[i], key="person_join")  # fmt: skip
+    pair = views.explain_pair(lines.at[pick, "row_key_l"], lines.at[pick, "row_key_r"])
+    st.text(pair.sentence)
+    if pair.figure is not None:
+        st.plotly_chart(pair.figure, config={"displaylogo": False}, key="person_waterfall")
+    with st.expander("For analysts: row keys, weights and level labels"):
+        st.dataframe(lines, hide_index=True)
+        st.dataframe(pair.details, hide_index=True)
+        st.dataframe(views.join_reasons(rows), hide_index=True)
 
 
 def _split(user: dict, person_id: str, rows) -> None:  # type: ignore[no-untyped-def]
     st.markdown("**Split a wrong join**")
     keys = list(rows["row_key"])
-    shown = dict(zip(keys, rows["role"] + " · " + rows["incident_id"].fillna(""), strict=True))
+    shown = views.record_choices(rows)
     with st.form("split_identity", clear_on_submit=True):
-        left = st.selectbox("First row", keys, format_func=lambda k: f"{k} ({shown[k]})")
-        right = st.selectbox("Second row", keys, index=1, format_func=lambda k: f"{k} ({shown[k]})")
+        left = st.selectbox("First row", keys, format_func=lambda k: shown.get(k, k))
+        right = st.selectbox("Second row", keys, index=1,
+                             format_func=lambda k: shown.get(k, k))  # fmt: skip
         reason = st.text_area("Reason for the split")
         submitted = st.form_submit_button("Split these rows")
     if not submitted:
         return
     session.guard("person", "split_identity")
     if left == right:
-        st.error("Choose two different rows.")
+        st.error("Choose two different records.")
         return
     if not reason or not reason.strip():
         st.error("A reason is required.")
         return
     st.session_state[IDENTITY_JOB] = views.split(user, person_id, left, right, reason)
     st.session_state[FLASH] = (
-        "The rows are recorded as different people; identities are being re-resolved in the "
+        "The records are recorded as different people; identities are being re-resolved in the "
         "background (you may leave this page)."
     )
     st.rerun()

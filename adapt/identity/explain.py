@@ -1,6 +1,7 @@
 """Explanations of joins, ready for a waterfall chart or an export.
 
-Owns :func:`explain`: every accepted link that joins a person's rows, in long
+Owns :func:`explain`: every accepted link that joins a person's rows, and
+:func:`link_parts`: any links (a review item's, accepted or not), in long
 format, one row per part of the final weight: the prior (how likely two
 random rows are one person), each comparison's level and weight (term
 frequency included), and the context adjustment. The parts of a link sum to
@@ -62,6 +63,31 @@ def explain(links: pd.DataFrame, row_keys: Iterable[str]) -> pd.DataFrame:
         & links["row_key_l"].isin(keys).to_numpy(dtype=bool)
         & links["row_key_r"].isin(keys).to_numpy(dtype=bool)
     ]
+    return link_parts(mine)
+
+
+def link_parts(links: pd.DataFrame) -> pd.DataFrame:
+    """Long table ``row_key_l, row_key_r, comparison, level, weight`` of every
+    link given, accepted or not (a review item's link, say).
+
+    >>> link = pd.DataFrame(
+    ...     {
+    ...         "row_key_l": ["a"],
+    ...         "row_key_r": ["c"],
+    ...         "match_weight": [-1.0],
+    ...         "context_weight": [0.0],
+    ...         "final_weight": [-1.0],
+    ...         "accepted": [False],
+    ...         "decision": ["below threshold"],
+    ...         "context": [""],
+    ...         "lbl_dob": ["one part differs"],
+    ...         "mw_dob": [6.0],
+    ...     }
+    ... )
+    >>> link_parts(link)[["comparison", "level", "weight"]].values.tolist()
+    [['prior', 'two random rows', -7.0], ['dob', 'one part differs', 6.0], ['context', 'none', 0.0]]
+    """
+    mine = links
     comps = [c[3:] for c in links.columns if c.startswith("mw_")]
     parts = []
     scored = mine["match_weight"].notna()

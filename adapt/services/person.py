@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from adapt import pipeline
 from adapt.core.history import History
 from adapt.db import app_store, people
 from adapt.db import identity as identity_store
-from adapt.services import data, jobs, session
+from adapt.services import data, jobs, review, session
+from adapt.services.review import IDENTITY_RUN, explain_pair, person_links, record_choices
 from adapt.views.person import (
     PERSON_OPTIONS,
     adoption_date,
@@ -35,9 +35,9 @@ from adapt.views.person import join_reasons as _join_reasons
 IOM_PATHWAYS = app_store.IOM_PATHWAYS
 PLAN_KINDS = app_store.PLAN_KINDS
 PLAN_STATUSES = app_store.PLAN_STATUSES
-IDENTITY_RUN = "identity run"  # the kind of job a split submits
 
 __all__ = [
+    "IDENTITY_RUN",
     "IOM_PATHWAYS",
     "PERSON_OPTIONS",
     "PLAN_KINDS",
@@ -46,6 +46,7 @@ __all__ = [
     "aliases",
     "decisions",
     "escalation_signals",
+    "explain_pair",
     "identity_job",
     "identity_rows",
     "join_reasons",
@@ -56,11 +57,13 @@ __all__ = [
     "person_addresses",
     "person_events",
     "person_incidents",
+    "person_links",
     "person_options",
     "person_periods",
     "person_victims",
     "plan",
     "plan_history",
+    "record_choices",
     "rows",
     "save_plan_entry",
     "split",
@@ -94,20 +97,12 @@ def split(user: dict, person_id: str, row_a: str, row_b: str, reason: str) -> st
     engine = session.engine()
     identity_store.record_decision(engine, row_a, row_b, "not_same", user["username"], reason)
     session.audit("identity_decision", person_id=person_id, detail=f"not_same {row_a} {row_b}")
-    return jobs.runner().submit(
-        IDENTITY_RUN,
-        lambda progress: pipeline.resolve(engine, progress=progress),
-        database=session.database_url(),
-        label="Re-resolving identities",
-        owner=user["username"],
-        coalesce=True,
-    )
+    return review.submit_identity_run(user)
 
 
 def identity_job(job_id: str | None) -> jobs.Job | None:
     """The identity run this session asked for, else the latest on this database."""
-    runner = jobs.runner()
-    return runner.get(job_id) or runner.latest(IDENTITY_RUN, session.database_url())
+    return review.identity_job(job_id)
 
 
 def plan(person_id: str) -> pd.DataFrame:
