@@ -3,13 +3,18 @@
 Owns two steps:
 
 * :func:`decide`: each scored pair's ``final_weight``, ``accepted`` and
-  ``decision`` (analyst overrides first, then the context cannot-link, the
-  threshold, and the guards on automatic merges: dates of birth must not
-  differ, and the date of birth or the forename must agree);
+  ``decision`` (analyst overrides first, then the guards of
+  :class:`~adapt.identity.guards.Guards`, each a setting: two rows on one
+  incident are two people; below the threshold nothing joins; dates of birth
+  that truly disagree (not a forgiven slip: one digit, adjacent digits
+  transposed, day/month swapped, 1 January placeholder) keep apart; so do
+  one surname at one home with such dates a generation apart (the reason an
+  analyst reads, and the guard that still holds with the first off); the
+  date of birth or the forename must agree);
 * :func:`build_clusters`: connected components of the accepted links
   (``scipy.sparse.csgraph``), then a repair pass over the few components that
-  break a cluster rule (two dates of birth other than day/month-swapped
-  variants or a 1 January placeholder; two rows of one occasion; an analyst
+  break a cluster rule (two dates of birth that truly disagree, as the
+  pairwise guard judges them; two rows of one occasion; an analyst
   cannot-link). The repair re-joins such a component greedily, strongest link
   first, refusing any union that breaks a rule. It is a Python loop, bounded
   by the links of the conflicting components only (a few per cent of links on
@@ -23,8 +28,26 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
-DOB_AGREES = ("exact", "day/month swapped", "1 January placeholder, same year")
-FORENAME_AGREES = ("exact", "nickname", "typo")
+from adapt.identity.context import ContextRows, pair_facts
+from adapt.identity.guards import (
+    DIFFERENT,
+    MISSING,
+    Guards,
+    dob_conflict,
+    dob_relation,
+    generation_gap,
+)
+
+DECISIONS = (
+    "analyst: not same",
+    "analyst: same",
+    "guard: on one incident together",
+    "below threshold",
+    "guard: different generations in one household",
+    "guard: dates of birth differ",
+    "guard: neither date of birth nor forename agrees",
+    "auto",
+)
 
 
 def _override_frame(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -75,11 +98,17 @@ def decide(
     threshold_weight: float,
     must: tuple[np.ndarray, np.ndarray],
     cannot: tuple[np.ndarray, np.ndarray],
+    rows: ContextRows,
+    guards: Guards | None = None,
 ) -> pd.DataFrame:
     """Add ``final_weight``, ``accepted`` and ``decision``; add analyst pairs not scored.
 
-    Pairs and overrides name rows by position (``l`` < ``r``) among ``n`` rows.
+    Pairs and overrides name rows by position (``l`` < ``r``) among ``n`` rows;
+    ``rows`` are those rows coded (:func:`~adapt.identity.context.context_rows`),
+    whose dates of birth and household keys the guards read. The decision is
+    the first of ``DECISIONS`` that holds (a guard switched off never holds).
     """
+    g = guards or Guards()
     code = pairs["l"].to_numpy(dtype=np.int64) * n + pairs["r"].to_numpy(dtype=np.int64)
     must_c = must[0].astype(np.int64) * n + must[1]
     cannot_c = cannot[0].astype(np.int64) * n + cannot[1]
@@ -104,30 +133,30 @@ def decide(
     out["final_weight"] = out["match_weight"] + out["context_weight"]
     analyst_same = np.isin(code, must_c) if len(must_c) else np.zeros(len(code), bool)
     analyst_not = np.isin(code, cannot_c) if len(cannot_c) else np.zeros(len(code), bool)
-    dob_present = ~_label_in(out["lbl_dob"], ("missing",), na=True)
-    dob_agrees = _label_in(out["lbl_dob"], DOB_AGREES)
-    fn_agrees = _label_in(out["lbl_forename"], FORENAME_AGREES)
+    facts = pair_facts(rows, out["l"].to_numpy(), out["r"].to_numpy())
+    rel = dob_relation(facts.dob_l, facts.dob_r, g)
+    dob_differs = rel == DIFFERENT
+    dob_agrees = (rel != DIFFERENT) & (rel != MISSING)
+    fn_agrees = _label_in(out["lbl_forename"], tuple(g.forename_agrees))
+    generations = (
+        facts.household
+        & dob_differs
+        & generation_gap(facts.dob_l, facts.dob_r, g.generation_gap_years)
+    )
     above = out["final_weight"].fillna(-np.inf).to_numpy() >= threshold_weight
     occasion = out["same_occasion"].to_numpy(dtype=bool)
     conditions = [
         analyst_not,
         analyst_same,
-        occasion,
+        occasion & g.one_incident_apart,
         ~above,
-        dob_present & ~dob_agrees,
-        ~(dob_agrees | fn_agrees),
+        generations,
+        dob_differs & g.dob_must_agree,
+        ~(dob_agrees | fn_agrees) & g.dob_or_forename_must_agree,
     ]
-    choices = [
-        "analyst: not same",
-        "analyst: same",
-        "guard: on one incident together",
-        "below threshold",
-        "guard: dates of birth differ",
-        "guard: neither date of birth nor forename agrees",
-    ]
-    codes = np.select(conditions, list(range(len(choices))), len(choices)).astype(np.int8)
-    out["decision"] = pd.Categorical.from_codes(codes, categories=[*choices, "auto"])
-    out["accepted"] = (codes == len(choices)) | (codes == 1)
+    codes = np.select(conditions, list(range(len(conditions))), len(conditions)).astype(np.int8)
+    out["decision"] = pd.Categorical.from_codes(codes, categories=list(DECISIONS))
+    out["accepted"] = (codes == len(conditions)) | (codes == 1)
     return out
 
 
@@ -159,14 +188,19 @@ def spanning_forest(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.n
 
 
 class _Sets:
-    """Union-find with per-root rule state, for the repair pass only."""
+    """Union-find with per-root rule state, for the repair pass only.
 
-    def __init__(self, dob: list[object], occ: list[object]) -> None:
+    ``conflicts`` holds the pairs of date-of-birth codes (lo, hi) that may not
+    share a cluster; occasions may never repeat in one.
+    """
+
+    def __init__(self, dob: list[object], occ: list[object], conflicts: set[tuple[int, int]]):
         n = len(dob)
         self.parent = list(range(n))
         self.dobs = [{d} if d is not None else set() for d in dob]
         self.occs = [{o} if o is not None else set() for o in occ]
         self.nots: list[set[int]] = [set() for _ in range(n)]
+        self.conflicts = conflicts
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -175,7 +209,11 @@ class _Sets:
         return i
 
     def ok(self, a: int, b: int) -> bool:
-        if len(self.dobs[a] | self.dobs[b]) > 1 or (self.occs[a] & self.occs[b]):
+        if self.occs[a] & self.occs[b]:
+            return False
+        if self.conflicts and any(
+            (min(x, y), max(x, y)) in self.conflicts for x in self.dobs[a] for y in self.dobs[b]
+        ):
             return False
         return not any(self.find(x) == b for x in self.nots[a])
 
@@ -186,23 +224,49 @@ class _Sets:
         self.nots[a] |= self.nots[b]
 
 
+def _dob_conflicts(
+    comp: np.ndarray, dob_code: np.ndarray, dob_values: np.ndarray, guards: Guards
+) -> tuple[np.ndarray, set[tuple[int, int]]]:
+    """Components holding two dates of birth that truly disagree, and those
+    pairs of date codes (lo, hi). Vectorised over the pairs of distinct dates
+    within each component (a handful per component)."""
+    has = dob_code >= 0
+    if not guards.cluster_dobs_agree or not has.any():
+        return np.zeros(0, np.int64), set()
+    d = pd.DataFrame({"comp": comp[has], "dob": dob_code[has]}).drop_duplicates()
+    multi = d["comp"].duplicated(keep=False).to_numpy()
+    d = d[multi]
+    if not len(d):
+        return np.zeros(0, np.int64), set()
+    both = d.merge(d, on="comp", suffixes=("_a", "_b"))
+    both = both[both["dob_a"].to_numpy() < both["dob_b"].to_numpy()]
+    a, b = both["dob_a"].to_numpy(), both["dob_b"].to_numpy()
+    bad = dob_conflict(dob_values[a], dob_values[b], guards)
+    pairs = set(zip(a[bad].tolist(), b[bad].tolist(), strict=True))
+    return np.unique(both["comp"].to_numpy()[bad]), pairs
+
+
 def build_clusters(
     n: int,
-    dob_key: pd.Series,
+    dob: np.ndarray,
     occasion: pd.Series,
     edges: tuple[np.ndarray, np.ndarray, np.ndarray],
     must: tuple[np.ndarray, np.ndarray],
     cannot: tuple[np.ndarray, np.ndarray],
     rank: np.ndarray | None = None,
+    guards: Guards | None = None,
 ) -> np.ndarray:
     """Cluster label per row (first row of a cluster numbers it), honouring the rules.
 
-    ``edges`` are accepted pairs (positions a, b and final weight); ``must``
-    pairs are joined whatever the rules say; ``cannot`` pairs never end in one
-    cluster (unless a must-link chain forces it). The partition depends only
-    on the set of edges, not their order: equal weights are taken in the
-    order of ``rank`` (say, the text order of row keys; default: position).
+    ``dob`` is each row's date of birth as ``YYYYMMDD`` (0: none; see
+    :func:`~adapt.identity.guards.dob_numbers`). ``edges`` are accepted pairs
+    (positions a, b and final weight); ``must`` pairs are joined whatever the
+    rules say; ``cannot`` pairs never end in one cluster (unless a must-link
+    chain forces it). The partition depends only on the set of edges, not
+    their order: equal weights are taken in the order of ``rank`` (say, the
+    text order of row keys; default: position).
     """
+    g = guards or Guards()
     # int32 positions when they fit: edges are the big arrays at scale
     pos_t = np.int32 if n < 2**31 else np.int64
     ea, eb, ew = (np.asarray(x) for x in edges)
@@ -217,17 +281,25 @@ def build_clusters(
     del graph
 
     # Which components break a rule?
-    dob = pd.factorize(dob_key, use_na_sentinel=True)[0].astype(np.int64)
+    dob_num = np.asarray(dob, dtype=np.int64)
+    codes, values = pd.factorize(np.where(dob_num > 0, dob_num, -1))
+    dob_values = np.asarray(values, dtype=np.int64)
+    dob_code = np.where(dob_values[codes] > 0, codes, -1).astype(np.int64)
+    bad_dob, conflicts = _dob_conflicts(comp, dob_code, dob_values, g)
     occ = pd.factorize(occasion, use_na_sentinel=True)[0].astype(np.int64)
-    frame = pd.DataFrame({"comp": comp, "dob": np.where(dob < 0, np.nan, dob), "occ": occ})
-    n_dob = frame.groupby("comp")["dob"].nunique()
+    if not g.one_incident_apart:
+        occ = np.full(n, -1, dtype=np.int64)
+    frame = pd.DataFrame({"comp": comp, "occ": occ})
     has_occ = frame[frame["occ"] >= 0]
     dup_occ = has_occ.duplicated(["comp", "occ"])
-    bad = set(n_dob.index[n_dob > 1]) | set(has_occ.loc[dup_occ.to_numpy(), "comp"])
+    bad = set(bad_dob.tolist()) | set(has_occ.loc[dup_occ.to_numpy(), "comp"])
     bad |= set(comp[ca][comp[ca] == comp[cb]])
     if bad:
         rank = np.arange(n) if rank is None else np.asarray(rank)
-        comp = _repair(comp, np.array(sorted(bad)), dob, occ, ew, ea, eb, ma, mb, ca, cb, rank)
+        comp = _repair(
+            comp, np.array(sorted(bad)), dob_code, occ, conflicts,
+            ew, ea, eb, ma, mb, ca, cb, rank,
+        )  # fmt: skip
     # Number clusters by their first row.
     _, first = np.unique(comp, return_index=True)
     order = np.empty(comp.max() + 1 if n else 0, dtype=np.int64)
@@ -240,6 +312,7 @@ def _repair(
     bad: np.ndarray,
     dob: np.ndarray,
     occ: np.ndarray,
+    conflicts: set[tuple[int, int]],
     weight: np.ndarray,
     ea: np.ndarray,
     eb: np.ndarray,
@@ -255,6 +328,7 @@ def _repair(
     sets = _Sets(
         [None if d < 0 else int(d) for d in dob[members]],
         [None if o < 0 else int(o) for o in occ[members]],
+        conflicts,
     )
     in_bad_c = np.isin(comp[ca], bad) & np.isin(comp[cb], bad)
     for a, b in zip(local[ca[in_bad_c]].to_numpy(), local[cb[in_bad_c]].to_numpy(), strict=True):

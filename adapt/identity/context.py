@@ -10,6 +10,10 @@ Owns what the incidents say about two rows that names alone cannot:
 * two rows of the same role on incidents at the same address in the same
   month are likely one person: ``place_context_weight`` is added.
 
+It also codes, once per run, what the guards (:mod:`adapt.identity.guards`)
+read of the rows: dates of birth as numbers and the household keys (surname,
+home address, home postcode); :func:`pair_facts` gives them per pair.
+
 All passes are joins over the candidate pairs; nothing loops over rows.
 """
 
@@ -19,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from adapt.identity.guards import dob_numbers, household_surname
 
 # In text order (the order pandas would give them as categories).
 CONTEXT_REASONS = (
@@ -68,6 +74,11 @@ class ContextRows:
     month: np.ndarray
     # (occasion code, victim key code): the strong keys of each occasion's victims
     victim_keys: pd.DataFrame
+    # what the guards read: date of birth as YYYYMMDD (0: none), household keys
+    dob: np.ndarray
+    hh_surname: np.ndarray
+    home_addr: np.ndarray
+    home_pc: np.ndarray
 
 
 def context_rows(rows: pd.DataFrame) -> ContextRows:
@@ -91,7 +102,30 @@ def context_rows(rows: pd.DataFrame) -> ContextRows:
         pc=_codes(rows["inc_pc"]).astype(np.int32),
         month=_codes(rows["month"]).astype(np.int32),
         victim_keys=kt,
+        dob=dob_numbers(rows),
+        hh_surname=_codes(household_surname(rows["sn"])).astype(np.int32),
+        home_addr=_codes(rows["addr_key"]).astype(np.int32),
+        home_pc=_codes(rows["pc"]).astype(np.int32),
     )
+
+
+@dataclass(frozen=True)
+class PairFacts:
+    """What the guards read of each pair (aligned with the pairs)."""
+
+    dob_l: np.ndarray
+    dob_r: np.ndarray
+    # same surname (generational suffix dropped) and same home address or postcode
+    household: np.ndarray
+
+
+def pair_facts(cx: ContextRows, left: np.ndarray, right: np.ndarray) -> PairFacts:
+    """:class:`PairFacts` of pairs of row positions ``left``, ``right`` in ``cx``'s rows."""
+    la = np.asarray(left, dtype=np.int64)
+    ra = np.asarray(right, dtype=np.int64)
+    home = _eq(cx.home_addr[la], cx.home_addr[ra]) | _eq(cx.home_pc[la], cx.home_pc[ra])
+    household = _eq(cx.hh_surname[la], cx.hh_surname[ra]) & home
+    return PairFacts(dob_l=cx.dob[la], dob_r=cx.dob[ra], household=household)
 
 
 def add_context(

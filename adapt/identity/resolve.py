@@ -2,7 +2,9 @@
 
 Owns :func:`resolve` and :func:`resolve_incremental`, which wire the stages
 together (splink scoring → incident context → decisions → guarded clusters)
-and the :class:`Resolution` they return.
+and the :class:`Resolution` they return. Both take the guards on automatic
+merges as an optional :class:`~adapt.identity.guards.Guards` (default: every
+guard on, with its documented defaults).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from adapt.identity.cluster import (
     spanning_forest,
 )
 from adapt.identity.context import ContextRows, add_context, context_rows
+from adapt.identity.guards import Guards, dob_numbers
 from adapt.identity.model import IdentityModel
 from adapt.identity.normalise import prepare_rows
 
@@ -116,11 +119,6 @@ def _chunks(model: IdentityModel, n: int) -> int:
     return max(int(model.predict_chunks), int(np.ceil(np.sqrt(n / ROWS_PER_CHUNK))))
 
 
-def _dob_rule_key(rows: pd.DataFrame) -> pd.Series:
-    """Date of birth as the cluster rule sees it (swap variants equal; 1 January ignored)."""
-    return rows["dob_key"].mask(rows["dob_jan1"].to_numpy(dtype=bool))
-
-
 def _key_rank(keys: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """Row keys as Arrow text and each row's rank in their text order."""
     karr = pa.array(keys.astype("string").to_numpy(dtype=object, na_value=None), pa.string())
@@ -167,23 +165,26 @@ def _finish_links(
 
 def _score_and_decide(
     pairs: pd.DataFrame,
-    rows: pd.DataFrame | ContextRows,
+    cx: ContextRows,
     model: IdentityModel,
     must: tuple[np.ndarray, np.ndarray],
     cannot: tuple[np.ndarray, np.ndarray],
+    guards: Guards,
 ) -> pd.DataFrame:
     pairs = add_context(
         pairs,
-        rows,
+        cx,
         victim_weight=model.victim_context_weight,
         place_weight=model.place_context_weight,
     )
     return decide(
         pairs,
-        n=len(rows.occ) if isinstance(rows, ContextRows) else len(rows),
+        n=len(cx.occ),
         threshold_weight=model.threshold_weight,
         must=must,
         cannot=cannot,
+        rows=cx,
+        guards=guards,
     )
 
 
@@ -202,11 +203,12 @@ def resolve(
     *,
     must_link: pd.DataFrame | None = None,
     cannot_link: pd.DataFrame | None = None,
+    guards: Guards | None = None,
 ) -> Resolution:
     """Resolve every row of ``rows`` (output of :func:`prepare_rows`) into people.
 
-    Deterministic: the same rows (in the same order) and model give the same
-    clusters and links.
+    Deterministic: the same rows (in the same order), model and ``guards``
+    (default ``Guards()``) give the same clusters and links.
 
     Examples
     --------
@@ -232,6 +234,7 @@ def resolve(
     [['involvements:1', 'involvements:2', True, 'nickname']]
     """
     model.check_is_fitted()
+    guards = guards or Guards()
     rows = _ensure_prepared(rows).reset_index(drop=True)
     n = len(rows)
     keys = pd.Index(rows["row_key"].astype("string"))
@@ -255,7 +258,7 @@ def resolve(
         acc_parts: list[tuple[np.ndarray, ...]] = []
         other_parts: list[tuple[np.ndarray, ...]] = []
         for chunk in scorer.chunks():
-            d = _score_and_decide(chunk, cx, model, must, cannot)
+            d = _score_and_decide(chunk, cx, model, must, cannot, guards)
             del chunk
             scored = d["match_weight"].notna().to_numpy()  # analyst pairs come in pass 2
             acc = d["accepted"].to_numpy(dtype=bool) & scored
@@ -290,12 +293,13 @@ def resolve(
         key_rank = _key_rank(rows["row_key"])
         labels = build_clusters(
             n,
-            _dob_rule_key(rows),
+            cx.dob,
             rows["occasion"],
             (ea, eb, ew),
             must,
             cannot,
             rank=key_rank[1],
+            guards=guards,
         )
         t["cluster"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -334,7 +338,7 @@ def resolve(
         t0 = time.perf_counter()
         pairs = scorer.fetch(ka, kb)
         del ka, kb
-    decided = _score_and_decide(pairs, cx, model, must, cannot)
+    decided = _score_and_decide(pairs, cx, model, must, cannot, guards)
     del pairs, cx
     clusters = pd.DataFrame(
         {"row_key": rows["row_key"].astype("string").to_numpy(), "cluster": labels.astype(np.int64)}
@@ -377,6 +381,7 @@ def resolve_incremental(
     *,
     must_link: pd.DataFrame | None = None,
     cannot_link: pd.DataFrame | None = None,
+    guards: Guards | None = None,
 ) -> Resolution:
     """Add ``new_rows`` to an existing resolution, comparing only new rows.
 
@@ -385,9 +390,11 @@ def resolve_incremental(
     links two of them merges them (the merged cluster takes the smaller id).
     ``clusters`` covers the new rows and every existing row of a cluster a
     new row joined; new-only clusters get ids above the existing maximum.
-    Both row frames are :func:`prepare_rows` output.
+    Both row frames are :func:`prepare_rows` output. ``guards`` as for
+    :func:`resolve`; existing clusters are kept whole whatever they say.
     """
     model.check_is_fitted()
+    guards = guards or Guards()
     existing_rows = _ensure_prepared(existing_rows)
     new_rows = _ensure_prepared(new_rows)
     t: dict[str, float] = {}
@@ -415,8 +422,9 @@ def resolve_incremental(
     )
     t["score"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    decided = _score_and_decide(pairs, pop, model, must, cannot)
-    del pairs
+    cx = context_rows(pop)
+    decided = _score_and_decide(pairs, cx, model, must, cannot, guards)
+    del pairs, cx
     t["context_decide"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -448,12 +456,13 @@ def resolve_incremental(
     sub = pop.iloc[sub_pos]
     labels = build_clusters(
         len(sub_pos),
-        _dob_rule_key(sub),
+        dob_numbers(sub),
         sub["occasion"],
         loc(ea, eb, ew),
         loc(np.concatenate([must[0], star_a[keep]]), np.concatenate([must[1], star_b[keep]])),
         loc(*cannot),
         rank=_key_rank(sub["row_key"])[1],
+        guards=guards,
     )
     old = old_cl[sub_pos].astype("float64")
     old[old < 0] = np.nan
