@@ -1,5 +1,7 @@
 """What the app stores: users, the audit log (append-only), cohort decisions
-and management plans. Pages call these; nothing else writes those tables."""
+and management plans. Pages call these; nothing else writes those tables,
+except an identity run, which moves a merged-away person's decisions and plan
+entries to the person it merged into (:mod:`adapt.db.continuity`)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,18 @@ import uuid
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 
 from adapt.core.access import PURPOSES, ROLES
+from adapt.db import continuity
 from adapt.db.engine import utc_now, writer
-from adapt.db.models import app_users, audit_log, cohort_decisions, plan_entries
+from adapt.db.models import (
+    app_users,
+    audit_log,
+    cohort_decisions,
+    person_redirects,
+    plan_entries,
+)
 
 IOM_PATHWAYS: tuple[str, ...] = (
     "Accommodation",
@@ -31,7 +40,7 @@ PLAN_STATUSES = ("open", "done", "cancelled")
 AUDIT_ACTIONS = (
     "sign_in", "sign_in_failed", "sign_out", "view_person", "marac_check", "marac_pdf",
     "export", "cohort_decision", "settings_saved", "import", "identity_decision", "plan_change",
-    "refused",
+    "refused", "case_items_moved",
 )  # fmt: skip
 
 
@@ -165,18 +174,27 @@ def audit_frame(
     actions: tuple[str, ...] | None = None,
     limit: int = 5000,
 ) -> pd.DataFrame:
-    """Audit entries, newest first, optionally filtered."""
-    a = audit_log.c
-    stmt = select(a.id, a.at, a.username, a.role, a.action, a.person_id, a.purpose, a.detail)
+    """Audit entries, newest first, optionally filtered.
+
+    The log is append-only, so an entry keeps the person id it was written
+    with; ``current_person_id`` is where that person lives now (another id
+    after a merge, read through ``person_redirects``), and ``person_id=``
+    finds the entries written under any id merged into that person too."""
+    a, r = audit_log.c, person_redirects.c
+    current = func.coalesce(r.current_person_id, a.person_id).label("current_person_id")
+    stmt = select(
+        a.id, a.at, a.username, a.role, a.action, a.person_id, a.purpose, a.detail, current
+    ).outerjoin_from(audit_log, person_redirects, r.person_id == a.person_id)
     if person_id:
-        stmt = stmt.where(a.person_id == person_id)
+        stmt = stmt.where(or_(a.person_id == person_id, r.current_person_id == person_id))
     if username:
         stmt = stmt.where(a.username == username)
     if actions:
         stmt = stmt.where(a.action.in_(actions))
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(a.id.desc()).limit(limit)).all()
-    cols = ["id", "at", "username", "role", "action", "person_id", "purpose", "detail"]
+    cols = ["id", "at", "username", "role", "action", "person_id", "purpose", "detail",
+            "current_person_id"]  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -199,6 +217,8 @@ def record_decision(
         raise ValueError("decision must be 'adopted' or 'declined'")
     if not reason or not reason.strip():
         raise ValueError("a reason is required")
+    # A decision about an id merged since the page was drawn lands on its person.
+    person_id = continuity.current_person_id(engine, person_id)
     with writer(engine) as conn:
         result = conn.execute(
             insert(cohort_decisions).values(
@@ -272,6 +292,7 @@ def save_plan_entry(
         raise ValueError("the entry needs a text")
     key = entry_key or uuid.uuid4().hex[:16]
     p = plan_entries.c
+    person_id = continuity.current_person_id(engine, person_id)  # merged since drawn
     with writer(engine) as conn:
         current = conn.execute(select(func.max(p.version)).where(p.entry_key == key)).scalar()
         if entry_key is not None and current is None:

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Select, delete, func, insert, select, update
 
 from adapt.core.person_rows import PERSON_ROW_COLUMNS as INPUT_COLUMNS
-from adapt.db import bulk
+from adapt.db import bulk, continuity
 from adapt.db.engine import utc_now, writer
 from adapt.db.models import (
     identity_decisions,
@@ -269,6 +269,10 @@ def store_run(
 ) -> int:
     """Store one resolution run in one transaction.
 
+    The lineage is stored with why each event happened, and what hung on a
+    merged-away id (cohort decisions, plan entries) moves to the id it merged
+    into in the same transaction (:mod:`adapt.db.continuity`).
+
     ``assigned``: row_key, person_id, row_hash for every row resolved in this
     run. ``links``: the engine's links (the per-comparison columns are kept as
     JSON). ``replace_links_for``: in an incremental run, the row keys whose
@@ -288,10 +292,15 @@ def store_run(
                 splits=int((lineage["event"] == "split").sum()),
             )
         ).inserted_primary_key[0]
+        # Read before the assignments are replaced: the ids the rows had.
+        before = continuity.before_run(conn, lineage, run_id)
         _store_assignments(conn, assigned, run_id)
         created = _store_persons(conn, run_id)
         if len(lineage):
-            bulk.insert_frame(conn, person_lineage, lineage.assign(run_id=run_id))
+            explained = continuity.explain_events(before, lineage, assigned, links)
+            bulk.insert_frame(conn, person_lineage, explained.assign(run_id=run_id))
+            # Decisions and plans of a merged-away id follow it (case continuity).
+            continuity.follow_merges(conn, run_id, lineage)
         _store_links(conn, links, run_id, replace_links_for)
         conn.execute(delete(identity_review))
         if len(review):

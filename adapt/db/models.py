@@ -251,6 +251,10 @@ person_lineage = Table(
     Column("person_id", String(20), nullable=False, index=True),  # the id that lost rows
     Column("other_person_id", String(20), nullable=False, index=True),  # where they went
     Column("rows_moved", BigInteger, nullable=False),
+    # Why (migration 0008): the analyst decision that caused the event, if
+    # any, else the guard that kept the rows apart (a split), else automatic.
+    Column("decision_id", Integer, nullable=True),
+    Column("cause", Text, nullable=True),
 )
 
 identity_decisions = Table(
@@ -429,4 +433,35 @@ plan_entries = Table(
     Column("author", String(100), nullable=False),
     Column("recorded_at", DateTime, nullable=False),
     UniqueConstraint("entry_key", "version", name="uq_plan_entries_entry_key_version"),
+)
+
+
+# ---------------------------------------------------------- case continuity
+#
+# person_redirects: where each merged-away person id now lives (one row per
+# absorbed id, kept current when its target is itself absorbed later): how an
+# old id in the append-only audit log is read as today's person.
+# case_moves: every cohort decision or plan entry moved from one person id to
+# another, by an identity run (a merge) or by an analyst (after a split).
+
+person_redirects = Table(
+    "person_redirects",
+    metadata,
+    Column("person_id", String(20), primary_key=True),  # the absorbed id
+    Column("current_person_id", String(20), nullable=False, index=True),
+    Column("run_id", Integer, nullable=False),  # the run that last set it
+)
+
+case_moves = Table(
+    "case_moves",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("moved_at", DateTime, nullable=False),
+    Column("run_id", Integer, nullable=True),  # the identity run (a merge), else None
+    Column("item_kind", String(20), nullable=False),  # cohort_decision | plan_entry
+    Column("item_ref", String(40), nullable=False),  # decision id | plan entry key
+    Column("from_person_id", String(20), nullable=False, index=True),
+    Column("to_person_id", String(20), nullable=False, index=True),
+    Column("author", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
 )
