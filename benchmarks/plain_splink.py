@@ -7,13 +7,13 @@ with no ADAPT guards, nickname table or incident context:
   ``DateOfBirthComparison`` (ISO text), ``PostcodeComparison``,
   ``JaroWinklerAtThresholds`` on the home address, ``ExactMatch`` on
   person_ref; no term-frequency adjustments (the library's default);
-* prediction blocks: same forename, same surname, same date of birth, same
+* prediction blocks: same forename and surname, same date of birth, same
   postcode, same person_ref (any one);
 * training as documented: the prior by
   ``estimate_probability_two_random_records_match`` from two exact rules
   (forename + DOB, surname + DOB) at recall 0.7 (the docs' example value); u
   by ``estimate_u_using_random_sampling`` (seeded, 1e6 pairs); m by EM on a
-  date-of-birth block and on a surname block;
+  date-of-birth block and on a forename + surname block;
 * clusters: ``cluster_pairwise_predictions_at_threshold`` at match
   probability 0.95.
 
@@ -76,8 +76,7 @@ def plain_splink_clusters(rows: pd.DataFrame, threshold: float = THRESHOLD) -> p
             cl.ExactMatch("person_ref"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("forename"),
-            block_on("surname"),
+            block_on("forename", "surname"),
             block_on("date_of_birth"),
             block_on("postcode"),
             block_on("person_ref"),
@@ -91,7 +90,9 @@ def plain_splink_clusters(rows: pd.DataFrame, threshold: float = THRESHOLD) -> p
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("forename", "surname")
+    )
     pairs = linker.inference.predict(threshold_match_probability=threshold)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, threshold)
     got = clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
@@ -102,8 +103,14 @@ def plain_splink_clusters(rows: pd.DataFrame, threshold: float = THRESHOLD) -> p
 
 
 def extract_rows(folder: Path | str) -> pd.DataFrame:
-    """Person rows of an extract folder (keys ``involvements.csv:{line}``)."""
-    return person_rows_from_extract(read_extract(Path(folder)))
+    """Person rows of an extract folder (keys ``involvements.csv:{line}``).
+
+    As ADAPT stores them: a MARAC side naming nobody (no ref, forename or
+    surname) is not a person row.
+    """
+    rows = person_rows_from_extract(read_extract(Path(folder)))
+    named = rows[["person_ref", "forename", "surname"]].notna().any(axis=1)
+    return rows[named].reset_index(drop=True)
 
 
 def main() -> None:
