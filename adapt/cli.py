@@ -270,12 +270,22 @@ def export(
 @app.command()
 def resolve(
     full: Annotated[bool, typer.Option(help="Resolve every row again, not only new ones.")] = False,
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            help="Train a new match model on the stored rows and resolve every row with it "
+            "(otherwise the model trained on this data before is reused)."
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Resolve person identities over everything stored."""
     engine = _open(db)
     with _progress() as progress:
-        _print_resolve(pipeline.resolve(engine, full=full, progress=progress))
+        summary = pipeline.resolve(engine, full=full, retrain=retrain, progress=progress)
+    _print_resolve(summary)
+    if summary.model:
+        typer.echo(f"match model: {summary.model}")
 
 
 @app.command()

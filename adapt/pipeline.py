@@ -163,10 +163,17 @@ def load(
                             progress=progress)  # fmt: skip
 
 
-def resolve(db: Database, *, full: bool = False, progress: Progress | None = None) -> RunSummary:
-    """Resolve person identities over everything stored (incrementally when it can)."""
+def resolve(
+    db: Database, *, full: bool = False, retrain: bool = False, progress: Progress | None = None
+) -> RunSummary:
+    """Resolve person identities over everything stored (incrementally when it can).
+
+    The match model is trained on the stored rows on the first full run and
+    reused after; ``retrain=True`` trains a new one and resolves everything
+    with it. The summary's ``model`` says which model was used.
+    """
     with _opened(db) as engine:
-        return resolve_database(engine, full=full, progress=progress)
+        return resolve_database(engine, full=full, retrain=retrain, progress=progress)
 
 
 def score(

@@ -27,6 +27,11 @@ from adapt.identity import splink_adapter
 
 LOG = logging.getLogger(__name__)
 
+# An EM pass on a block with fewer pairs than this is skipped (the levels it
+# would estimate keep their starting m): a few hundred pairs leave the rare
+# levels (day/month swap, nickname) with a handful of pairs each.
+MIN_BLOCK_PAIRS = 1000
+
 
 class IdentityModel(BaseEstimator):
     """Pairwise person-match model: splink EM parameters plus decision settings.
@@ -122,6 +127,39 @@ class IdentityModel(BaseEstimator):
         self.n_rows_trained_ = len(rows)
         self.trained_on_ = trained_on
         return self
+
+    def refit(
+        self, rows: pd.DataFrame, *, trained_on: str = "", min_block_pairs: int = MIN_BLOCK_PAIRS
+    ) -> IdentityModel:
+        """A new model trained on ``rows``, starting from this fitted model.
+
+        Only splink's parameters are learned from ``rows``: the prior (the
+        deterministic rules' pairs over their recall, the recall read from the
+        m just learned rather than assumed), u by random sampling (seeded with
+        ``seed``), m by EM on each training block that makes at least
+        ``min_block_pairs`` pairs, starting from this model's m (so EM starts
+        well, and a comparison no pass estimates keeps this model's m). The
+        decision parameters (threshold, context weights, ...) are this
+        model's. Same rows and seed: the same model.
+        """
+        self.check_is_fitted()
+        LOG.info("training identity model on %d rows of the data being resolved", len(rows))
+        settings, figures = splink_adapter.train_with_figures(
+            rows,
+            seed=self.seed,
+            max_pairs=self.max_pairs,
+            u_max_pairs=self.u_max_pairs,
+            deterministic_recall=self.deterministic_recall,
+            start=self.settings_json_,
+            min_block_pairs=min_block_pairs,
+            implied=True,
+        )
+        model = type(self)(**self.get_params())
+        model.settings_json_ = settings
+        model.n_rows_trained_ = len(rows)
+        model.trained_on_ = trained_on
+        model.training_figures_ = figures
+        return model
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "settings_json_")
