@@ -14,9 +14,10 @@ Owns two steps:
 * :func:`build_clusters`: connected components of the accepted links
   (``scipy.sparse.csgraph``), then a repair pass over the few components that
   break a cluster rule (two dates of birth that truly disagree, as the
-  pairwise guard judges them; two rows of one occasion; an analyst
-  cannot-link). The repair re-joins such a component greedily, strongest link
-  first, refusing any union that breaks a rule. It is a Python loop, bounded
+  pairwise guard judges them, or with that rule off, two such dates a
+  generation apart; two rows of one occasion; an analyst cannot-link). The
+  repair re-joins such a component greedily, strongest link first, refusing
+  any union that breaks a rule. It is a Python loop, bounded
   by the links of the conflicting components only (a few per cent of links on
   generated data); must-links are applied first and never refused.
 """
@@ -227,11 +228,13 @@ class _Sets:
 def _dob_conflicts(
     comp: np.ndarray, dob_code: np.ndarray, dob_values: np.ndarray, guards: Guards
 ) -> tuple[np.ndarray, set[tuple[int, int]]]:
-    """Components holding two dates of birth that truly disagree, and those
+    """Components holding two dates of birth that truly disagree (with
+    ``cluster_dobs_agree`` off: that are also a generation apart), and those
     pairs of date codes (lo, hi). Vectorised over the pairs of distinct dates
     within each component (a handful per component)."""
     has = dob_code >= 0
-    if not guards.cluster_dobs_agree or not has.any():
+    generations = guards.generation_gap_years is not None
+    if not (guards.cluster_dobs_agree or generations) or not has.any():
         return np.zeros(0, np.int64), set()
     d = pd.DataFrame({"comp": comp[has], "dob": dob_code[has]}).drop_duplicates()
     multi = d["comp"].duplicated(keep=False).to_numpy()
@@ -242,6 +245,8 @@ def _dob_conflicts(
     both = both[both["dob_a"].to_numpy() < both["dob_b"].to_numpy()]
     a, b = both["dob_a"].to_numpy(), both["dob_b"].to_numpy()
     bad = dob_conflict(dob_values[a], dob_values[b], guards)
+    if not guards.cluster_dobs_agree:  # a generation apart is still two people
+        bad &= generation_gap(dob_values[a], dob_values[b], guards.generation_gap_years)
     pairs = set(zip(a[bad].tolist(), b[bad].tolist(), strict=True))
     return np.unique(both["comp"].to_numpy()[bad]), pairs
 
