@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from adapt import pipeline
 from adapt.contract import read_extract
-from adapt.db import app_store, connect, continuity, load_extract
+from adapt.db import app_store, connect, continuity, load_extract, writer
 from adapt.db import identity as store
 from adapt.db.models import case_moves, person_redirects
 from adapt.services import lineage as lineage_service
@@ -177,6 +177,45 @@ def test_adoption_and_plan_follow_a_merge(db_url: str, force) -> None:  # type: 
     ]
 
 
+def test_a_wrong_merge_undone_keeps_the_items_and_the_analyst_sends_them_back(  # type: ignore[no-untyped-def]
+    db_url: str, force
+) -> None:
+    folder, truth = force
+    engine = _resolved(db_url, folder)
+    a, a_row, b, b_row = _fragments(engine, truth)
+    key = app_store.save_plan_entry(
+        engine, person_id=a, author="officer", kind="note", text="Victim moved to refuge"
+    )
+    decision = store.record_decision(engine, a_row, b_row, "same", "analyst1", "Same address")
+    pipeline.resolve(engine)
+    assert app_store.plan_frame(engine, b)["entry_key"].tolist() == [key]
+
+    store.revoke_decision(engine, decision, "analyst2", "Different men at one address")
+    pipeline.resolve(engine)
+    run, day = _run_day(engine)
+    ids = store.assignments(engine).set_index("row_key")["person_id"]
+    back = ids[a_row]
+    assert ids[b_row] == b and back not in (a, b)  # a merged id is never reused
+    # Default: the entry stays with the part that kept the id.
+    assert app_store.plan_frame(engine, b)["entry_key"].tolist() == [key]
+    assert lineage_lines(continuity.lineage_events(engine, back), pd.DataFrame(), back) == [
+        f"Split from {b} on {day} (identity run {run}), because an analyst withdrew the "
+        "decision that they are the same: Different men at one address."
+    ]
+    items = continuity.case_items(engine, b)
+    assert items["item_id"].tolist() == [f"plan_entry:{key}"]
+    with pytest.raises(ValueError, match="not an active person"):
+        continuity.move_case_items(engine, b, a, items["item_id"].tolist(), "analyst2", "undo")
+    assert (
+        continuity.move_case_items(
+            engine, b, back, items["item_id"].tolist(), "analyst2", "The note is about his victim"
+        )
+        == 1
+    )
+    assert app_store.plan_frame(engine, back)["text"].tolist() == ["Victim moved to refuge"]
+    assert app_store.plan_frame(engine, b).empty
+
+
 def test_a_merge_where_both_had_decisions_keeps_both_histories(db_url: str, force) -> None:  # type: ignore[no-untyped-def]
     folder, truth = force
     engine = _resolved(db_url, folder)
@@ -304,4 +343,31 @@ def test_lineage_in_words_when_automatic() -> None:
     ]
     assert lineage_lines(events.iloc[:1], pd.DataFrame(), "P0000900") == [
         "Split from P0000251 on 1 June 2026 (identity run 3): automatic (dates of birth differ)."
+    ]
+
+
+def test_a_chain_of_merges_reads_the_audit_log_as_todays_person(db_url: str) -> None:
+    """C merged into B in one run, B into A in a later one: C's plan entry and
+    its audit entries are found under A; nothing in the log is rewritten."""
+    engine = connect(db_url)
+    key = app_store.save_plan_entry(
+        engine, person_id="P0000003", author="officer", kind="note", text="Lives with sister"
+    )
+    app_store.record(engine, username="chair", action="marac_check", person_id="P0000003")
+    chain = [("P0000003", "P0000002"), ("P0000002", "P0000001")]
+    for run, (lost, got) in enumerate(chain, start=1):
+        lineage = pd.DataFrame(
+            {"event": ["merged"], "person_id": [lost], "other_person_id": [got], "rows_moved": [2]}
+        )
+        with writer(engine) as conn:
+            assert continuity.follow_merges(conn, run, lineage) == 1
+    assert continuity.current_person_id(engine, "P0000003") == "P0000001"
+    assert continuity.absorbed_ids(engine, "P0000001") == ["P0000002", "P0000003"]
+    assert app_store.plan_frame(engine, "P0000001")["entry_key"].tolist() == [key]
+    log = app_store.audit_frame(engine, person_id="P0000001")
+    assert log[["action", "person_id", "current_person_id"]].values.tolist() == [
+        ["case_items_moved", "P0000001", "P0000001"],
+        ["case_items_moved", "P0000002", "P0000001"],
+        ["marac_check", "P0000003", "P0000001"],
+        ["plan_change", "P0000003", "P0000001"],
     ]
