@@ -44,6 +44,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -100,6 +101,71 @@ def measures(rows: pd.DataFrame, tid: pd.Series, cluster: pd.Series, serial: boo
     return out
 
 
+PATTERN_FIELDS = (("fn", "forename"), ("sn", "surname"), ("dob", "DOB"), ("pc", "postcode"),
+                  ("ref", "ref"))  # fmt: skip
+TOP_PATTERNS = 6
+
+
+def _pairs_within(groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (l < r) of every pair of rows sharing a group label."""
+    df = pd.DataFrame({"g": pd.factorize(groups)[0], "i": np.arange(len(groups))})
+    sizes = df["g"].map(df["g"].value_counts())
+    df = df[sizes.to_numpy() > 1]
+    m = df.merge(df, on="g")
+    m = m[m["i_x"] < m["i_y"]]
+    return m["i_x"].to_numpy(), m["i_y"].to_numpy()
+
+
+def pair_patterns(rows: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> list[dict]:
+    """The commonest field-agreement patterns among pairs (left, right): what tells them apart.
+
+    Fields are ADAPT's normalised ones (forename, surname, DOB, postcode,
+    ref): same, differs, or missing on a side; a forename and surname swapped
+    between the two records is its own state.
+    """
+    if len(left) == 0:
+        return []
+    parts = []
+    for col, label in PATTERN_FIELDS:
+        v = rows[col].astype("string")
+        a, b = (
+            v.to_numpy(dtype=object, na_value=None)[left],
+            v.to_numpy(dtype=object, na_value=None)[right],
+        )
+        missing = pd.isna(a) | pd.isna(b)
+        state = np.where(missing, "missing", np.where(a == b, "same", "differs"))
+        parts.append(pd.Series(label + " " + state))
+    fn = rows["fn"].astype("string").to_numpy(dtype=object, na_value=None)
+    sn = rows["sn"].astype("string").to_numpy(dtype=object, na_value=None)
+    swapped = (
+        (fn[left] == sn[right]) & (sn[left] == fn[right]) & pd.notna(fn[left]) & pd.notna(sn[left])
+    )
+    parts[0] = parts[0].where(~swapped, "forename/surname swapped")
+    parts[1] = parts[1].where(~swapped, "")
+    text = parts[0]
+    for p in parts[1:]:
+        text = text + np.where(p == "", "", " · " + p)
+    counts = text.value_counts()
+    return [
+        {"pattern": k, "pairs": int(v), "share": float(v / len(text))}
+        for k, v in counts.head(TOP_PATTERNS).items()
+    ]
+
+
+def error_patterns(rows: pd.DataFrame, tid: pd.Series, cluster: pd.Series) -> dict:
+    """Patterns of the true pairs left apart and of the false pairs joined."""
+    tl, tr = _pairs_within(pd.Series(tid.to_numpy()))
+    c = cluster.to_numpy()
+    missed = c[tl] != c[tr]
+    cl_, cr = _pairs_within(pd.Series(c))
+    t = tid.to_numpy()
+    false = t[cl_] != t[cr]
+    return {
+        "missed": pair_patterns(rows, tl[missed], tr[missed]),
+        "false": pair_patterns(rows, cl_[false], cr[false]),
+    }
+
+
 def evaluate(key: str, folder: Path, truth: Path, about: str, anchor: bool) -> dict:
     print(f"[{key}] ADAPT: load + resolve {folder}", flush=True)
     rows = febrl.resolve_folder(folder, WORK / f"{key}.db")
@@ -117,6 +183,7 @@ def evaluate(key: str, folder: Path, truth: Path, about: str, anchor: bool) -> d
             "load_seconds": rows.attrs["load_seconds"],
             "resolve_seconds": rows.attrs["resolve_seconds"],
             "people": int(rows["cluster"].nunique()),
+            "patterns": error_patterns(rows, tid, rows["cluster"]),
         },
     }
     for kind in ("ref", "name_dob"):
@@ -313,6 +380,13 @@ def report(out: dict) -> str:
             _row("exact forename+surname+DOB", r["baseline_name_dob"], serial),
             "",
         ]
+        for kind, title in (("missed", "true pairs ADAPT left apart"),
+                            ("false", "false pairs ADAPT joined")):  # fmt: skip
+            pats = a.get("patterns", {}).get(kind, [])
+            if pats:
+                lines += [f"Commonest {title} (normalised fields):", ""]
+                lines += [f"- {p['pairs']:,} ({p['share']:.0%}): {p['pattern']}" for p in pats]
+                lines.append("")
     if "fit_shipped_model" in out:
         f = out["fit_shipped_model"]
         lines += [
