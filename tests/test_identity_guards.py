@@ -380,5 +380,7 @@ def test_incremental_run_uses_the_guards(default, rows: pd.DataFrame, model: Ide
     got = cluster_of(resolve_incremental(rows, default.clusters, new, model))
     assert got["digit:3"] == old["digit:1"]
     strict = Guards(dob_one_digit=False)
-    apart = cluster_of(resolve_incremental(rows, default.clusters, new, model, guards=strict))
-    assert apart["digit:3"] != old["digit:1"]
+    inc = resolve_incremental(rows, default.clusters, new, model, guards=strict)
+    assert cluster_of(inc)["digit:3"] != old["digit:1"]
+    # each run says which guards it used
+    assert inc.guards == strict and default.guards == Guards()

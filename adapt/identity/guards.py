@@ -17,7 +17,7 @@ and the cluster rule read:
 * :func:`household_surname`: the surname a household shares (``Jr``/``Snr``
   and the like dropped).
 
-No loops over pairs: digits are compared as an (n, 8) array.
+No loops over pairs: digits are compared position by position over all pairs.
 """
 
 from __future__ import annotations
@@ -190,12 +190,6 @@ def dob_numbers(rows: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(num, nan=0.0).astype(np.int32)
 
 
-def _digits(num: np.ndarray) -> np.ndarray:
-    """(n, 8) digits of ``YYYYMMDD`` numbers, most significant first."""
-    scale = 10 ** np.arange(7, -1, -1, dtype=np.int64)
-    return ((np.asarray(num, dtype=np.int64)[:, None] // scale) % 10).astype(np.int8)
-
-
 def dob_relation(a: np.ndarray, b: np.ndarray, guards: Guards | None = None) -> np.ndarray:
     """How each pair of dates (``YYYYMMDD`` ints, 0 missing) relates: codes into
     ``DOB_RELATIONS``, the first that holds. A slip ``guards`` does not forgive
@@ -210,35 +204,43 @@ def dob_relation(a: np.ndarray, b: np.ndarray, guards: Guards | None = None) -> 
      'adjacent digits transposed', 'different', 'missing']
     """
     g = guards or Guards()
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    out = np.full(len(a), DIFFERENT, dtype=np.int8)
-    missing = (a <= 0) | (b <= 0)
-    ya, yb = a // 10000, b // 10000
-    ma, mb = (a // 100) % 100, (b // 100) % 100
-    da, db = a % 100, b % 100
-    same_year = ya == yb
+    a = np.asarray(a, dtype=np.int32)
+    b = np.asarray(b, dtype=np.int32)
+    out = np.where((a <= 0) | (b <= 0), MISSING, np.where(a == b, EXACT, DIFFERENT))
+    out = out.astype(np.int8)
+    # only pairs of two different recorded dates can be a slip
+    idx = np.flatnonzero(out == DIFFERENT)
+    a, b = a[idx], b[idx]
+    # int32 with int32 divisors: numpy's fast integer division by a constant
+    ten, hundred = np.int32(10), np.int32(100)
+    ma, mb = (a // hundred) % hundred, (b // hundred) % hundred
+    da, db = a % hundred, b % hundred
+    same_year = (a // np.int32(10000)) == (b // np.int32(10000))
     swapped = same_year & (ma == db) & (da == mb)
     jan1 = same_year & (((ma == 1) & (da == 1)) | ((mb == 1) & (db == 1)))
-    da8, db8 = _digits(a), _digits(b)
-    diff = da8 != db8
-    n_diff = diff.sum(axis=1)
-    one = n_diff == 1
-    # exactly two differing digits, side by side, each the other's
-    adjacent = diff[:, :-1] & diff[:, 1:]
-    crossed = (da8[:, :-1] == db8[:, 1:]) & (da8[:, 1:] == db8[:, :-1])
-    transposed = (n_diff == 2) & (adjacent & crossed).any(axis=1)
+    # digit by digit (8 passes over the pairs, few pair-sized arrays at once):
+    # how many digits differ, and whether two side by side are each the other's
+    n_diff = np.zeros(len(a), dtype=np.int8)
+    crossed = np.zeros(len(a), dtype=bool)
+    prev_a = prev_b = prev_diff = None
+    for power in 10 ** np.arange(7, -1, -1, dtype=np.int32):
+        xa, xb = (a // power) % ten, (b // power) % ten
+        diff = xa != xb
+        n_diff += diff
+        if prev_diff is not None:
+            crossed |= prev_diff & diff & (prev_a == xb) & (xa == prev_b)
+        prev_a, prev_b, prev_diff = xa, xb, diff
+    rel = np.full(len(a), DIFFERENT, dtype=np.int8)
     # first that holds wins: assign in reverse order of priority
     if g.dob_transposed:
-        out[transposed] = TRANSPOSED
+        rel[(n_diff == 2) & crossed] = TRANSPOSED
     if g.dob_one_digit:
-        out[one] = ONE_DIGIT
+        rel[n_diff == 1] = ONE_DIGIT
     if g.dob_jan1_placeholder:
-        out[jan1] = JAN1
+        rel[jan1] = JAN1
     if g.dob_day_month_swap:
-        out[swapped] = SWAPPED
-    out[a == b] = EXACT
-    out[missing] = MISSING
+        rel[swapped] = SWAPPED
+    out[idx] = rel
     return out
 
 
@@ -274,7 +276,10 @@ def household_surname(sn: pd.Series) -> pd.Series:
     >>> household_surname(pd.Series(["pettigrewjr", "pettigrew", "junior", None])).tolist()
     ['pettigrew', 'pettigrew', 'junior', <NA>]
     """
-    s = sn.astype("string")
+    # once per distinct surname (surnames repeat a lot), mapped back
+    codes, uniques = pd.factorize(sn.astype("string"), use_na_sentinel=True)
+    u = pd.Series(uniques, dtype="string")
     pattern = r"^(.+?)(?:" + "|".join(GENERATION_SUFFIXES) + r")$"
-    stripped = s.str.extract(pattern, expand=False)
-    return stripped.fillna(s).astype("string")
+    table = u.str.extract(pattern, expand=False).fillna(u).to_numpy(dtype=object)
+    out = np.append(table, pd.NA)[np.where(codes < 0, len(table), codes)]
+    return pd.Series(out, index=sn.index, dtype="string")

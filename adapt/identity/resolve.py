@@ -92,12 +92,15 @@ class Resolution:
     pairs below the threshold between two clusters, it keeps the strongest of
     each pair of clusters (the one the review queue would offer; ties broken
     as it breaks them). Pairs a guard or an analyst decided are all kept.
+    ``guards`` are the guards the run used (``guards.model_dump()`` is their
+    JSON, to store beside the model).
     """
 
     clusters: pd.DataFrame
     links: pd.DataFrame
     model_json: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    guards: Guards = field(default_factory=Guards)
 
 
 def _ensure_prepared(rows: pd.DataFrame) -> pd.DataFrame:
@@ -346,7 +349,7 @@ def resolve(
     links = _finish_links(decided, rows["row_key"], model, key_rank)
     t["links"] = time.perf_counter() - t0
     LOG.info("resolved %d rows into %d clusters", n, int(clusters["cluster"].nunique()))
-    return Resolution(clusters, links, model.to_json(), t)
+    return Resolution(clusters, links, model.to_json(), t, guards)
 
 
 def _strongest_per_cluster_pair(
@@ -479,4 +482,5 @@ def resolve_incremental(
         }
     )
     t["cluster"] = time.perf_counter() - t0
-    return Resolution(clusters, _finish_links(decided, pop["row_key"], model), model.to_json(), t)
+    links = _finish_links(decided, pop["row_key"], model)
+    return Resolution(clusters, links, model.to_json(), t, guards)
