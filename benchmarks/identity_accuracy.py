@@ -18,7 +18,8 @@ exact forename+surname+DOB). Targets (issue 11): on every FEBRL set F1 ≥ 0.98
 and not below the anchor; on the generator at 1×, precision ≥ 0.995 and recall
 ≥ 0.97.
 
-Run (full, about 3 minutes on 2 cores in December 2026; writes benchmarks/results/identity_accuracy.{md,json})::
+Run (full: about 3 minutes on 2 cores in December 2026; writes
+benchmarks/results/identity_accuracy.{md,json})::
 
     .venv/bin/python benchmarks/identity_accuracy.py
 
