@@ -15,6 +15,21 @@ from adapt.services import imports, review, session
 IMPORT_JOB = "data_import_job"  # the import this session asked for
 REVIEW_JOB = "data_review_job"  # the identity run this session's review decision asked for
 REVIEW_FLASH = "data_review_flash"
+COMPARED_COLUMNS = {
+    "field": st.column_config.TextColumn(width="small"),
+    "first record": st.column_config.TextColumn(width="large"),
+    "second record": st.column_config.TextColumn(width="large"),
+    "same": st.column_config.TextColumn(width="small"),
+}
+QUEUE_COLUMNS = {  # the queue's columns in reading order, with their widths
+    "item": st.column_config.NumberColumn(width="small"),
+    "person": st.column_config.TextColumn(width="medium"),
+    "check": st.column_config.TextColumn(width="medium"),
+    "why": st.column_config.TextColumn(width="large"),
+    "first record": st.column_config.TextColumn(width="large"),
+    "second record": st.column_config.TextColumn(width="large"),
+    "priority": st.column_config.NumberColumn(width="small"),
+}
 
 user = session.guard("data")
 st.title("Data")
@@ -146,7 +161,7 @@ def _review_run() -> None:
 
 
 def _explanation(pair: review.PairExplanation, key: str) -> None:
-    st.dataframe(pair.compared, hide_index=True)
+    st.dataframe(pair.compared, hide_index=True, column_config=COMPARED_COLUMNS)
     if pair.sentence:
         st.text(pair.sentence)
     else:
@@ -157,11 +172,7 @@ def _explanation(pair: review.PairExplanation, key: str) -> None:
         st.text(f"{pair.row_key_l} and {pair.row_key_r}")
         if pair.link is not None:
             link = pair.link
-            st.text(
-                f"decision: {link.get('decision')}; match weight {link.get('match_weight')}; "
-                f"context {link.get('context_weight')}; final weight {link.get('final_weight')}; "
-                f"probability {link.get('match_probability')}"
-            )
+            st.text(review.link_summary(link))
         st.dataframe(pair.details, hide_index=True)
 
 
@@ -174,7 +185,8 @@ def _review(user: dict) -> None:
     note = f" {waiting} decided item(s) wait for the identity run." if waiting else ""
     st.caption(f"{len(queue)} item(s) to review, the most useful first. Open one to see the two "
                f"records side by side and decide it.{note}")  # fmt: skip
-    st.dataframe(queue.drop(columns=["decided"]), hide_index=True)
+    st.dataframe(queue, hide_index=True, column_order=list(QUEUE_COLUMNS),
+                 column_config=QUEUE_COLUMNS)  # fmt: skip
     if queue.empty:
         return
     titles = {int(r["item"]): review.item_title(r) for r in queue.to_dict("records")}

@@ -142,7 +142,8 @@ def _why_joined(rows) -> None:  # type: ignore[no-untyped-def]
     if lines.empty:
         st.caption("A single record, or records joined by an analyst's decision only.")
         return
-    st.dataframe(lines[["first record", "second record", "why", "probability"]], hide_index=True)
+    st.dataframe(lines[["why", "first record", "second record", "probability"]], hide_index=True,
+                 column_config={"why": st.column_config.TextColumn(width="large")})  # fmt: skip
     shown = [f"{a} and {b}" for a, b in zip(lines["first record"], lines["second record"],
                                              strict=True)]  # fmt: skip
     pick = st.selectbox("Show how a join was weighed", range(len(lines)),
@@ -153,6 +154,8 @@ def _why_joined(rows) -> None:  # type: ignore[no-untyped-def]
         st.plotly_chart(pair.figure, config={"displaylogo": False}, key="person_waterfall")
     with st.expander("For analysts: row keys, weights and level labels"):
         st.dataframe(lines, hide_index=True)
+        if pair.link is not None:
+            st.text(f"{pair.row_key_l} and {pair.row_key_r}: {views.link_summary(pair.link)}")
         st.dataframe(pair.details, hide_index=True)
         st.dataframe(views.join_reasons(rows), hide_index=True)
 

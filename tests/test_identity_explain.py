@@ -166,6 +166,10 @@ def test_the_waterfall_has_the_prior_each_comparison_and_the_total() -> None:
     assert bar.text[-1] == "+14.5"  # the final weight, context included
     assert "final weight +14.5" in fig.layout.title.text
     assert "0.999" in fig.layout.title.text
+    # a comparison missing on a record, and no context, add nothing: no bars
+    plain = waterfall_figure(link_parts(_links().iloc[[1]]))
+    assert list(plain.data[0].x) == ["start (two random records)", "forename", "final weight"]
+    assert plain.data[0].text[-1] == "+3.0"
     # an analyst's decision on an unscored pair has no weights to draw
     analyst = pd.DataFrame({"comparison": ["prior", "analyst"], "level": ["x", "analyst: same"],
                             "weight": [float("nan"), float("nan")]})  # fmt: skip

@@ -11,7 +11,13 @@ from adapt.core.history import History
 from adapt.db import app_store, people
 from adapt.db import identity as identity_store
 from adapt.services import data, jobs, review, session
-from adapt.services.review import IDENTITY_RUN, explain_pair, person_links, record_choices
+from adapt.services.review import (
+    IDENTITY_RUN,
+    explain_pair,
+    link_summary,
+    person_links,
+    record_choices,
+)
 from adapt.views.person import (
     PERSON_OPTIONS,
     adoption_date,
@@ -50,6 +56,7 @@ __all__ = [
     "identity_job",
     "identity_rows",
     "join_reasons",
+    "link_summary",
     "local_history",
     "network_figure",
     "network_frames",

@@ -284,6 +284,25 @@ def link_sentence(
     return "; ".join(words) if words else "no comparison could be made (details missing)"
 
 
+def link_summary(link: Mapping[str, object]) -> str:
+    """A stored link's figures in one line, for analysts.
+
+    >>> link_summary({"decision": "auto", "match_weight": 10.25, "context_weight": 4.0,
+    ...               "final_weight": 14.25, "match_probability": 0.99995})
+    'decision: auto; match weight +10.25; context +4.00; final weight +14.25; probability 0.99995'
+    """
+
+    def num(key: str, fmt: str) -> str:
+        v = link.get(key)
+        return "-" if v is None or pd.isna(v) else format(float(v), fmt)
+
+    return (
+        f"decision: {_text(link.get('decision'))}; match weight {num('match_weight', '+.2f')}; "
+        f"context {num('context_weight', '+.2f')}; final weight {num('final_weight', '+.2f')}; "
+        f"probability {num('match_probability', '.5f')}"
+    )
+
+
 def levels_of(link: Mapping[str, object]) -> dict[str, object]:
     """The comparison levels of one stored link (its ``lbl_*`` fields)."""
     return {k[4:]: v for k, v in link.items() if str(k).startswith("lbl_")}
@@ -292,11 +311,16 @@ def levels_of(link: Mapping[str, object]) -> dict[str, object]:
 # ------------------------------------------------------------------ figures
 def waterfall_figure(parts: pd.DataFrame, probability: float | None = None) -> go.Figure | None:
     """The match weight of one link by comparison: the prior first, one bar
-    per comparison, the context adjustment, and the final weight as the total.
+    per comparison made (one missing on either record adds nothing and has no
+    bar), the context adjustment when there is one, and the final weight as
+    the total.
     ``parts`` is one link's rows of :func:`adapt.identity.explain.link_parts`.
     None for a link without weights (an analyst's decision on an unscored pair).
     """
     scored = parts[(parts["comparison"] != "analyst") & parts["weight"].notna()]
+    # a comparison that could not be made (missing on a side) adds nothing: no bar
+    unsaid = parts["level"].astype("string").fillna("").isin(MISSING) & (parts["weight"] == 0)
+    scored = scored[~unsaid.reindex(scored.index).fillna(False).to_numpy(dtype=bool)]
     if scored.empty or not (parts["comparison"] == "prior").any() or scored["weight"].isna().all():
         return None
     if pd.isna(parts.loc[parts["comparison"] == "prior", "weight"]).all():
@@ -407,22 +431,30 @@ def pick_link(links: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
 
 
 def side_by_side(left: Mapping[str, object], right: Mapping[str, object]) -> pd.DataFrame:
-    """Two records field by field: ``field, first record, second record, agree``."""
+    """Two records field by field: ``field, first record, second record, same``
+    (``same`` only where two recorded values can be compared as they stand:
+    names, date of birth, gender, reference, postcode; addresses are written
+    too many ways for a plain comparison, the waterfall says how they compared)."""
+
+    def postcode(r: Mapping[str, object]) -> str:
+        pc = _text(r.get("home_postcode"))
+        return str(normalise_postcode(pd.Series([pc], dtype="string")).iloc[0]) if pc else ""
+
     fields = [
-        ("record", record_description),
-        ("person", lambda r: _text(r.get("person_id"))),
-        ("forename", lambda r: _text(r.get("forename"))),
-        ("surname", lambda r: _text(r.get("surname"))),
-        ("date of birth", lambda r: _date(r.get("date_of_birth"))),
-        ("recorded gender", lambda r: _text(r.get("gender"))),
-        ("person reference", lambda r: _text(r.get("person_ref"))),
-        ("home address", lambda r: _text(r.get("home_address"))),
-        ("home postcode", lambda r: _text(r.get("home_postcode"))),
+        ("record", record_description, False),
+        ("person", lambda r: _text(r.get("person_id")), True),
+        ("forename", lambda r: _text(r.get("forename")), True),
+        ("surname", lambda r: _text(r.get("surname")), True),
+        ("date of birth", lambda r: _date(r.get("date_of_birth")), True),
+        ("recorded gender", lambda r: _text(r.get("gender")), True),
+        ("person reference", lambda r: _text(r.get("person_ref")), True),
+        ("home address", lambda r: _text(r.get("home_address")), False),
+        ("home postcode", postcode, True),
     ]
     rows = []
-    for label, get in fields:
+    for label, get, compared in fields:
         a, b = get(left), get(right)
-        if not a or not b or label == "record":
+        if not compared or not a or not b:
             same = ""
         else:
             same = "yes" if a.casefold() == b.casefold() else "no"
