@@ -12,7 +12,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "Consulted a record": ("view_person", "marac_check"),
     "Disclosed or exported": ("marac_pdf", "export"),
     "Decisions and settings": ("cohort_decision", "settings_saved", "identity_decision",
-                               "plan_change"),
+                               "plan_change", "case_items_moved"),
     "Sign-ins": ("sign_in", "sign_in_failed", "sign_out"),
     "Imports": ("import",),
     "Refusals": ("refused",),
