@@ -183,9 +183,7 @@ def dob_numbers(rows: pd.DataFrame) -> np.ndarray:
     ...     "dob_m": pd.array([5, None], "Int32"), "dob_d": pd.array([11, None], "Int32")}))
     array([19620511,        0], dtype=int32)
     """
-    y, m, d = (
-        rows[c].astype("float64").to_numpy(na_value=np.nan) for c in ("dob_y", "dob_m", "dob_d")
-    )
+    y, m, d = (rows[c].astype("float64").to_numpy(na_value=np.nan) for c in DOB_PARTS)
     num = y * 10000 + m * 100 + d
     return np.nan_to_num(num, nan=0.0).astype(np.int32)
 
