@@ -236,7 +236,8 @@ def resolve_folder(folder: Path | str, db_path: Path | str | None = None) -> pd.
     """Load ``folder`` into a fresh SQLite database and resolve it as ``adapt resolve`` does.
 
     Returns the prepared person rows (``row_key`` = the truth files' key) with a
-    ``cluster`` column (the person id) and the run's ``seconds`` in ``attrs``.
+    ``cluster`` column (the person id); ``attrs`` hold the load and resolve
+    seconds and the match model the run used (``model``, ``model_source``).
     """
     with tempfile.TemporaryDirectory(prefix="adapt-febrl-") as tmp:
         path = Path(db_path) if db_path is not None else Path(tmp) / "adapt.db"
@@ -247,7 +248,7 @@ def resolve_folder(folder: Path | str, db_path: Path | str | None = None) -> pd.
             t0 = time.perf_counter()
             pipeline.load(engine, folder)
             t1 = time.perf_counter()
-            pipeline.resolve(engine, full=True)
+            summary = pipeline.resolve(engine, full=True)
             t2 = time.perf_counter()
             rows = store.person_rows(engine)
             ids = store.assignments(engine)[["row_key", "person_id"]]
@@ -261,6 +262,9 @@ def resolve_folder(folder: Path | str, db_path: Path | str | None = None) -> pd.
     prepared["cluster"] = cluster.fillna("row:" + rows["row_key"]).to_numpy()
     prepared.attrs["load_seconds"] = round(t1 - t0, 2)
     prepared.attrs["resolve_seconds"] = round(t2 - t1, 2)
+    # which match model the run used (packaged, or trained on this extract)
+    prepared.attrs["model"] = str(getattr(summary, "model", "") or "")
+    prepared.attrs["model_source"] = str(getattr(summary, "model_source", "") or "")
     return prepared
 
 

@@ -184,6 +184,8 @@ def evaluate(key: str, folder: Path, truth: Path, about: str, anchor: bool) -> d
             "load_seconds": rows.attrs["load_seconds"],
             "resolve_seconds": rows.attrs["resolve_seconds"],
             "people": int(rows["cluster"].nunique()),
+            "model": rows.attrs.get("model", ""),
+            "model_source": rows.attrs.get("model_source", ""),
             "patterns": error_patterns(rows, tid, rows["cluster"]),
         },
     }
@@ -256,7 +258,7 @@ def measured_code() -> dict:
         try:
             return subprocess.run(
                 ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-            ).stdout.strip()
+            ).stdout.rstrip()
         except (OSError, subprocess.CalledProcessError):
             return ""
 
@@ -362,7 +364,8 @@ def report(out: dict) -> str:
             "",
             f"{r['rows']:,} person rows loaded, {r['true_people']:,} true people, "
             f"{r['true_pairs']:,} true pairs; ADAPT found {a['people']:,} people"
-            + (f", the anchor {r['anchor']['people']:,}." if "anchor" in r else "."),
+            + (f", the anchor {r['anchor']['people']:,}." if "anchor" in r else ".")
+            + (f" ADAPT's match model: {a['model']}." if a.get("model") else ""),
             "",
             *head,
             _row(
