@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.services import data, session
+from adapt.services import data, lineage, session
 from adapt.services import person as views
 from adapt.services import settings as saved_settings
 
@@ -127,6 +127,10 @@ def _identity_run() -> None:
 def _who(user: dict, person_id: str) -> None:
     rows = views.rows(person_id)
     st.markdown(f"**{len(rows)} records** are joined into this person.")
+    for line in lineage.lineage_lines(
+        person_id
+    ):  # merges and splits, in words (text, not Markdown)
+        st.text(line)
     st.markdown("**Names and dates of birth as recorded**")
     st.dataframe(views.aliases(rows), hide_index=True)
     st.markdown("**Records joined** (ages as stated on each record)")

@@ -174,3 +174,36 @@ def test_the_person_pathway_explains_each_join(app_env: str) -> None:
     assert at.get("plotly_chart")
     _select(at, "Show how a join was weighed").select(len(lines) - 1).run()
     assert not at.exception
+
+
+def test_a_same_decision_joins_the_records_and_the_person_page_says_why(app_env: str) -> None:
+    engine = connect(app_env)
+    stored = review_queue_frame(engine)
+    links = stored[stored["reason"].str.startswith("possible missed merge")]
+    target = links.dropna(subset=["row_key_l", "row_key_r"]).iloc[0]
+    item_id, left, right = int(target["id"]), str(target["row_key_l"]), str(target["row_key_r"])
+    at = _open("data", "analyst")
+    _select(at, "Open an item").select(item_id).run()
+    _decision(at).set_value("same")
+    next(t for t in at.text_area if t.label == "Reason for the decision").input(
+        "Same custody number on both records."
+    )
+    _button(at, "Record the decision").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    job = jobs.runner().wait(at.session_state["data_review_job"], timeout=300)
+    assert job.state == jobs.DONE, job.error
+    person_of = assignments(engine).set_index("row_key")["person_id"]
+    person = str(person_of[left])
+    assert person_of[right] == person
+    engine.dispose()
+
+    page = _open("person", "analyst")
+    next(t for t in page.text_input if t.label == "Find a person").input(person).run()
+    _select(page, "Person").select(person).run()
+    _select(page, "Purpose").select("Data quality").run()
+    assert not page.exception, [e.message for e in page.exception]
+    said = [t.value for t in page.text]
+    # the lineage in words, drawn as text, names the analyst's decision and reason
+    assert any(
+        "because an analyst decided they are the same: Same custody number" in line for line in said
+    ), said
