@@ -117,25 +117,24 @@ def _pairs_within(groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return m["i_x"].to_numpy(), m["i_y"].to_numpy()
 
 
-def pair_patterns(rows: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> list[dict]:
-    """The commonest field-agreement patterns among pairs (left, right): what tells them apart.
+EXAMPLE_COLUMNS = ("fn", "sn", "dob", "pc", "ref", "addr_key", "person_ref", "forename",
+                   "surname", "date_of_birth", "home_address", "home_postcode")  # fmt: skip
+
+
+def pattern_text(rows: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> pd.Series:
+    """What tells each pair (left, right) apart, in words, one text per pair.
 
     Fields are ADAPT's normalised ones (forename, surname, DOB, postcode,
     ref): same, differs, or missing on a side; a forename and surname swapped
     between the two records is its own state.
     """
-    if len(left) == 0:
-        return []
     parts = []
     for col, label in PATTERN_FIELDS:
-        v = rows[col].astype("string")
-        a, b = (
-            v.to_numpy(dtype=object, na_value=None)[left],
-            v.to_numpy(dtype=object, na_value=None)[right],
-        )
+        v = rows[col].astype("string").to_numpy(dtype=object, na_value=None)
+        a, b = v[left], v[right]
         missing = pd.isna(a) | pd.isna(b)
         state = np.where(missing, "missing", np.where(a == b, "same", "differs"))
-        parts.append(pd.Series(label + " " + state))
+        parts.append(pd.Series(label + " " + state, dtype=object))
     fn = rows["fn"].astype("string").to_numpy(dtype=object, na_value=None)
     sn = rows["sn"].astype("string").to_numpy(dtype=object, na_value=None)
     swapped = (
@@ -146,25 +145,51 @@ def pair_patterns(rows: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> li
     text = parts[0]
     for p in parts[1:]:
         text = text + np.where(p == "", "", " · " + p)
-    counts = text.value_counts()
+    return text
+
+
+def pair_patterns(rows: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> list[dict]:
+    """The commonest :func:`pattern_text` among pairs (left, right), with counts."""
+    if len(left) == 0:
+        return []
+    counts = pattern_text(rows, left, right).value_counts()
     return [
-        {"pattern": k, "pairs": int(v), "share": float(v / len(text))}
+        {"pattern": k, "pairs": int(v), "share": float(v / len(left))}
         for k, v in counts.head(TOP_PATTERNS).items()
     ]
 
 
-def error_patterns(rows: pd.DataFrame, tid: pd.Series, cluster: pd.Series) -> dict:
-    """Patterns of the true pairs left apart and of the false pairs joined."""
+def error_pairs(
+    rows: pd.DataFrame, tid: pd.Series, cluster: pd.Series
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Positions of the true pairs left apart ("missed") and the false pairs joined ("false")."""
     tl, tr = _pairs_within(pd.Series(tid.to_numpy()))
     c = cluster.to_numpy()
     missed = c[tl] != c[tr]
     cl_, cr = _pairs_within(pd.Series(c))
     t = tid.to_numpy()
     false = t[cl_] != t[cr]
+    return {"missed": (tl[missed], tr[missed]), "false": (cl_[false], cr[false])}
+
+
+def error_patterns(rows: pd.DataFrame, tid: pd.Series, cluster: pd.Series) -> dict:
+    """Patterns of the true pairs left apart and of the false pairs joined."""
     return {
-        "missed": pair_patterns(rows, tl[missed], tr[missed]),
-        "false": pair_patterns(rows, cl_[false], cr[false]),
+        k: pair_patterns(rows, lf, rt) for k, (lf, rt) in error_pairs(rows, tid, cluster).items()
     }
+
+
+def write_error_pairs(rows: pd.DataFrame, tid: pd.Series, cluster: pd.Series, stem: Path) -> None:
+    """Every missed and false pair, both records side by side, to ``{stem}_{kind}.csv``."""
+    for kind, (lf, rt) in error_pairs(rows, tid, cluster).items():
+        cols = [c for c in EXAMPLE_COLUMNS if c in rows.columns]
+        a = rows.iloc[lf][["row_key", *cols]].reset_index(drop=True).add_suffix("_l")
+        b = rows.iloc[rt][["row_key", *cols]].reset_index(drop=True).add_suffix("_r")
+        side = pd.concat([a, b], axis=1)
+        order = ["row_key_l", "row_key_r"] + [f"{c}_{s}" for c in cols for s in ("l", "r")]
+        out = side[order]
+        out.insert(0, "pattern", pattern_text(rows, lf, rt).to_numpy())
+        out.to_csv(f"{stem}_{kind}.csv", index=False)
 
 
 def evaluate(key: str, folder: Path, truth: Path, about: str, anchor: bool) -> dict:
@@ -189,6 +214,7 @@ def evaluate(key: str, folder: Path, truth: Path, about: str, anchor: bool) -> d
             "patterns": error_patterns(rows, tid, rows["cluster"]),
         },
     }
+    write_error_pairs(rows, tid, rows["cluster"], WORK / f"{key}_adapt")
     for kind in ("ref", "name_dob"):
         out[f"baseline_{kind}"] = measures(
             rows, tid, pd.Series(M.baseline_clusters(rows, kind)), serial
@@ -342,7 +368,9 @@ def report(out: dict) -> str:
         f"DOB, postcode or ref), clustered at match probability ≥ {THRESHOLD}.",
         "Pairwise scores count pairs of rows; B-cubed scores average, over rows, the share",
         "of the row's cluster that is its person (precision) and of its person that is in",
-        "its cluster (recall). Missed = true pairs not joined.",
+        "its cluster (recall). Missed = true pairs not joined. Every pair ADAPT missed or",
+        "joined falsely, both records side by side, is written to",
+        "`benchmarks/_work/identity/{set}_adapt_missed.csv` / `_false.csv` by each run.",
         "",
     ]
     if out["targets"]:
