@@ -221,7 +221,7 @@ def resolve_database(
         progress("preparing rows", 0, 1)
     prepared = prepare_rows(rows.drop(columns=["row_hash"]))
     if progress:
-        progress("training the match model", 0, 1)
+        progress("match model (trained on these rows, or reused)", 0, 1)
     choice = choose_model(
         engine,
         prepared,
