@@ -87,8 +87,10 @@ def test_adapt_resolves_febrl1(converted, tmp_path: Path) -> None:
     assert tid.notna().all()
     pair = M.pairwise_scores(tid, rows["cluster"])
     bcubed = M.bcubed_scores(tid, rows["cluster"])
-    # Floor measured on this commit's code (see benchmarks/results/identity_accuracy.md);
-    # the target is F1 >= 0.98.
+    # Measured in December 2026 (benchmarks/results/identity_accuracy.md): pairwise
+    # precision 1.000, recall 0.796, B-cubed F1 0.946, with the packaged model (1,000
+    # rows is below the size ADAPT trains on). The floor is that, with room for noise;
+    # the target is pairwise F1 >= 0.98: raise the floor as recall improves.
     assert pair["precision"] >= 0.99
     assert pair["recall"] >= 0.75
     assert bcubed["f1"] >= 0.90
