@@ -191,7 +191,8 @@ def _review(user: dict) -> None:
         return
     titles = {int(r["item"]): review.item_title(r) for r in queue.to_dict("records")}
     chosen = st.selectbox("Open an item", list(titles), index=None, format_func=titles.get,
-                          placeholder="Choose an item to review", key="review_item")  # fmt: skip
+                          placeholder="Choose an item to review",
+                          key=f"review_item_{review.queue_run()}")  # fmt: skip
     if chosen is None:
         return
     item = review.item(chosen)
@@ -215,7 +216,8 @@ def _review(user: dict) -> None:
             return
         pair = review.explain_pair(left, right)
     _explanation(pair, str(chosen))
-    with st.form(f"review_decide_{chosen}", clear_on_submit=True):
+    # keyed by the two records: a submit counts only for the pair that was shown
+    with st.form(f"review_decide_{pair.row_key_l}_{pair.row_key_r}", clear_on_submit=True):
         decision = st.radio("Decision", list(review.DECISIONS), index=None, horizontal=True,
                             format_func=review.DECISIONS.get)  # fmt: skip
         reason = st.text_area("Reason for the decision")

@@ -58,6 +58,7 @@ __all__ = [
     "link_summary",
     "person_links",
     "queue",
+    "queue_run",
     "record_choices",
     "submit_identity_run",
 ]
@@ -117,6 +118,12 @@ def queue(*, include_decided: bool = False) -> pd.DataFrame:
     if include_decided:
         return shown
     return shown[shown["decided"] == ""].reset_index(drop=True)
+
+
+def queue_run() -> int | None:
+    """The identity run the stored queue comes from (item ids are that run's)."""
+    stored = _queue(data.data_version())[0]
+    return int(stored["run_id"].max()) if len(stored) else None
 
 
 # ---- one item -----------------------------------------------------------------------------
