@@ -207,3 +207,21 @@ def test_a_same_decision_joins_the_records_and_the_person_page_says_why(app_env:
     assert any(
         "because an analyst decided they are the same: Same custody number" in line for line in said
     ), said
+
+
+def test_a_person_item_offers_two_of_their_records_to_compare(app_env: str) -> None:
+    engine = connect(app_env)
+    stored = review_queue_frame(engine)
+    engine.dispose()
+    people = stored[stored["kind"] == "cluster"]
+    if people.empty:
+        pytest.skip("this force left no person-level item to review")
+    at = _open("data", "analyst")
+    _select(at, "Open an item").select(int(people["id"].iloc[0])).run()
+    assert not at.exception, [e.message for e in at.exception]
+    first, second = _select(at, "First record"), _select(at, "Second record")
+    assert first.value != second.value
+    assert ":" not in first.format_func(first.value).split(" · ")[0]  # a name, not a row key
+    compared = next(d.value for d in at.dataframe if "field" in d.value.columns)
+    assert compared["field"].iloc[0] == "record"
+    assert "Record the decision" in {b.label for b in at.button}
