@@ -16,14 +16,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from typer.testing import CliRunner
 
 from adapt import pipeline
 from adapt.cli import app
 from adapt.contract import read_extract
 from adapt.db import connect, latest_model
-from adapt.db.identity_models import get_model, list_models, model_sha256, run_model_id
+from adapt.db.engine import current_revision, downgrade, head_revision, upgrade
+from adapt.db.identity_models import (
+    get_model,
+    list_models,
+    model_sha256,
+    run_model_id,
+    set_run_model,
+    store_model,
+)
 from adapt.db.models import identity_runs
 from adapt.identity import person_rows_from_extract, prepare_rows
 from adapt.identity.card import render_model_card
@@ -174,4 +182,22 @@ def test_incremental_and_full_runs_reuse_the_stored_model_until_retrain(
         runs = conn.execute(select(identity_runs.c.model_id, identity_runs.c.model)).all()
     assert [r[0] for r in runs] == [first.model_id] * 3 + [newest.id]
     assert runs[1][1] == f"identity model {first.model_id} (reused)"
+    engine.dispose()
+
+
+def test_migration_0007_down_and_up_with_a_stored_model_and_run(forces, db_url: str) -> None:
+    engine = connect(db_url)
+    pipeline.load(engine, forces["tiny"])
+    run = pipeline.resolve(engine)
+    model_id = store_model(engine, {"a": 1}, {"rows": 3}, rows=3, seed=4)
+    set_run_model(engine, run.run_id, model_id)
+    downgrade(engine, "0006")
+    tables = inspect(engine).get_table_names()
+    assert "identity_models" not in tables and "identity_runs" in tables
+    assert "model_id" not in {c["name"] for c in inspect(engine).get_columns("identity_runs")}
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        runs = conn.execute(select(identity_runs.c.id, identity_runs.c.model_id)).all()
+    assert runs == [(run.run_id, None)] and latest_model(engine) is None
     engine.dispose()

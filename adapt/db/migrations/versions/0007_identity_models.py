@@ -31,11 +31,11 @@ def upgrade() -> None:
         sa.Column("model", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_models")),
     )
-    with op.batch_alter_table("identity_runs") as batch:
-        batch.add_column(sa.Column("model_id", sa.Integer(), nullable=True))
+    # Plain ALTER TABLE, not batch mode: SQLite's batch copy would drop and
+    # re-create identity_runs, which persons and person_lineage reference.
+    op.add_column("identity_runs", sa.Column("model_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("identity_runs") as batch:
-        batch.drop_column("model_id")
+    op.drop_column("identity_runs", "model_id")  # SQLite 3.35+ drops a column in place
     op.drop_table("identity_models")
