@@ -20,6 +20,7 @@ from adapt.identity import (
     prepare_rows,
     resolve,
     resolve_incremental,
+    review_queue,
 )
 from adapt.identity.cluster import build_clusters
 from adapt.identity.guards import (
@@ -282,6 +283,15 @@ def test_father_and_son_kept_apart(default) -> None:
     assert decision(default, "gen:father", "gen:son") == (
         "guard: different generations in one household"
     )
+
+
+def test_review_queue_does_not_offer_father_and_son_as_a_missed_merge(
+    default, rows: pd.DataFrame
+) -> None:
+    q = review_queue(default, rows)
+    pair = (q["row_key_l"] == "gen:father") & (q["row_key_r"] == "gen:son")
+    assert not pair.any()
+    assert not q["reason"].str.contains("different generations", na=False).any()
 
 
 def test_generation_guard_holds_when_the_date_guards_are_off(
