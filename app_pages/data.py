@@ -15,11 +15,11 @@ from adapt.services import imports, review, session
 IMPORT_JOB = "data_import_job"  # the import this session asked for
 REVIEW_JOB = "data_review_job"  # the identity run this session's review decision asked for
 REVIEW_FLASH = "data_review_flash"
-COMPARED_COLUMNS = {
-    "field": st.column_config.TextColumn(width="small"),
-    "first record": st.column_config.TextColumn(width="large"),
-    "second record": st.column_config.TextColumn(width="large"),
-    "same": st.column_config.TextColumn(width="small"),
+COMPARED_COLUMNS = {  # pixels: the two records side by side fit the page's width
+    "field": st.column_config.TextColumn(width=140),
+    "first record": st.column_config.TextColumn(width=340),
+    "second record": st.column_config.TextColumn(width=340),
+    "same": st.column_config.TextColumn(width=60),
 }
 QUEUE_COLUMNS = {  # the queue's columns in reading order, with their widths
     "item": st.column_config.NumberColumn(width="small"),

@@ -163,7 +163,8 @@ def explain_pair(row_key_l: str, row_key_r: str) -> PairExplanation:
 
 def item(item_id: int) -> ReviewItem | None:
     """One queue item with what a reviewer needs to decide it (None if the
-    queue was replaced by a newer identity run)."""
+    queue was replaced by a newer identity run). A person-level item's records
+    start with the two of its weakest join."""
     stored, shown = _queue(data.data_version())
     hit = stored[stored["id"] == item_id]
     if hit.empty:
@@ -179,7 +180,11 @@ def item(item_id: int) -> ReviewItem | None:
         return ReviewItem(**base)
     keys = people.person_rows(session.engine(), person_id)["row_key"]
     records = _records(keys)
-    records = records.set_index("row_key").reindex(list(keys)).reset_index()
+    # the weakest join first: the two records offered at first are the pair most worth checking
+    weakest = link_lines(identity_store.stored_links(session.engine(), keys), records, list(keys))
+    first = [weakest.at[0, "row_key_l"], weakest.at[0, "row_key_r"]] if len(weakest) else []
+    order = list(dict.fromkeys([*first, *keys]))
+    records = records.set_index("row_key").reindex(order).reset_index()
     shown_as = [f"{record_name(r)} · {record_description(r)}" for r in records.to_dict("records")]
     return ReviewItem(
         **base, records=pd.DataFrame({"row_key": records["row_key"], "shown": shown_as})
