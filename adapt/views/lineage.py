@@ -90,6 +90,14 @@ def event_line(event: pd.Series, person_id: str) -> str:
     >>> event_line(s, "P0006775")  # doctest: +NORMALIZE_WHITESPACE
     'Split: 2 records went to P0000251 on 4 December 2026 (identity run 7): automatic (dates
     of birth differ). Cohort decisions and plan entries stayed here unless an analyst moved them.'
+
+    Records an analyst's "same" decision took from one person to another read as a move:
+
+    >>> m = s.copy()
+    >>> m["cause"], m["reason"], m["rows_moved"] = "same", "Same PNC number", 1
+    >>> event_line(m, "P0000251")  # doctest: +NORMALIZE_WHITESPACE
+    '1 record moved here from P0006775 on 4 December 2026 (identity run 7), because an
+    analyst decided they are the same: Same PNC number.'
     """
     when = f"on {long_date(event['at'])} (identity run {int(event['run_id'])})"
     lost, got = event["person_id"], event["other_person_id"]
@@ -103,6 +111,13 @@ def event_line(event: pd.Series, person_id: str) -> str:
         return f"{line} Its {items} moved there." if items else line
     records = int(event.get("rows_moved", 0))
     count = f"{records} record" + ("" if records == 1 else "s")
+    if _text(event.get("cause")) == "same":
+        # Records that left one person to join another because an analyst said
+        # they are the same: a move, not a split, in the reader's words.
+        if person_id == got:
+            return _joined(f"{count} moved here from {lost} {when}", reason)
+        line = _joined(f"{count} moved to {got} {when}", reason)
+        return f"{line} Cohort decisions and plan entries stayed here unless an analyst moved them."
     if person_id == got:
         return _joined(f"Split from {lost} {when}", reason)
     line = _joined(f"Split: {count} went to {got} {when}", reason)
