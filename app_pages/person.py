@@ -127,9 +127,8 @@ def _identity_run() -> None:
 def _who(user: dict, person_id: str) -> None:
     rows = views.rows(person_id)
     st.markdown(f"**{len(rows)} records** are joined into this person.")
-    for line in lineage.lineage_lines(
-        person_id
-    ):  # merges and splits, in words (text, not Markdown)
+    # merges and splits, in words (text, not Markdown)
+    for line in lineage.lineage_lines(person_id):
         st.text(line)
     st.markdown("**Names and dates of birth as recorded**")
     st.dataframe(views.aliases(rows), hide_index=True)
@@ -138,6 +137,34 @@ def _who(user: dict, person_id: str) -> None:
     _why_joined(rows)
     if session.allowed("person", "split_identity") and len(rows) > 1:
         _split(user, person_id, rows)
+    if session.allowed("person", "split_identity"):
+        _move_items(user, person_id)
+
+
+def _move_items(user: dict, person_id: str) -> None:
+    """After a split, the analyst says which part the case items belong to
+    (by default they stay with the part that kept the id)."""
+    parts, items = lineage.split_parts(person_id), lineage.case_items(person_id)
+    if not parts or items.empty:
+        return
+    shown = dict(zip(items["item_id"], items["summary"], strict=True))
+    st.markdown("**After a split: which part these decisions and plan entries belong to**")
+    st.caption("They stay with this person unless you move them.")
+    with st.form("move_case_items", clear_on_submit=True):
+        to_id = st.selectbox("Move to", parts)
+        chosen = st.multiselect("Items", list(shown), format_func=lambda k: shown.get(k, k))
+        reason = st.text_area("Reason for the move")
+        submitted = st.form_submit_button("Move these items")
+    if not submitted:
+        return
+    session.guard("person", "split_identity")
+    try:
+        moved = lineage.move_case_items(user, person_id, to_id, chosen, reason)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[FLASH] = f"{moved} item(s) moved to {to_id}."
+    st.rerun()
 
 
 def _why_joined(rows) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ waterfall; no row key is shown outside the analysts' expander."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +19,9 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from adapt.contract import read_extract
-from adapt.db import connect, load_extract
+from adapt.db import app_store, connect, load_extract
 from adapt.db.app_store import audit_frame, ensure_demo_users
-from adapt.db.identity import assignments
+from adapt.db.identity import assignments, record_decision
 from adapt.db.models import identity_decisions
 from adapt.db.search import review_queue_frame
 from adapt.identity.runner import resolve_database
@@ -225,3 +226,48 @@ def test_a_person_item_offers_two_of_their_records_to_compare(app_env: str) -> N
     compared = next(d.value for d in at.dataframe if "field" in d.value.columns)
     assert compared["field"].iloc[0] == "record"
     assert "Record the decision" in {b.label for b in at.button}
+
+
+def test_after_a_split_the_analyst_moves_a_plan_entry_from_the_person_page(app_env: str) -> None:
+    """An adopted person with a plan is split by an analyst's "not the same"
+    decision; the items stay with the part that kept the id, and the Person
+    pathway's move form sends the plan entry to the other part (audited)."""
+    engine = connect(app_env)
+    ids = assignments(engine)
+    sizes = ids[ids["row_key"].str.startswith("involvements:")].groupby("person_id").size()
+    person = str(sizes[sizes >= 3].index[0])
+    keys = sorted(ids.loc[ids["person_id"] == person, "row_key"])
+    app_store.record_decision(
+        engine, person_id=person, decision="adopted", author="officer",
+        reason="Serial perpetrator", as_of=date(2026, 11, 1), settings_name="default",
+        settings_version="1", snapshot={"score": 50.0},
+    )  # fmt: skip
+    entry = app_store.save_plan_entry(
+        engine, person_id=person, author="officer", kind="intervention", text="Refer to DAPP",
+        pathway="Attitudes, thinking and behaviour",
+    )  # fmt: skip
+    record_decision(engine, keys[0], keys[-1], "not_same", "analyst", "Different PNC numbers")
+    resolve_database(engine)
+    after = assignments(engine).set_index("row_key")["person_id"]
+    other = next(i for i in (after[keys[0]], after[keys[-1]]) if i != person)
+    assert app_store.plan_frame(engine, person)["entry_key"].tolist() == [entry]
+
+    page = _open("person", "analyst")
+    next(t for t in page.text_input if t.label == "Find a person").input(person).run()
+    _select(page, "Person").select(person).run()
+    _select(page, "Purpose").select("Data quality").run()
+    assert not page.exception, [e.message for e in page.exception]
+    _select(page, "Move to").select(other)
+    items = next(m for m in page.multiselect if m.label == "Items")
+    items.select(f"plan_entry:{entry}")
+    next(t for t in page.text_area if t.label == "Reason for the move").input(
+        "The DAPP referral concerns the man at the second address."
+    )
+    next(b for b in page.button if b.label == "Move these items").click().run()
+    assert not page.exception, [e.message for e in page.exception]
+    assert app_store.plan_frame(engine, other)["entry_key"].tolist() == [entry]
+    assert app_store.plan_frame(engine, person).empty
+    assert len(app_store.decisions_frame(engine, person)) == 1  # the adoption stayed
+    moves = audit_frame(engine)
+    assert (moves["action"] == "case_items_moved").any()
+    engine.dispose()
