@@ -156,6 +156,8 @@ def _print_resolve(summary: RunSummary) -> None:
         f"{summary.merges} merges, {summary.splits} splits; "
         f"{summary.review_items} items for review"
     )
+    if summary.model:
+        typer.echo(f"match model: {summary.model}")
 
 
 def _print_score(result: ScoreResult, settings: Settings) -> None:
@@ -284,8 +286,6 @@ def resolve(
     with _progress() as progress:
         summary = pipeline.resolve(engine, full=full, retrain=retrain, progress=progress)
     _print_resolve(summary)
-    if summary.model:
-        typer.echo(f"match model: {summary.model}")
 
 
 @app.command()

@@ -251,3 +251,15 @@ else:
 # ---- data quality ---------------------------------------------------------------
 st.subheader("Data quality")
 st.dataframe(imports.data_quality(), hide_index=True)
+
+st.subheader("Identity match model")
+card = imports.match_model_card()
+if card is None:
+    st.caption(
+        "No match model has been trained on this force's data yet: identity runs use the "
+        f"packaged model (an extract of fewer than {imports.MIN_TRAINING_ROWS:,} person records "
+        "is too small to train on)."
+    )
+else:
+    with st.expander("The model trained on this force's records (its card)"):
+        st.markdown(card)  # built from figures only: no text from the records

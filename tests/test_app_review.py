@@ -22,9 +22,10 @@ from adapt.contract import read_extract
 from adapt.db import app_store, connect, load_extract
 from adapt.db.app_store import audit_frame, ensure_demo_users
 from adapt.db.identity import assignments, record_decision
+from adapt.db.identity_models import latest_model
 from adapt.db.models import identity_decisions
 from adapt.db.search import review_queue_frame
-from adapt.identity.runner import resolve_database
+from adapt.identity.runner import MIN_TRAINING_ROWS, resolve_database
 from adapt.services import jobs
 from adapt.services.session import USER_KEY
 from adapt.synthetic import GeneratorConfig, generate
@@ -271,3 +272,17 @@ def test_after_a_split_the_analyst_moves_a_plan_entry_from_the_person_page(app_e
     moves = audit_frame(engine)
     assert (moves["action"] == "case_items_moved").any()
     engine.dispose()
+
+
+def test_the_data_page_shows_the_match_model_trained_on_this_force(app_env: str) -> None:
+    """The identity run of the fixture trained a match model on the force's own
+    rows (more than the training minimum); its card is on the Data page."""
+    engine = connect(app_env)
+    stored = latest_model(engine)
+    engine.dispose()
+    assert stored is not None and stored.rows >= MIN_TRAINING_ROWS
+    at = _open("data", "analyst")
+    card = next(e for e in at.expander if e.label.startswith("The model trained on this force"))
+    text = " ".join(m.value for m in card.markdown)
+    assert f"Identity match model {stored.id}" in text
+    assert f"{stored.rows:,} person rows" in text and stored.sha256 in text

@@ -24,8 +24,11 @@ from sqlalchemy import Engine
 from adapt import pipeline
 from adapt.contract import StructuralError
 from adapt.db import InputRefused, import_history
+from adapt.db.identity_models import latest_model
 from adapt.db.search import involvement_ref_counts, review_queue_frame
 from adapt.exports import table_bytes
+from adapt.identity.card import render_model_card
+from adapt.identity.runner import MIN_TRAINING_ROWS as MIN_TRAINING_ROWS
 from adapt.services import data, jobs, session
 from adapt.views.data import data_quality as _data_quality_figures
 from adapt.views.data import filter_quarantine, write_uploads
@@ -99,9 +102,10 @@ def _resolve(engine: Engine, progress: jobs.Progress) -> str:
         )
     if run.run_id is None:
         return "Identities: nothing new to resolve."
+    model = f" Match model: {run.model}." if run.model else ""
     return (
         f"Identity run {run.run_id}: {run.rows_resolved} of {run.rows} rows resolved, "
-        f"{run.review_items} item(s) for review."
+        f"{run.review_items} item(s) for review.{model}"
     )
 
 
@@ -245,3 +249,10 @@ def _data_quality(version: tuple) -> pd.DataFrame:
 def data_quality() -> pd.DataFrame:
     """The data quality figures (:func:`adapt.views.data.data_quality`)."""
     return _data_quality(data.data_version())
+
+
+def match_model_card() -> str | None:
+    """The card of the match model trained on this force's data (Markdown made
+    from figures only, no record's text), or None before the first training."""
+    stored = latest_model(session.engine())
+    return render_model_card(stored) if stored else None
