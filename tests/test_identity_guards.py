@@ -394,3 +394,59 @@ def test_incremental_run_uses_the_guards(default, rows: pd.DataFrame, model: Ide
     assert cluster_of(inc)["digit:3"] != old["digit:1"]
     # each run says which guards it used
     assert inc.guards == strict and default.guards == Guards()
+
+
+# --- forename and surname swapped, street mistyped ----------------------------------
+
+SWAPPED = [
+    # One woman, her names entered in each other's field on the second incident,
+    # the street mistyped: both names and the date of birth still agree.
+    person(
+        "names:1",
+        forename="Ewa",
+        surname="Kaczmarek",
+        date_of_birth="1991-02-17",
+        home_address="40 Gresley Road",
+        home_postcode="LE4 5PQ",
+        gender="F",
+        role="victim",
+    ),
+    person(
+        "names:2",
+        forename="Kaczmarek",
+        surname="Ewa",
+        date_of_birth="1991-02-17",
+        home_address="40 Gresly Road",
+        home_postcode="LE4 5PQ",
+        gender="F",
+        role="victim",
+        occurred_at=pd.Timestamp("2025-03-08 22:30"),
+    ),
+    # Her mother, names also swapped, born a generation earlier: another woman.
+    person(
+        "names:mother",
+        forename="Kaczmarek",
+        surname="Ewa",
+        date_of_birth="1964-09-30",
+        home_address="40 Gresley Road",
+        home_postcode="LE4 5PQ",
+        gender="F",
+        role="victim",
+        occurred_at=pd.Timestamp("2025-05-01 19:00"),
+    ),
+]
+
+
+def test_swapped_names_merge_and_the_date_of_birth_still_decides(
+    crowd: pd.DataFrame, model: IdentityModel
+) -> None:
+    rows = prepare_rows(pd.concat([crowd, frame(SWAPPED)], ignore_index=True))
+    res = resolve(rows, model)
+    link = res.links.set_index(["row_key_l", "row_key_r"]).loc[("names:1", "names:2")]
+    assert link["lbl_forename"] == "swapped with surname"
+    assert link["lbl_surname"] == "swapped with forename"
+    assert link["lbl_home"] == "similar address"
+    assert same(res, "names:1", "names:2")
+    assert decision(res, "names:1", "names:2") == "auto"
+    assert not same(res, "names:1", "names:mother")
+    assert not same(res, "names:2", "names:mother")

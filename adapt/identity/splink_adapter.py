@@ -8,17 +8,20 @@ package imports splink, so a splink upgrade touches this file only.
 Comparisons (levels in order; the first that holds wins):
 
 * ``forename``: missing · exact (term-frequency adjusted) · nickname/alias ·
-  typo (Jaro-Winkler ≥ 0.88) · sounds alike (metaphone) · initial only · else
+  typo (Jaro-Winkler ≥ 0.88) · sounds alike (metaphone) · initial only ·
+  swapped with surname (each name near the other field's) · else
 * ``surname``: missing · exact (TF adjusted) · typo (Damerau-Levenshtein ≤ 1
-  or Jaro-Winkler ≥ 0.92) · sounds alike (soundex) · else. A surname change
+  or Jaro-Winkler ≥ 0.92) · sounds alike (soundex) · swapped with forename
+  (weight fixed near 0: the swap counts once, in ``forename``) · else. A surname change
   (forename and DOB agree, surname differs) lands in *else*, which EM learns
   is common among true matches, and the other fields carry the pair.
 * ``dob``: missing · exact · day/month swapped · 1 January placeholder in the
   same year · one part differs · within 2 years · else
 * ``person_ref``: missing · exact · else (shared and split refs are why it is
   one field among several, not a key)
-* ``home``: missing · same address · similar address, same postcode · same
-  postcode · same postcode district · else
+* ``home``: missing · same address · similar address (same house number,
+  street and postcode each a keying slip apart at most) · same postcode · same
+  postcode district · else
 * ``gender``: missing · exact · else
 
 Training never blocks on surname + postcode (that teaches splink that a
@@ -77,6 +80,19 @@ def _null(*cols: str) -> dict[str, Any]:
 
 
 ELSE = _level("ELSE", "different")
+# Forename and surname written in each other's field (a form filled in
+# surname-first, a name read out in the wrong order), each spelt nearly alike
+# (the forename typo level's Jaro-Winkler): one slip, not two disagreements.
+# Read from ``names`` (forename|surname, see splink_frame), not from fn and
+# sn: splink leaves out of an EM pass every comparison that reads a column the
+# pass blocks on, and the forename must still be learned in the surname pass.
+_FN_L, _SN_L = (f"split_part(\"names_l\", '|', {i})" for i in (1, 2))
+_FN_R, _SN_R = (f"split_part(\"names_r\", '|', {i})" for i in (1, 2))
+SWAPPED_NAMES = (
+    f"length({_FN_L}) > 1 AND length({_FN_R}) > 1 AND "
+    f"jaro_winkler_similarity({_FN_L}, {_SN_R}) >= 0.88 AND "
+    f"jaro_winkler_similarity({_SN_L}, {_FN_R}) >= 0.88"
+)
 
 COMPARISONS: list[dict[str, Any]] = [
     {
@@ -99,6 +115,7 @@ COMPARISONS: list[dict[str, Any]] = [
                 '(length("fn_l") = 1 OR length("fn_r") = 1) AND "fn_init_l" = "fn_init_r"',
                 "initial",
             ),
+            _level(SWAPPED_NAMES, "swapped with surname"),
             ELSE,
         ],
     },
@@ -114,6 +131,18 @@ COMPARISONS: list[dict[str, Any]] = [
                 "typo",
             ),
             _level('"sn_sdx_l" = "sn_sdx_r"', "sounds alike"),
+            # The swap's evidence is counted once, in the forename comparison:
+            # this level is fixed at a Bayes factor of (almost) 1. Not exactly 1,
+            # so its weight still tells it apart from "missing" (splink returns
+            # weights, not levels; see _labels).
+            _level(
+                SWAPPED_NAMES,
+                "swapped with forename",
+                m_probability=0.5,
+                u_probability=0.4999,
+                fix_m_probability=True,
+                fix_u_probability=True,
+            ),
             ELSE,
         ],
     },
@@ -157,6 +186,16 @@ COMPARISONS: list[dict[str, Any]] = [
                 '("pc_l" = "pc_r" OR "pc_l" IS NULL OR "pc_r" IS NULL)',
                 "same address",
             ),
+            # A keying slip in the street or the postcode, not another home: the
+            # same house number (every digit of the address, flats too), the
+            # rest spelt nearly alike, and the postcodes (where both are
+            # recorded) at most one edit apart.
+            _level(
+                '"addr_num_l" = "addr_num_r" AND '
+                'jaro_winkler_similarity("addr_key_l", "addr_key_r") >= 0.9 AND '
+                '("pc_l" IS NULL OR "pc_r" IS NULL OR damerau_levenshtein("pc_l", "pc_r") <= 1)',
+                "similar address",
+            ),
             _level('"pc_l" = "pc_r"', "same postcode"),
             _level('"pc_district_l" = "pc_district_r"', "same postcode district"),
             ELSE,
@@ -184,6 +223,11 @@ BLOCKING_RULES: list[str] = [
     'l."pc" = r."pc" AND l."fn_init" = r."fn_init"',
     'l."addr_key" = r."addr_key" AND l."fn_init" = r."fn_init"',
     'l."sn_sdx" = r."sn_sdx" AND l."fn_init" = r."fn_init" AND l."dob_y" = r."dob_y"',
+    # Both names garbled (or written in each other's field), and the same date
+    # of birth at the same postcode: every rule above needs a name part to agree.
+    'l."dob" = r."dob" AND l."pc" = r."pc"',
+    # Forename and surname swapped (entered in each other's field).
+    'l."fn" = r."sn" AND l."sn" = r."fn"',
 ]
 # EM passes: each fixes the fields it blocks on and learns the others.
 TRAINING_BLOCKS: list[str] = [
@@ -234,6 +278,8 @@ PREDICT_RULES: list[str] = [
     'l."pc" = r."pc" AND l."fn_init" = r."fn_init"',
     'l."addr_key" = r."addr_key" AND l."fn_init" = r."fn_init"',
     'l."blk_sdx" = r."blk_sdx"',
+    'l."dob" = r."dob" AND l."pc" = r."pc"',
+    'l."fn" = r."sn" AND l."sn" = r."fn"',
 ]
 
 
@@ -312,6 +358,8 @@ def splink_frame(
         )
         name, sdx = name.take(pa.array(pos)), sdx.take(pa.array(pos))
     cols["blk_name"], cols["blk_sdx"] = name, sdx
+    # forename|surname, for the swapped-names levels (NULL if either is missing)
+    cols["names"] = _arrow_col(rows["fn"].astype("string") + "|" + rows["sn"].astype("string"))
     return pa.table(cols)
 
 
@@ -650,12 +698,17 @@ def floor_m(settings: dict[str, Any]) -> dict[str, Any]:
     among true matches (a gender typed wrongly, say) and give it a weight of
     -30: one recording slip would then veto a match. Real extracts have such
     slips, so no single field is allowed to be that certain.
+
+    A level EM never saw among true matches (no pair of the training data
+    reached it: names swapped, on data that never swaps them) gets the floor
+    too, not an undefined m.
     """
     for comp in settings["comparisons"]:
         for lv in comp["comparison_levels"]:
+            if lv.get("is_null_level") or lv.get("fix_m_probability"):
+                continue
             m = lv.get("m_probability")
-            if m is not None and not lv.get("is_null_level"):
-                lv["m_probability"] = max(float(m), M_FLOOR)
+            lv["m_probability"] = max(float(m or 0.0), M_FLOOR)
     return settings
 
 
