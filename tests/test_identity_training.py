@@ -201,3 +201,28 @@ def test_migration_0007_down_and_up_with_a_stored_model_and_run(forces, db_url: 
         runs = conn.execute(select(identity_runs.c.id, identity_runs.c.model_id)).all()
     assert runs == [(run.run_id, None)] and latest_model(engine) is None
     engine.dispose()
+
+
+def test_a_model_stored_with_other_comparisons_is_not_reused_and_the_run_says_why(
+    forces, db_url: str
+) -> None:
+    """After an upgrade changes the comparisons, the stored model's m and u no
+    longer fit them: an incremental run falls back to the packaged model and
+    names the stored model it could not use."""
+    engine = connect(db_url)
+    pipeline.load(engine, forces["older"])
+    first = pipeline.resolve(engine)
+    stored = latest_model(engine)
+    upgraded = dict(stored.model)
+    settings = dict(upgraded["splink_settings"])
+    settings["comparisons"] = settings["comparisons"][:-1]  # one comparison fewer
+    upgraded["splink_settings"] = settings
+    stale = store_model(engine, upgraded, {"rows": stored.rows}, rows=stored.rows, seed=1)
+    pipeline.load(engine, forces["newer"])
+    incremental = pipeline.resolve(engine)
+    assert incremental.mode == "incremental" and incremental.model_source == "packaged"
+    assert f"stored model {stale} was trained with an older set of comparisons" in (
+        incremental.model
+    )
+    assert stale != first.model_id
+    engine.dispose()

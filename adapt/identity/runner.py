@@ -115,11 +115,12 @@ def choose_model(
     parameters (threshold, context weights) in force in the packaged model.
     """
     stored = model_store.latest_model(engine)
+    stale: int | None = None
     if stored is not None and _comparisons(stored.model["splink_settings"]) != _comparisons(
         packaged.settings_json_
     ):
         log.info("stored identity model %s compares other fields: not reused", stored.id)
-        stored = None
+        stale, stored = stored.id, None
     if stored is not None and not retrain:
         model = IdentityModel.from_json({**stored.model, "params": packaged.get_params()})
         when = f"{stored.trained_at:%Y-%m-%d}"
@@ -138,8 +139,13 @@ def choose_model(
             packaged,
             "packaged",
             None,
-            f"packaged model {packaged_name} (none trained on this data yet; "
-            "`adapt resolve --retrain` trains one)",
+            f"packaged model {packaged_name} ("
+            + (
+                f"stored model {stale} was trained with an older set of comparisons"
+                if stale is not None
+                else "none trained on this data yet"
+            )
+            + "; `adapt resolve --retrain` trains one)",
             f"{packaged_name} (packaged)",
         )
     if len(rows) < min_training_rows:
