@@ -11,6 +11,7 @@ import streamlit as st
 
 from adapt.core.access import PURPOSES
 from adapt.services import imports, review, session
+from app_pages._identity_run import follow as follow_identity_run
 
 IMPORT_JOB = "data_import_job"  # the import this session asked for
 REVIEW_JOB = "data_review_job"  # the identity run this session's review decision asked for
@@ -137,29 +138,6 @@ if session.allowed("data", "export") and len(shown):
 
 
 # ---- identity review ---------------------------------------------------------------
-@st.fragment(run_every=2.0)
-def _review_progress() -> None:
-    job = review.identity_job(st.session_state.get(REVIEW_JOB))
-    if job is None or not job.active:
-        st.rerun(scope="app")  # finished: redraw the queue from the new run
-    st.progress(job.fraction, text=job.status)
-
-
-def _review_run() -> None:
-    """The identity run a decision asked for (it runs in the background)."""
-    job = review.identity_job(st.session_state.get(REVIEW_JOB))
-    if job is None:
-        return
-    if job.active:
-        _review_progress()
-    elif job.id == st.session_state.get(REVIEW_JOB):
-        st.session_state.pop(REVIEW_JOB)
-        if job.error:
-            st.error(f"Identities were not re-resolved: {job.error}")
-        else:
-            st.success("Identities re-resolved: the queue below is up to date.")
-
-
 def _explanation(pair: review.PairExplanation, key: str) -> None:
     st.dataframe(pair.compared, hide_index=True, column_config=COMPARED_COLUMNS)
     if pair.sentence:
@@ -177,7 +155,7 @@ def _explanation(pair: review.PairExplanation, key: str) -> None:
 
 
 def _review(user: dict) -> None:
-    _review_run()
+    follow_identity_run(REVIEW_JOB, "Identities re-resolved: the queue below is up to date.")
     if msg := st.session_state.pop(REVIEW_FLASH, None):
         st.success(msg)
     queue = review.queue()

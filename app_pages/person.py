@@ -12,6 +12,7 @@ from adapt.core.access import PURPOSES
 from adapt.services import data, lineage, session
 from adapt.services import person as views
 from adapt.services import settings as saved_settings
+from app_pages._identity_run import follow as follow_identity_run
 
 FLASH = "person_flash"
 IDENTITY_JOB = "person_identity_job"  # the identity run this session's split asked for
@@ -22,7 +23,9 @@ LAZY = ("Timeline", "Victims and addresses", "Network")  # drawn only when their
 def main() -> None:
     user = session.guard("person")
     st.title("Person pathway")
-    _identity_run()
+    follow_identity_run(
+        IDENTITY_JOB, "Identities re-resolved: the person's rows below are up to date."
+    )
     labels = data.labels()
     if labels.empty:
         st.info("No resolved people yet. Import an extract and resolve identities first.")
@@ -99,29 +102,6 @@ def main() -> None:
         _plan(user, person_id)
     with tabs["Outcome"]:
         _outcome(person_id, incidents, history.last_date)
-
-
-@st.fragment(run_every=2.0)
-def _identity_progress() -> None:
-    job = views.identity_job(st.session_state.get(IDENTITY_JOB))
-    if job is None or not job.active:
-        st.rerun(scope="app")  # finished: redraw the page on the new identities
-    st.progress(job.fraction, text=job.status)
-
-
-def _identity_run() -> None:
-    """The state of the identity run a split asked for (it runs in the background)."""
-    job = views.identity_job(st.session_state.get(IDENTITY_JOB))
-    if job is None:
-        return
-    if job.active:
-        _identity_progress()
-    elif job.id == st.session_state.get(IDENTITY_JOB):
-        st.session_state.pop(IDENTITY_JOB)
-        if job.error:
-            st.error(f"Identities were not re-resolved: {job.error}")
-        else:
-            st.success("Identities re-resolved: the person's rows below are up to date.")
 
 
 def _who(user: dict, person_id: str) -> None:

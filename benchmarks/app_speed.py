@@ -24,7 +24,8 @@ Run (2-core machine, nothing else running):
 
 Writes ``benchmarks/results/app_speed.md`` and ``.json``. Work files go to
 ``benchmarks/_work/app_speed/``; the 100k database is cached in
-``/tmp/evalwork`` by ``adapt.pipeline.synthetic_history`` and copied
+the evaluation folder (``adapt.core.resources.evaluation_workdir``) by
+``adapt.pipeline.synthetic_history`` and copied
 before scoring so the cache is never written to.
 """
 
@@ -46,6 +47,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+from adapt.core.resources import evaluation_workdir
 from adapt.pipeline import synthetic_history
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -266,7 +268,7 @@ def measure_app(browser, base: str, runs: int) -> dict[str, list[float]]:  # typ
 
 # ---- the data --------------------------------------------------------------------------
 def build_database(work: Path) -> tuple[str, dict]:
-    cache = Path("/tmp/evalwork")
+    cache = evaluation_workdir()
     start = time.perf_counter()
     synthetic_history(cache, seed=21, incidents=100_000, years=4.0)
     prepared = time.perf_counter() - start

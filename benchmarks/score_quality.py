@@ -14,7 +14,8 @@ Writes benchmarks/results/score_quality.{md,json}.
 
 Run: ``.venv/bin/python benchmarks/score_quality.py``
 (``--seeds 11,12,13,14 --incidents 40000 --speed-incidents 100000``; the
-histories are cached under ``--workdir``, default /tmp/evalwork).
+histories are cached under ``--workdir``, default ``adapt-evalwork`` in the
+system temporary folder).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adapt.core.resources import evaluation_workdir
 from adapt.core.settings import default_settings
 from adapt.evaluation import (
     BASELINES,
@@ -427,7 +429,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", default="11,12,13,14")
     ap.add_argument("--incidents", type=int, default=40000)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/evalwork"))
+    ap.add_argument("--workdir", type=Path, default=evaluation_workdir())
     ap.add_argument("--speed-seed", type=int, default=21)
     ap.add_argument("--speed-incidents", type=int, default=100000)
     ap.add_argument("--out", type=Path, default=RESULTS)

@@ -12,6 +12,7 @@ its config file only from the working directory.
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -66,3 +67,9 @@ def streamlit_flags() -> list[str]:
 
     add("", streamlit_config())
     return flags
+
+
+def evaluation_workdir() -> Path:
+    """Where synthetic forces built for evaluation are cached between runs
+    (the system's temporary folder, never a fixed machine path)."""
+    return Path(tempfile.gettempdir()) / "adapt-evalwork"

@@ -2,7 +2,7 @@
 model and its card.
 
     adapt train-harm-model [--seeds 11 12] [--test-seeds 13 14]
-        [--incidents 40000] [--workdir /tmp/evalwork] [--out models]
+        [--incidents 40000] [--workdir DIR] [--out models]
 
 Each seed is a four-year synthetic force run through the real pipeline
 (generate → load → resolve; cached under ``--workdir``): the pipeline sits
@@ -32,6 +32,7 @@ from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_limits
 
 from adapt.core.history import History
+from adapt.core.resources import evaluation_workdir
 from adapt.core.settings import default_settings
 from adapt.learned.audit import (
     calibration_table,
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None, *, synthetic: Synthetic) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12], help="training seeds")
     parser.add_argument("--test-seeds", type=int, nargs="+", default=[13, 14], help="test seeds")
     parser.add_argument("--incidents", type=int, default=40_000, help="incidents per seed")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/evalwork"))
+    parser.add_argument("--workdir", type=Path, default=evaluation_workdir())
     parser.add_argument("--out", type=Path, default=Path("models"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

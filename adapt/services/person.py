@@ -10,7 +10,7 @@ import pandas as pd
 from adapt.core.history import History
 from adapt.db import app_store, people
 from adapt.db import identity as identity_store
-from adapt.services import data, jobs, review, session
+from adapt.services import data, review, session
 from adapt.services.review import (
     IDENTITY_RUN,
     explain_pair,
@@ -53,7 +53,6 @@ __all__ = [
     "decisions",
     "escalation_signals",
     "explain_pair",
-    "identity_job",
     "identity_rows",
     "join_reasons",
     "link_summary",
@@ -105,11 +104,6 @@ def split(user: dict, person_id: str, row_a: str, row_b: str, reason: str) -> st
     identity_store.record_decision(engine, row_a, row_b, "not_same", user["username"], reason)
     session.audit("identity_decision", person_id=person_id, detail=f"not_same {row_a} {row_b}")
     return review.submit_identity_run(user)
-
-
-def identity_job(job_id: str | None) -> jobs.Job | None:
-    """The identity run this session asked for, else the latest on this database."""
-    return review.identity_job(job_id)
 
 
 def plan(person_id: str) -> pd.DataFrame:
