@@ -116,7 +116,7 @@ class IdentityModel(BaseEstimator):
     def fit(self, rows: pd.DataFrame, *, trained_on: str = "") -> IdentityModel:
         """Estimate splink parameters by EM on prepared rows (seeded)."""
         LOG.info("training identity model on %d rows", len(rows))
-        self.settings_json_ = splink_adapter.train(
+        self.settings_json_, _ = splink_adapter.train(
             rows,
             seed=self.seed,
             max_pairs=self.max_pairs,
@@ -144,7 +144,7 @@ class IdentityModel(BaseEstimator):
         """
         self.check_is_fitted()
         LOG.info("training identity model on %d rows of the data being resolved", len(rows))
-        settings, figures = splink_adapter.train_with_figures(
+        settings, figures = splink_adapter.train(
             rows,
             seed=self.seed,
             max_pairs=self.max_pairs,

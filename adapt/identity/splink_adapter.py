@@ -390,30 +390,6 @@ class _Session:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def train(
-    rows: pd.DataFrame,
-    *,
-    seed: int,
-    max_pairs: float,
-    u_max_pairs: float,
-    deterministic_recall: float,
-    threads: int = 2,
-    start: dict[str, Any] | None = None,
-    min_block_pairs: int = 0,
-) -> dict[str, Any]:
-    """EM-trained settings (splink's model JSON as a dict), seeded."""
-    return train_with_figures(
-        rows,
-        seed=seed,
-        max_pairs=max_pairs,
-        u_max_pairs=u_max_pairs,
-        deterministic_recall=deterministic_recall,
-        threads=threads,
-        start=start,
-        min_block_pairs=min_block_pairs,
-    )[0]
-
-
 def block_pairs(con: Any, table: str, rule: str) -> int:
     """Pairs an equi-join blocking rule (``l."a" = r."a" AND ...``) makes in ``table``."""
     cols = re.findall(r'l\."(\w+)" = r\."\1"', rule)
@@ -428,7 +404,7 @@ def block_pairs(con: Any, table: str, rule: str) -> int:
     return int(got[0][0])
 
 
-def train_with_figures(
+def train(
     rows: pd.DataFrame,
     *,
     seed: int,
