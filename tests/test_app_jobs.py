@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from adapt import pipeline
 from adapt.core.settings import default_settings, setting_descriptions
-from adapt.db import app_store, connect
+from adapt.db import accounts, connect
 from adapt.db.app_store import audit_frame
 from adapt.db.identity import assignments
 from adapt.db.scores import save_settings_version
@@ -35,7 +35,7 @@ def force(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple
     pipeline.load(module_db_url, first.folder)
     pipeline.resolve(module_db_url)
     engine = connect(module_db_url)
-    app_store.ensure_demo_users(engine)
+    accounts.ensure_demo_users(engine)
     engine.dispose()
     later = pipeline.generate(tmp_path_factory.mktemp("b"), GeneratorConfig(seed=9, incidents=80))
     return module_db_url, later.folder

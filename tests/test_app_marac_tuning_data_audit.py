@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from adapt.core.access import can
 from adapt.db import connect, load_extract
-from adapt.db.app_store import audit_frame, ensure_demo_users
+from adapt.db.accounts import ensure_demo_users
+from adapt.db.app_store import audit_frame
 from adapt.identity.runner import resolve_database
 from adapt.services.jobs import runner
 from adapt.services.session import USER_KEY

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from adapt.db import connect
-from adapt.db.app_store import add_user, audit_frame, set_active
+from adapt.db.accounts import add_user, set_active
+from adapt.db.app_store import audit_frame
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,

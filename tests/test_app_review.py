@@ -20,7 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from adapt.contract import read_extract
 from adapt.db import app_store, connect, load_extract
-from adapt.db.app_store import audit_frame, ensure_demo_users
+from adapt.db.accounts import ensure_demo_users
+from adapt.db.app_store import audit_frame
 from adapt.db.identity import assignments, record_decision
 from adapt.db.identity_models import latest_model
 from adapt.db.models import identity_decisions

@@ -9,18 +9,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from adapt.db import connect
+from adapt.db.accounts import add_user, authenticate, set_active
 from adapt.db.app_store import (
     IOM_PATHWAYS,
-    add_user,
     audit_frame,
-    authenticate,
     decisions_frame,
     latest_decisions,
     plan_frame,
     record,
     record_decision,
     save_plan_entry,
-    set_active,
 )
 
 

@@ -38,8 +38,9 @@ def test_descriptions_name_the_packaged_default_they_justify() -> None:
     descriptions = setting_descriptions()
     data = default_settings().model_dump(mode="json")
     for path in descriptions:
-        head, _, rest = path.partition(".")
-        value = data[head][rest] if rest and "[]" not in rest else None
+        value: object = data
+        for part in path.split("."):  # nested sections (governance.retention.x) too
+            value = value.get(part) if isinstance(value, dict) and "[]" not in part else None
         if isinstance(value, int | float) and not isinstance(value, bool):
             assert f"Default {value:g}" in descriptions[path], path
 

@@ -393,6 +393,92 @@ class CohortRule(_Strict):
         return self
 
 
+class Retention(_Strict):
+    """How long each group of stored records is kept before it is reviewed
+    (Management of Police Information, MoPI). A record past its review date is
+    listed by ``adapt retention report``; nothing is deleted by itself."""
+
+    violent_or_sexual_years: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Years after a person's last recorded incident before records of violent "
+        "or sexual offending (MoPI group 2; domestic abuse is mostly here) are reviewed. "
+        "Default 10: the MoPI review period for group 2.",
+    )
+    other_crime_years: int = Field(
+        6,
+        ge=1,
+        le=100,
+        description="Years after the last incident before records of other crimes (MoPI "
+        "group 3) are reviewed. Default 6: the MoPI clear period for group 3.",
+    )
+    non_crime_years: int = Field(
+        6,
+        ge=1,
+        le=100,
+        description="Years after the last incident before non-crime domestic incidents are "
+        "reviewed. Default 6, as for group 3.",
+    )
+    quarantine_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Days a rejected input row (which holds the raw row, personal data "
+        "included) is kept for correction before it is due for deletion. Default 90.",
+    )
+    decisions_years: int = Field(
+        6,
+        ge=1,
+        le=100,
+        description="Years after a person's management ends (or their last decision) before "
+        "cohort decisions and plan entries about them are reviewed. Default 6.",
+    )
+
+
+class Governance(_Strict):
+    """Sessions, sign-in, documents and retention: how the force runs the tool."""
+
+    session_idle_minutes: int = Field(
+        30,
+        ge=1,
+        le=1440,
+        description="Minutes without activity after which a signed-in user must sign in "
+        "again. Default 30.",
+    )
+    session_absolute_hours: int = Field(
+        10,
+        ge=1,
+        le=72,
+        description="Hours after sign-in after which the user must sign in again, active or "
+        "not. Default 10: one shift.",
+    )
+    lockout_after_failures: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="Wrong passwords in a row after which an account is locked for "
+        "lockout_minutes (each failure before that also waits longer). Default 5.",
+    )
+    lockout_minutes: int = Field(
+        15,
+        ge=1,
+        le=1440,
+        description="Minutes an account stays locked after lockout_after_failures wrong "
+        "passwords. Default 15.",
+    )
+    protective_marking: str = Field(
+        "OFFICIAL-SENSITIVE",
+        min_length=1,
+        max_length=100,
+        description="The Government Security Classification marking printed on every page "
+        "of a PDF and at the top of exports. Default OFFICIAL-SENSITIVE.",
+    )
+    retention: Retention = Field(
+        Retention(), description="Review periods by record group (MoPI)."
+    )
+
+
 class Settings(_Strict):
     """A named, versioned, authored set of scoring settings."""
 
@@ -454,6 +540,11 @@ class Settings(_Strict):
         CohortRule(),
         description="Who the rule proposes for the cohort: (attendances or score) and seen "
         "recently, not already managed. It only proposes: an officer decides.",
+    )
+    governance: Governance = Field(
+        Governance(),
+        description="Sessions, sign-in lockout, the PDF's protective marking and retention "
+        "periods: how the force runs the tool, approved like any other setting.",
     )
 
     @field_validator("harm_table")

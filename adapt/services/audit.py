@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from adapt.db import app_store
+from adapt.db import accounts, app_store
 from adapt.db.app_store import AUDIT_ACTIONS
 from adapt.db.scores import settings_versions_frame
 from adapt.exports import table_bytes
@@ -33,7 +33,7 @@ def entries() -> pd.DataFrame:
 
 
 def usernames() -> list[str]:
-    return app_store.users_frame(session.engine())["username"].tolist()
+    return accounts.users_frame(session.engine())["username"].tolist()
 
 
 def decisions(person_id: str = "") -> pd.DataFrame:

@@ -18,7 +18,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from adapt.core.access import PAGES, ROLES, can
-from adapt.db import app_store, connect, default_url
+from adapt.db import accounts, app_store, connect, default_url
 
 USER_KEY = "adapt_username"
 
@@ -31,7 +31,7 @@ def database_url() -> str:
 def _engine(url: str) -> Engine:
     engine = connect(url)
     if os.environ.get("ADAPT_DEMO_USERS", "1") == "1":
-        app_store.ensure_demo_users(engine)
+        accounts.ensure_demo_users(engine)
     return engine
 
 
@@ -60,7 +60,7 @@ def current_user() -> dict | None:
     """The signed-in, still active user (username, display_name, role), or None."""
     username = st.session_state.get(USER_KEY)
     if not username and (oidc := _oidc_username()):
-        account = app_store.get_user(engine(), oidc)
+        account = accounts.get_user(engine(), oidc)
         if account is None or not account["active"]:
             return None
         st.session_state[USER_KEY] = username = oidc
@@ -68,7 +68,7 @@ def current_user() -> dict | None:
                          detail="single sign-on")  # fmt: skip
     if not username:
         return None
-    user = app_store.get_user(engine(), username)
+    user = accounts.get_user(engine(), username)
     if user is None or not user["active"]:
         st.session_state.pop(USER_KEY, None)
         return None
@@ -76,7 +76,7 @@ def current_user() -> dict | None:
 
 
 def sign_in(username: str, password: str) -> bool:
-    user = app_store.authenticate(engine(), username.strip(), password)
+    user = accounts.authenticate(engine(), username.strip(), password)
     if user is None:
         return False
     st.session_state[USER_KEY] = user["username"]

@@ -297,4 +297,3 @@ ALERT_CHOICES: dict[str, bool | str | None] = {
 def export_bytes(frame: pd.DataFrame, suffix: str, sheet: str = "Cohort") -> bytes:
     """The cohort as a formula-safe CSV or XLSX file's bytes."""
     return table_bytes(frame, suffix, sheet)
-

@@ -16,17 +16,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import Engine
 
 from adapt import pipeline
+from adapt.cli import audit as audit_cli
+from adapt.cli import retention as retention_cli
+from adapt.cli import settings as settings_cli
+from adapt.cli import users as users_cli
+from adapt.cli.common import DbOption
+from adapt.cli.common import fail as _fail
+from adapt.cli.common import open_db as _open
 from adapt.contract import StructuralError
 from adapt.core.resources import app_script, streamlit_flags
 from adapt.core.settings import Settings, SettingsError, default_settings
-from adapt.db import DatabaseUnavailable, InputRefused, connect, default_url
+from adapt.db import DatabaseUnavailable, InputRefused, default_url
 from adapt.db.identity import record_decision, revoke_decision
 from adapt.db.load import LoadResult
 from adapt.identity.runner import RunSummary
@@ -41,12 +48,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="SQLAlchemy database URL (default: $ADAPT_DATABASE_URL, else SQLite)."
-    ),
-]
 EXPORT_KINDS = pipeline.EXPORT_KINDS
 
 
@@ -62,11 +63,6 @@ SettingsOption = Annotated[
     Path | None,
     typer.Option("--settings", help="A settings JSON file (default: the packaged defaults)."),
 ]
-
-
-def _fail(code: int, message: str) -> NoReturn:
-    typer.echo(f"adapt: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @app.callback()
@@ -110,13 +106,6 @@ def _refusals() -> Iterator[None]:
         _fail(1, str(exc))
     except NotResolved as exc:
         _fail(2, str(exc))
-    except DatabaseUnavailable as exc:
-        _fail(2, str(exc))
-
-
-def _open(db: str | None) -> Engine:
-    try:
-        return connect(db)
     except DatabaseUnavailable as exc:
         _fail(2, str(exc))
 
@@ -425,6 +414,14 @@ def train_harm_model(ctx: typer.Context) -> None:
     card (options: --seeds, --test-seeds, --incidents, --workdir, --out; see --help)."""
     raise typer.Exit(pipeline.train_harm_model(ctx.args))
 
+
+# Command groups, each in its own module.
+app.add_typer(users_cli.app, name="users")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(retention_cli.app, name="retention")
+app.add_typer(settings_cli.app, name="settings")
+for _name, _command in getattr(retention_cli, "TOP_LEVEL", {}).items():  # erase, subject-access
+    app.command(_name)(_command)
 
 if __name__ == "__main__":
     app()
