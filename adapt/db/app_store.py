@@ -37,6 +37,9 @@ AUDIT_ACTIONS = (
     "sign_in", "sign_in_failed", "sign_out", "view_person", "marac_check", "marac_pdf",
     "export", "cohort_decision", "settings_saved", "import", "identity_decision", "plan_change",
     "refused", "case_items_moved",
+    # issue 12: accounts, sessions, the audit's own exports, settings approval, MoPI/DPA duties
+    "sign_in_locked", "session_expired", "account_change", "marac_search", "audit_export",
+    "settings_approved", "settings_rejected", "erasure", "subject_access", "retention_report",
 )  # fmt: skip
 
 
