@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Literal, get_args, get_origin
@@ -474,9 +475,7 @@ class Governance(_Strict):
         description="The Government Security Classification marking printed on every page "
         "of a PDF and at the top of exports. Default OFFICIAL-SENSITIVE.",
     )
-    retention: Retention = Field(
-        Retention(), description="Review periods by record group (MoPI)."
-    )
+    retention: Retention = Field(Retention(), description="Review periods by record group (MoPI).")
 
 
 class Settings(_Strict):
@@ -562,16 +561,14 @@ class Settings(_Strict):
 
     @classmethod
     def from_json(cls, text: str, source: str = "settings") -> Settings:
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SettingsError(
-                f"{source}: not valid JSON (line {err.lineno}, column {err.colno})"
-            ) from None
-        return cls.from_dict(raw, source)
+        return cls.from_dict(parse_json(text, source), source)
 
     @classmethod
     def from_dict(cls, raw: object, source: str = "settings") -> Settings:
+        if not isinstance(raw, dict):
+            raise SettingsError(
+                f"{source}: settings must be a JSON object ({{...}}), not {_json_kind(raw)}"
+            )
         try:
             return cls.model_validate(raw)
         except ValidationError as err:
@@ -591,6 +588,94 @@ class Settings(_Strict):
         data = _merge(self.model_dump(mode="json"), changes)
         data.update(meta)
         return Settings.from_dict(data)
+
+
+# Settings are a few kilobytes, a few levels deep, with small numbers: anything
+# far beyond that is a mistake or an attack, refused with a message rather than
+# a RecursionError, a ValueError from int() or an infinite weight.
+MAX_JSON_CHARS = 1_000_000
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_DIGITS = 30
+
+
+def parse_json(text: str, source: str = "settings") -> object:
+    """``text`` parsed as settings JSON, or :class:`SettingsError` naming the problem.
+
+    Stricter than :func:`json.loads`: no ``Infinity``/``NaN`` (nor a number
+    too large for a float), no number longer than :data:`MAX_NUMBER_DIGITS`
+    digits, no nesting deeper than :data:`MAX_JSON_DEPTH` and no text longer
+    than :data:`MAX_JSON_CHARS`.
+
+    >>> parse_json('{"a": [1, 2.5]}')
+    {'a': [1, 2.5]}
+    >>> parse_json("[NaN]", "gravity.bands")
+    Traceback (most recent call last):
+    ...
+    adapt.core.settings.SettingsError: gravity.bands: NaN is not allowed (numbers must be finite)
+    """
+    if not isinstance(text, str):
+        raise SettingsError(f"{source}: expected JSON text, not {type(text).__name__}")
+    if len(text) > MAX_JSON_CHARS:
+        raise SettingsError(
+            f"{source}: too long ({len(text):,} characters; at most {MAX_JSON_CHARS:,})"
+        )
+    try:
+        raw = json.loads(
+            text,
+            parse_constant=lambda name: _refuse_number(source, name),
+            parse_int=lambda digits: _number(source, digits, int),
+            parse_float=lambda digits: _number(source, digits, float),
+        )
+    except json.JSONDecodeError as err:
+        raise SettingsError(
+            f"{source}: not valid JSON (line {err.lineno}, column {err.colno})"
+        ) from None
+    except RecursionError:
+        raise SettingsError(
+            f"{source}: nested too deeply (at most {MAX_JSON_DEPTH} levels of [ and {{)"
+        ) from None
+    if _depth(raw) > MAX_JSON_DEPTH:
+        raise SettingsError(
+            f"{source}: nested too deeply (at most {MAX_JSON_DEPTH} levels of [ and {{)"
+        )
+    return raw
+
+
+def _refuse_number(source: str, name: str) -> float:
+    raise SettingsError(f"{source}: {name} is not allowed (numbers must be finite)")
+
+
+def _number(source: str, digits: str, kind: type) -> int | float:
+    if sum(c.isdigit() for c in digits) > MAX_NUMBER_DIGITS:
+        shown = digits[:12] + "…"
+        raise SettingsError(
+            f"{source}: the number {shown} is too long ({len(digits):,} characters; "
+            f"at most {MAX_NUMBER_DIGITS} digits)"
+        )
+    value = kind(digits)
+    if kind is float and not math.isfinite(value):
+        raise SettingsError(f"{source}: the number {digits} is too large (numbers must be finite)")
+    return value
+
+
+def _depth(raw: object) -> int:
+    """How deeply ``raw`` nests lists and dicts (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(raw, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _json_kind(raw: object) -> str:
+    kinds = {list: "a list", str: "a string", bool: "true/false", int: "a number",
+             float: "a number", type(None): "null"}  # fmt: skip
+    return kinds.get(type(raw), type(raw).__name__)
 
 
 def setting_descriptions() -> dict[str, str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -320,7 +321,15 @@ settings_versions = Table(
     Column("reason", Text, nullable=False),
     Column("settings_json", Text, nullable=False),
     Column("saved_at", DateTime, nullable=False),
+    # approval (0011): a draft until a second person approves or rejects it;
+    # the live version is the latest approved (adapt.db.settings_store)
+    Column("status", String(10), nullable=False, server_default="draft"),
+    Column("decided_by", String(100), nullable=True),
+    Column("decided_at", DateTime, nullable=True),
+    Column("decision_reason", Text, nullable=True),
     UniqueConstraint("name", "version", name="uq_settings_versions_name_version"),
+    CheckConstraint("status IN ('draft', 'approved', 'rejected')", name="status"),
+    CheckConstraint("decided_by IS NULL OR decided_by <> author", name="second_person"),
 )
 
 score_runs = Table(

@@ -1,4 +1,5 @@
-"""Storage of settings versions and score runs (the ranked table each run gave)."""
+"""Storage of score runs (the ranked table each run gave); settings versions are
+in :mod:`adapt.db.settings_store`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select
 
-from adapt.db import bulk
+from adapt.db import bulk, settings_store
 from adapt.db.engine import utc_now, writer
 from adapt.db.models import (
     PERSON_SCORE_BOOLS,
@@ -16,7 +17,6 @@ from adapt.db.models import (
     identity_runs,
     person_scores,
     score_runs,
-    settings_versions,
 )
 
 STORED_COLUMNS = [
@@ -24,53 +24,12 @@ STORED_COLUMNS = [
     *PERSON_SCORE_BOOLS, "last_incident_at", "counter_role", "already_managed",
 ]  # fmt: skip
 
-
-class SettingsVersionExists(ValueError):
-    """A settings version with this name and version is already saved."""
-
-
-def save_settings_version(engine: Engine, settings) -> int:  # type: ignore[no-untyped-def]
-    """Store a named settings version; a saved (name, version) is never overwritten."""
-    s = settings_versions.c
-    with writer(engine) as conn:
-        taken = conn.execute(
-            select(s.id).where(s.name == settings.name, s.version == settings.version)
-        ).first()
-        if taken:
-            raise SettingsVersionExists(
-                f"settings {settings.name!r} version {settings.version!r} is already saved"
-            )
-        result = conn.execute(
-            insert(settings_versions).values(
-                name=settings.name,
-                version=settings.version,
-                author=settings.author,
-                reason=settings.reason,
-                settings_json=settings.to_json(),
-                saved_at=utc_now(),
-            )
-        )
-        return int(result.inserted_primary_key[0])
-
-
-def settings_versions_frame(engine: Engine) -> pd.DataFrame:
-    """Every saved settings version (newest first), without the JSON."""
-    s = settings_versions.c
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(s.id, s.name, s.version, s.author, s.reason, s.saved_at).order_by(s.id.desc())
-        ).all()
-    return pd.DataFrame(rows, columns=["id", "name", "version", "author", "reason", "saved_at"])
-
-
-def settings_json(engine: Engine, name: str, version: str | None = None) -> str | None:
-    """The JSON of a saved settings version (the latest saved of that name by default)."""
-    s = settings_versions.c
-    stmt = select(s.settings_json).where(s.name == name)
-    if version is not None:
-        stmt = stmt.where(s.version == version)
-    with engine.connect() as conn:
-        return conn.execute(stmt.order_by(s.id.desc()).limit(1)).scalar()
+# The settings versions live in adapt.db.settings_store (with their approval);
+# their names stay importable from here.
+SettingsVersionExists = settings_store.SettingsVersionExists
+save_settings_version = settings_store.save_settings_version
+settings_json = settings_store.settings_json
+settings_versions_frame = settings_store.settings_versions_frame
 
 
 def store_score_run(
