@@ -4,8 +4,8 @@
 
     generate ─► load ─► resolve ─► score ─► export
     (synthetic)  an extract   who is who   features,    cohort, persons,
-                 folder into  (identity)   score,       quarantine, links
-                 the database              cohort
+                 folder into  (identity)   score,       quarantine, links,
+                 the database              cohort       audit (each audited)
 
 ``run`` is load → resolve → score; ``demo`` is generate → run. The command
 line, the app's services (an import, an analyst's split) and the evaluation
@@ -20,12 +20,16 @@ result. A step raises what its stage raises: :class:`~adapt.contract.StructuralE
 (strict mode refused a bad row), :class:`~adapt.scoring.runner.NotResolved`
 (nothing to score yet), :class:`~adapt.db.DatabaseUnavailable`.
 
+Every export states its purpose and who asks for it, and is written to the
+audit log before a byte of the file is (:func:`export`).
+
 >>> EXPORT_KINDS
-('quarantine', 'persons', 'cohort', 'links')
+('quarantine', 'persons', 'cohort', 'links', 'audit')
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +42,7 @@ from sqlalchemy import Engine
 from adapt.contract import read_extract
 from adapt.core.history import History
 from adapt.core.settings import Settings, default_settings
-from adapt.db import connect, load_extract, quarantine_frame
+from adapt.db import accounts, app_store, connect, load_extract, quarantine_frame
 from adapt.db.history import load_history
 from adapt.db.identity import persons_export_frame
 from adapt.db.load import LoadResult
@@ -52,11 +56,13 @@ from adapt.scoring.runner import ScoreResult, cohort_table, score_database
 from adapt.synthetic import GeneratorConfig
 from adapt.synthetic import generate as write_synthetic_extract
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[str, int, int], None]
 AfterStep = Callable[[str, object], None]
 Database = Engine | str | None
 
-EXPORT_KINDS = ("quarantine", "persons", "cohort", "links")
+EXPORT_KINDS = ("quarantine", "persons", "cohort", "links", "audit")
 EXPORT_SUFFIXES = (".csv", ".xlsx")
 DEMO_CONFIG = GeneratorConfig(seed=1, incidents=5000)
 
@@ -96,6 +102,7 @@ class ExportResult:
     kind: str
     rows: int
     path: Path
+    audit_id: int | None = None  # the audit entry written before the file
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ class RunResult:
 class DemoResult:
     extract: GenerateResult
     run: RunResult
+    accounts: tuple[str, ...] = ()  # the demo accounts created (SQLite only)
 
 
 @contextmanager
@@ -215,20 +223,42 @@ def export_frame(
     *,
     as_of: object | None = None,
     settings: Settings | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> pd.DataFrame:
     """One export as a frame: the cohort as of a date under the settings, every
-    stored row's person, the quarantine, or the victim–perpetrator–address links."""
+    stored row's person, the quarantine, the victim–perpetrator–address links,
+    or the audit log from ``start`` to ``end`` (with its hash chain)."""
+    return _export_frame(db, kind, as_of=as_of, settings=settings, start=start, end=end)[0]
+
+
+def _export_frame(
+    db: Database,
+    kind: str,
+    *,
+    as_of: object | None,
+    settings: Settings | None,
+    start: date | None,
+    end: date | None,
+) -> tuple[pd.DataFrame, str]:
+    """The frame and a few words on what it holds (for the audit entry)."""
     _check_kind(kind)
     with _opened(db) as engine:
         if kind == "persons":
-            return persons_export_frame(engine)
+            return persons_export_frame(engine), ""
         if kind == "cohort":
+            chosen = settings or default_settings()
             history = load_history(engine, with_protected=False)
-            _, table = cohort_table(history, as_of, settings or default_settings())
-            return cohort_export_frame(table)
+            day, table = cohort_table(history, as_of, chosen)
+            about = f"as of {day.isoformat()}, settings {chosen.name} v{chosen.version}"
+            return cohort_export_frame(table), about
         if kind == "links":
-            return build_links(load_history(engine), as_of=as_of)
-        return quarantine_frame(engine)
+            about = f"as of {pd.Timestamp(as_of).date()}" if as_of is not None else "all dates"
+            return build_links(load_history(engine), as_of=as_of), about
+        if kind == "audit":
+            about = f"from {start or 'the first entry'} to {end or 'the last entry'}"
+            return app_store.audit_export_frame(engine, start=start, end=end), about
+        return quarantine_frame(engine), ""
 
 
 def export(
@@ -236,17 +266,54 @@ def export(
     kind: str,
     out: Path | str,
     *,
+    purpose: str,
+    username: str,
+    role: str | None = "cli",
     as_of: object | None = None,
     settings: Settings | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> ExportResult:
-    """Write one export as CSV or XLSX (by the suffix), formula-safe. Raises
-    ValueError for an unknown kind or suffix, OSError when the file cannot be written."""
+    """Write one export as CSV or XLSX (by the suffix), formula-safe and
+    private (mode 0600), audited.
+
+    ``purpose`` (required, free text) and ``username`` (who asks) go into an
+    audit entry written *before* the file: action ``export`` (``audit_export``
+    for the audit log itself), the detail naming the kind, rows, as-of date,
+    file and purpose; the purpose column holds the purpose when it is one of
+    :data:`adapt.core.access.PURPOSES`. When the file then cannot be written,
+    a second entry says so ("… FAILED, nothing written: reason").
+
+    Raises ValueError for an unknown kind or suffix or a blank purpose, OSError
+    when the file cannot be written (nothing is left behind)."""
     out = Path(out)
     check_export(kind, out)
-    frame = export_frame(db, kind, as_of=as_of, settings=settings)
-    # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
-    write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
-    return ExportResult(kind, len(frame), out)
+    if not purpose or not purpose.strip():
+        raise ValueError("an export needs a purpose (--purpose)")
+    purpose = " ".join(purpose.split())
+    with _opened(db) as engine:
+        frame, about = _export_frame(engine, kind, as_of=as_of, settings=settings,
+                                     start=start, end=end)  # fmt: skip
+        detail = (
+            f"{kind}: {len(frame):,} rows{', ' + about if about else ''}, "
+            f"to {out.resolve()}; purpose: {purpose}"
+        )
+        action = "audit_export" if kind == "audit" else "export"
+        entry = {"username": username, "action": action, "role": role,
+                 "purpose": app_store.listed_purpose(purpose)}  # fmt: skip
+        audit_id = app_store.record(engine, detail=detail, **entry)
+        try:
+            # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
+            write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            try:
+                app_store.record(engine, detail=f"{detail} FAILED, nothing written: {reason}",
+                                 **entry)  # fmt: skip
+            except Exception:  # e.g. the same full disk: the first entry stands
+                log.warning("could not record that export %s failed", audit_id)
+            raise
+    return ExportResult(kind, len(frame), out, audit_id)
 
 
 def stored_summary(db: Database) -> dict[str, object]:
@@ -298,13 +365,21 @@ def demo(
 ) -> DemoResult:
     """Generate the synthetic demo force into ``folder`` (default:
     :func:`default_demo_folder`), then :func:`run` it (steps "generate", then
-    those of ``run``)."""
+    those of ``run``), then create the demo accounts (one per role, password
+    ``demo``; :func:`adapt.db.accounts.ensure_demo_users`). The accounts are
+    made on SQLite only: the app refuses to start on a PostgreSQL database
+    that has them, and the demo is the only place they come from."""
     with _opened(db) as engine:
         url = engine.url.render_as_string(hide_password=False)
         target = Path(folder) if folder is not None else default_demo_folder(url)
         extract = generate(target, config, progress=progress)
         _after(after_step, "generate", extract)
-        return DemoResult(extract, run(engine, target, progress=progress, after_step=after_step))
+        result = run(engine, target, progress=progress, after_step=after_step)
+        made: tuple[str, ...] = ()
+        if engine.dialect.name == "sqlite":
+            accounts.ensure_demo_users(engine)
+            made = tuple(name for name, _, _ in accounts.DEMO_USERS)
+        return DemoResult(extract, result, made)
 
 
 # ---- for evaluation, training and benchmarks ------------------------------------------------

@@ -296,7 +296,7 @@ def test_awkward_text_loads_unchanged_and_exports_neutralised(db_url: str, tmp_p
 
     csv_out, xlsx_out = tmp_path / "q.csv", tmp_path / "q.xlsx"
     for out in (csv_out, xlsx_out):
-        result = _run("export", "quarantine", "--out", str(out), "--db", db_url)
+        result = _run("export", "quarantine", "--purpose=test", "--out", str(out), "--db", db_url)
         assert result.exit_code == 0, result.output
     with csv_out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -317,13 +317,19 @@ def test_formula_cell_in_quarantine_is_neutralised(db_url: str, tmp_path: Path) 
     folder = write_extract(tmp_path / "x", incs, invs)
     assert _run("load", str(folder), "--db", db_url).exit_code == 0
     out = tmp_path / "q.csv"
-    assert _run("export", "quarantine", "--out", str(out), "--db", db_url).exit_code == 0
+    assert (
+        _run("export", "quarantine", "--purpose=test", "--out", str(out), "--db", db_url).exit_code
+        == 0
+    )
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     value = next(r["value"] for r in rows if r["column"] == "offence")
     assert value == "'=1+2"
     xlsx = tmp_path / "q.xlsx"
-    assert _run("export", "quarantine", "--out", str(xlsx), "--db", db_url).exit_code == 0
+    assert (
+        _run("export", "quarantine", "--purpose=test", "--out", str(xlsx), "--db", db_url).exit_code
+        == 0
+    )
     sheet = openpyxl.load_workbook(xlsx).active
     values = [c for row in sheet.iter_rows() for c in row if c.value == "=1+2"]
     assert values and all(c.data_type == "s" for c in values)
@@ -335,14 +341,17 @@ def test_ten_megabyte_raw_row_exports_to_both_formats(db_url: str, tmp_path: Pat
     folder = write_extract(tmp_path / "x", incs, invs)
     assert _run("load", str(folder), "--db", db_url).exit_code == 0
     out = tmp_path / "q.csv"
-    assert _run("export", "quarantine", "--out", str(out), "--db", db_url).exit_code == 0
+    assert (
+        _run("export", "quarantine", "--purpose=test", "--out", str(out), "--db", db_url).exit_code
+        == 0
+    )
     csv.field_size_limit(50 * 1024 * 1024)
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     incident_rows = [r for r in rows if r["source_file"] == "incidents.csv"]
     assert TEN_MB in incident_rows[0]["raw"]  # the CSV keeps the row whole
     xlsx = tmp_path / "q.xlsx"
-    result = _run("export", "quarantine", "--out", str(xlsx), "--db", db_url)
+    result = _run("export", "quarantine", "--purpose=test", "--out", str(xlsx), "--db", db_url)
     assert result.exit_code == 0, result.output
     sheet = openpyxl.load_workbook(xlsx).active
     texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
@@ -350,7 +359,7 @@ def test_ten_megabyte_raw_row_exports_to_both_formats(db_url: str, tmp_path: Pat
 
 
 def test_unknown_export_kind_exits_2(tmp_path: Path) -> None:
-    result = _run("export", "cohort-ish", "--out", str(tmp_path / "x.csv"))
+    result = _run("export", "cohort-ish", "--purpose=test", "--out", str(tmp_path / "x.csv"))
     assert result.exit_code == 2
     assert "not available" in result.stderr
 
@@ -399,7 +408,15 @@ def test_missing_folder_and_folder_named_like_a_file_exit_2(db_url: str, tmp_pat
 
 
 def test_unwritable_export_path_exits_2(db_url: str, tmp_path: Path) -> None:
-    result = _run("export", "quarantine", "--out", "/proc/no-such-place/q.csv", "--db", db_url)
+    result = _run(
+        "export",
+        "quarantine",
+        "--purpose=test",
+        "--out",
+        "/proc/no-such-place/q.csv",
+        "--db",
+        db_url,
+    )
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1
 

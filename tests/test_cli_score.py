@@ -59,14 +59,17 @@ def test_run_loads_resolves_and_stores_a_score_run(scored: str) -> None:
 
 def test_export_cohort_csv_and_xlsx_follow_the_interface(scored: str, tmp_path: Path) -> None:
     out = tmp_path / "cohort.csv"
-    result = _run("export", "cohort", "--out", str(out), "--db", scored)
+    result = _run("export", "cohort", "--purpose=test", "--out", str(out), "--db", scored)
     assert result.exit_code == 0, result.output
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0][: len(COHORT_COLUMNS)] == COHORT_COLUMNS
     assert rows[1][0] == "1" and rows[1][3] in ("true", "false")
     xlsx = tmp_path / "cohort.xlsx"
-    assert _run("export", "cohort", "--out", str(xlsx), "--db", scored).exit_code == 0
+    assert (
+        _run("export", "cohort", "--purpose=test", "--out", str(xlsx), "--db", scored).exit_code
+        == 0
+    )
     sheet = openpyxl.load_workbook(xlsx, read_only=True).active
     header = next(sheet.iter_rows(values_only=True))
     assert list(header[: len(COHORT_COLUMNS)]) == COHORT_COLUMNS
@@ -75,10 +78,13 @@ def test_export_cohort_csv_and_xlsx_follow_the_interface(scored: str, tmp_path: 
 
 def test_as_of_and_settings_change_the_export(scored: str, tmp_path: Path) -> None:
     early = tmp_path / "early.csv"
-    assert _run("export", "cohort", "--out", str(early), "--as-of", "2025-06-30",
+    assert _run("export", "cohort", "--purpose=test", "--out", str(early), "--as-of", "2025-06-30",
                 "--db", scored).exit_code == 0  # fmt: skip
     full = tmp_path / "full.csv"
-    assert _run("export", "cohort", "--out", str(full), "--db", scored).exit_code == 0
+    assert (
+        _run("export", "cohort", "--purpose=test", "--out", str(full), "--db", scored).exit_code
+        == 0
+    )
     early_rows = pd.read_csv(early, encoding="utf-8-sig")
     full_rows = pd.read_csv(full, encoding="utf-8-sig")
     # Fewer people had been suspects by mid-2025 than by the end of the data.
@@ -90,7 +96,7 @@ def test_as_of_and_settings_change_the_export(scored: str, tmp_path: Path) -> No
     path = tmp_path / "wide.json"
     path.write_text(settings.to_json(), encoding="utf-8")
     wide = tmp_path / "wide.csv"
-    assert _run("export", "cohort", "--out", str(wide), "--settings", str(path),
+    assert _run("export", "cohort", "--purpose=test", "--out", str(wide), "--settings", str(path),
                 "--db", scored).exit_code == 0  # fmt: skip
     wide_rows = pd.read_csv(wide, encoding="utf-8-sig")
     assert wide_rows["in_cohort"].sum() > full_rows["in_cohort"].sum()
@@ -154,7 +160,17 @@ def test_score_after_load_without_resolve_asks_for_resolve(db_url: str) -> None:
 
 def test_export_links_follows_the_interface(scored: str, tmp_path: Path) -> None:
     out = tmp_path / "links.csv"
-    result = _run("export", "links", "--out", str(out), "--as-of", "2026-06-30", "--db", scored)
+    result = _run(
+        "export",
+        "links",
+        "--purpose=test",
+        "--out",
+        str(out),
+        "--as-of",
+        "2026-06-30",
+        "--db",
+        scored,
+    )
     assert result.exit_code == 0, result.output
     links = pd.read_csv(out, encoding="utf-8-sig")
     assert list(links.columns) == [

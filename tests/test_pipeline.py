@@ -60,11 +60,11 @@ def test_run_is_load_then_resolve_then_score(ran) -> None:  # type: ignore[no-un
 @pytest.mark.parametrize("kind", pipeline.EXPORT_KINDS)
 def test_every_export_is_written(ran, kind: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url, result, _ = ran
-    csv_result = pipeline.export(url, kind, tmp_path / f"{kind}.csv")
+    csv_result = pipeline.export(url, kind, tmp_path / f"{kind}.csv", purpose="test", username="t")
     with open(csv_result.path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert csv_result.rows == len(rows) - 1 > 0
-    xlsx = pipeline.export(url, kind, tmp_path / f"{kind}.xlsx")
+    xlsx = pipeline.export(url, kind, tmp_path / f"{kind}.xlsx", purpose="test", username="t")
     sheet = openpyxl.load_workbook(xlsx.path, read_only=True).active
     assert sheet.max_row == xlsx.rows + 1
     if kind == "cohort":  # the cohort export is everyone the score run ranked

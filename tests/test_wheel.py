@@ -221,8 +221,12 @@ def demo_url(installed: Installed) -> str:
 
 def test_demo_run_and_export_from_another_folder(installed: Installed, demo_url: str) -> None:
     here = installed.elsewhere
-    installed.adapt("export", "cohort", "--out", "demo-cohort.csv", "--db", demo_url)
-    installed.adapt("export", "quarantine", "--out", "quarantine.xlsx", "--db", demo_url)
+    installed.adapt(
+        "export", "cohort", "--purpose=test", "--out", "demo-cohort.csv", "--db", demo_url
+    )
+    installed.adapt(
+        "export", "quarantine", "--purpose=test", "--out", "quarantine.xlsx", "--db", demo_url
+    )
     assert len((here / "demo-cohort.csv").read_text(encoding="utf-8").splitlines()) > 1
     assert (here / "quarantine.xlsx").stat().st_size > 0
 
@@ -230,7 +234,7 @@ def test_demo_run_and_export_from_another_folder(installed: Installed, demo_url:
     installed.adapt("generate", "--incidents", "300", "--seed", "7", "extract")
     out = installed.adapt("run", "extract", "--db", url).stdout
     assert "identity run 1" in out and "score run 1" in out, out
-    installed.adapt("export", "cohort", "--out", "cohort.xlsx", "--db", url)
+    installed.adapt("export", "cohort", "--purpose=test", "--out", "cohort.xlsx", "--db", url)
     assert (here / "cohort.xlsx").stat().st_size > 0
 
 

@@ -27,13 +27,15 @@ from adapt.cli import audit as audit_cli
 from adapt.cli import retention as retention_cli
 from adapt.cli import settings as settings_cli
 from adapt.cli import users as users_cli
-from adapt.cli.common import DbOption
+from adapt.cli.common import DbOption, disk_full_exits, os_user
 from adapt.cli.common import fail as _fail
 from adapt.cli.common import open_db as _open
 from adapt.contract import StructuralError
+from adapt.core.access import PURPOSES
 from adapt.core.resources import app_script, streamlit_flags
 from adapt.core.settings import Settings, SettingsError, default_settings
-from adapt.db import DatabaseUnavailable, InputRefused, default_url
+from adapt.db import DatabaseUnavailable, InputRefused, app_store, default_url
+from adapt.db.accounts import DEMO_PASSWORD
 from adapt.db.identity import record_decision, revoke_decision
 from adapt.db.load import LoadResult
 from adapt.identity.runner import RunSummary
@@ -96,10 +98,12 @@ def _progress() -> Iterator:
 
 
 @contextmanager
-def _refusals() -> Iterator[None]:
-    """Each refusal of a pipeline step as one line on standard error and its exit code."""
+def _refusals(engine: Engine | None = None) -> Iterator[None]:
+    """Each refusal of a pipeline step as one line on standard error and its exit
+    code; a full disk too (exit 2)."""
     try:
-        yield
+        with disk_full_exits(engine):
+            yield
     except StructuralError as exc:
         _fail(2, str(exc))
     except InputRefused as exc:
@@ -230,32 +234,64 @@ StrictOption = Annotated[bool, typer.Option(help="Refuse the whole import if any
 def load(folder: FolderArg, strict: StrictOption = False, db: DbOption = None) -> None:
     """Validate and store one extract folder in one transaction."""
     engine = _open(db)
-    with _progress() as progress, _refusals():
+    with _progress() as progress, _refusals(engine):
         result = pipeline.load(engine, folder, strict=strict, progress=progress)
     _print_load(result)
+
+
+DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
 
 
 @app.command()
 def export(
     kind: Annotated[str, typer.Argument(help=f"What to export: {', '.join(EXPORT_KINDS)}.")],
     out: Annotated[Path, typer.Option("--out", help="File to write; .csv or .xlsx.")],
+    purpose: Annotated[
+        str,
+        typer.Option(
+            "--purpose",
+            help="Why the data leaves ADAPT (required; recorded in the audit log with the "
+            "operating-system user). Free text, or one of: " + "; ".join(PURPOSES) + ".",
+        ),
+    ],
     as_of: AsOfOption = None,
     settings: SettingsOption = None,
+    date_from: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="audit: entries from this date."),
+    ] = None,
+    date_to: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="audit: entries up to this date."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Write an export as CSV or XLSX (by the file's suffix), formula-safe."""
+    """Write an export as CSV or XLSX (by the file's suffix), formula-safe and
+    private (mode 0600). It is audited (who, why, what) before the file is written."""
     try:
         pipeline.check_export(kind, out)
     except ValueError as exc:
         _fail(2, str(exc))
+    if not purpose.strip():
+        _fail(2, "--purpose must say why the data is exported")
+    if kind != "audit" and (date_from or date_to):
+        _fail(2, "--from and --to apply to the audit export only")
+    if date_from and date_to and date_from > date_to:
+        _fail(2, "--from is after --to")
     chosen = _settings(settings)
     engine = _open(db)
     try:
-        with _refusals():
-            result = pipeline.export(engine, kind, out, as_of=as_of, settings=chosen)
+        with _refusals(engine):
+            result = pipeline.export(
+                engine, kind, out, purpose=purpose, username=os_user(), as_of=as_of,
+                settings=chosen, start=date_from.date() if date_from else None,
+                end=date_to.date() if date_to else None,
+            )  # fmt: skip
     except OSError as exc:
-        _fail(2, f"{out}: cannot be written ({exc.strerror})")
-    typer.echo(f"{kind}: {result.rows} rows written to {out}")
+        _fail(2, f"{out}: cannot be written ({exc.strerror or exc}); nothing was written")
+    except ValueError as exc:  # e.g. more rows than a spreadsheet holds
+        _fail(2, f"{out}: {exc}; nothing was written")
+    typer.echo(f"{kind}: {result.rows} rows written to {out} (audit entry {result.audit_id})")
 
 
 @app.command()
@@ -282,7 +318,7 @@ def score(as_of: AsOfOption = None, settings: SettingsOption = None, db: DbOptio
     """Compute features and scores as they stood at the end of a date; nothing after it is used."""
     chosen = _settings(settings)
     engine = _open(db)
-    with _refusals():
+    with _refusals(engine):
         result = pipeline.score(engine, as_of=as_of, settings=chosen)
     _print_score(result, chosen)
 
@@ -345,9 +381,25 @@ def run(
     """Load an extract folder, resolve identities, then score."""
     chosen = _settings(settings)  # a bad settings file is refused before anything is written
     engine = _open(db)
-    with _progress() as progress, _refusals():
+    with _progress() as progress, _refusals(engine):
         pipeline.run(engine, folder, strict=strict, as_of=as_of, settings=chosen,
                      progress=progress, after_step=_printer(engine, chosen))  # fmt: skip
+
+
+AuthorOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A display name, recorded beside the operating-system user (who is always "
+        "recorded as the author)."
+    ),
+]
+
+
+def _author(display: str | None) -> str:
+    """The operating-system user, with the display name given beside it."""
+    user = os_user()
+    shown = " ".join((display or "").split())
+    return f"{user} ({shown})"[:100] if shown and shown != user else user
 
 
 @app.command()
@@ -357,33 +409,43 @@ def decide(
     same: Annotated[
         bool, typer.Option("--same/--not-same", help="Same person, or not the same person.")
     ],
-    author: Annotated[str, typer.Option(help="Who decides.")],
     reason: Annotated[str, typer.Option(help="Why.")],
+    author: AuthorOption = None,
     db: DbOption = None,
 ) -> None:
     """Record an analyst's decision that two rows are (not) the same person;
-    every later resolution respects it."""
+    every later resolution respects it. Recorded and audited under the
+    operating-system user."""
+    engine = _open(db)
+    who, verdict = _author(author), "same" if same else "not_same"
     try:
-        decision_id = record_decision(
-            _open(db), row_a, row_b, "same" if same else "not_same", author, reason
-        )
+        decision_id = record_decision(engine, row_a, row_b, verdict, who, reason)
     except ValueError as exc:
         _fail(1, str(exc))
+    app_store.record(engine, username=os_user(), role="cli", action="identity_decision",
+                     detail=f"decision {decision_id}: {row_a} and {row_b} {verdict} "
+                     f"(as {who}): {reason.strip()[:500]}")  # fmt: skip
     typer.echo(f"decision {decision_id} recorded; run `adapt resolve` to apply it")
 
 
 @app.command()
 def undecide(
     decision_id: Annotated[int, typer.Argument(help="The decision to reverse.")],
-    author: Annotated[str, typer.Option(help="Who reverses it.")],
     reason: Annotated[str, typer.Option(help="Why.")],
+    author: AuthorOption = None,
     db: DbOption = None,
 ) -> None:
-    """Reverse an analyst decision (it stays on record)."""
+    """Reverse an analyst decision (it stays on record). Recorded and audited
+    under the operating-system user."""
+    engine = _open(db)
+    who = _author(author)
     try:
-        revoke_decision(_open(db), decision_id, author, reason)
+        revoke_decision(engine, decision_id, who, reason)
     except ValueError as exc:
         _fail(1, str(exc))
+    app_store.record(engine, username=os_user(), role="cli", action="identity_decision",
+                     detail=f"decision {decision_id} revoked (as {who}): "
+                     f"{reason.strip()[:500]}")  # fmt: skip
     typer.echo(f"decision {decision_id} revoked; run `adapt resolve` to apply it")
 
 
@@ -397,11 +459,21 @@ def demo(
     """Generate the synthetic demo force, load it, resolve identities and print a summary."""
     engine = _open(db or default_url())
     settings = default_settings()
-    with _progress() as progress, _refusals():
-        pipeline.demo(engine, folder, progress=progress,
-                      after_step=_printer(engine, settings, summary=True))  # fmt: skip
+    with _progress() as progress, _refusals(engine):
+        result = pipeline.demo(engine, folder, progress=progress,
+                               after_step=_printer(engine, settings, summary=True))  # fmt: skip
     typer.echo(f"database: {engine.url.render_as_string(hide_password=True)}")
-    typer.echo("see the quarantine with: adapt export quarantine --out quarantine.xlsx")
+    if result.accounts:
+        typer.echo(
+            f"demo accounts (password {DEMO_PASSWORD}, this demo database only): "
+            + ", ".join(result.accounts)
+        )
+    else:
+        typer.echo("no demo accounts on PostgreSQL: add accounts with `adapt users add`")
+    typer.echo(
+        "see the quarantine with: adapt export quarantine --out quarantine.xlsx "
+        '--purpose "Data quality"'
+    )
 
 
 @app.command(

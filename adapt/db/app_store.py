@@ -1,16 +1,25 @@
-"""What the app stores: the audit log (append-only), cohort decisions
-and management plans. Pages call these; nothing else writes those tables,
-except an identity run, which moves a merged-away person's decisions and plan
-entries to the person it merged into (:mod:`adapt.db.continuity`)."""
+"""What the app stores: the audit log (append-only, hash-chained), cohort
+decisions and management plans. Pages call these; nothing else writes those
+tables, except an identity run, which moves a merged-away person's decisions
+and plan entries to the person it merged into (:mod:`adapt.db.continuity`).
+
+The audit log is a hash chain: each entry stores the previous entry's
+``row_hash`` as its ``prev_hash`` and its own ``row_hash`` = sha256 over that
+and its fields (:func:`row_hash`). Appends are serialised (one lock, the last
+hash read in the inserting transaction), so concurrent writers never fork it;
+:func:`verify_chain` walks it and names the first entry that does not fit."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
-from datetime import date
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, func, insert, or_, select
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text
 
 from adapt.core.access import PURPOSES
 from adapt.db import continuity
@@ -44,6 +53,54 @@ AUDIT_ACTIONS = (
 
 
 # ----------------------------------------------------------------- audit
+#: ``prev_hash`` of the first entry.
+GENESIS_HASH = "0" * 64
+#: How far an entry's time may fall behind the entry before it (clocks of several
+#: app servers differ a little) before :func:`verify_chain` calls it back-dated.
+CLOCK_TOLERANCE = timedelta(seconds=60)
+#: The PostgreSQL role whose members may only SELECT and INSERT the audit log
+#: (migration 0010).
+APP_ROLE = "adapt_app"
+# Serialises audit appends on PostgreSQL (apart from the writer lock, so that a
+# sign-in is not held up by a long import).
+AUDIT_LOCK_KEY = 0x0ADA_A0D1
+_CHAIN_FIELDS = ("id", "at", "username", "role", "action", "person_id", "purpose", "detail")
+
+
+def row_hash(
+    prev_hash: str,
+    *,
+    id: int,
+    at: datetime,
+    username: str,
+    role: str | None,
+    action: str,
+    person_id: str | None,
+    purpose: str | None,
+    detail: str | None,
+) -> str:
+    """sha256 (hex) over the previous entry's hash and this entry's fields.
+
+    The fields are a compact JSON list in a fixed order, the time as ISO text
+    with microseconds (as both databases keep it), so anyone can recompute it:
+
+    >>> row_hash(GENESIS_HASH, id=1, at=datetime(2026, 1, 2, 3, 4, 5), username="u",
+    ...          role=None, action="sign_in", person_id=None, purpose=None, detail=None)[:16]
+    '059fc63510d4f598'
+    """
+    fields = [id, at.isoformat(sep=" ", timespec="microseconds"), username, role, action,
+              person_id, purpose, detail]  # fmt: skip
+    canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def listed_purpose(purpose: str | None) -> str | None:
+    """The listed purpose (:data:`adapt.core.access.PURPOSES`) that ``purpose``
+    names, ignoring case and spaces around it, else None."""
+    wanted = (purpose or "").strip().casefold()
+    return next((p for p in PURPOSES if p.casefold() == wanted), None)
+
+
 def record(
     engine: Engine,
     *,
@@ -53,24 +110,162 @@ def record(
     person_id: str | None = None,
     purpose: str | None = None,
     detail: str | None = None,
-) -> None:
-    """Append one audit entry (who, when, what, which person, why)."""
+) -> int:
+    """Append one audit entry (who, when, what, which person, why); returns its id."""
+    _check_entry(action, purpose)
+    # On PostgreSQL record_in takes the audit's own lock; SQLite has one writer.
+    transaction = engine.begin() if engine.dialect.name == "postgresql" else writer(engine)
+    with transaction as conn:
+        return record_in(conn, username=username, action=action, role=role, person_id=person_id,
+                  purpose=purpose, detail=detail)  # fmt: skip
+
+
+def record_in(
+    conn: Connection,
+    *,
+    username: str,
+    action: str,
+    role: str | None = None,
+    person_id: str | None = None,
+    purpose: str | None = None,
+    detail: str | None = None,
+) -> int:
+    """Append one audit entry inside the caller's write transaction (so that it
+    commits or rolls back with what it records); returns its id."""
+    _check_entry(action, purpose)
+    a = audit_log.c
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
+    last = conn.execute(select(a.id, a.row_hash).order_by(a.id.desc()).limit(1)).first()
+    if postgres:
+        new_id = conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))")
+        ).scalar_one()
+    else:  # SQLite: inside BEGIN IMMEDIATE, nobody else appends meanwhile
+        new_id = (last.id if last else 0) + 1
+    entry = {
+        "id": int(new_id), "at": utc_now(), "username": username, "role": role,
+        "action": action, "person_id": person_id, "purpose": purpose, "detail": detail,
+    }  # fmt: skip
+    previous = last.row_hash if last else GENESIS_HASH
+    conn.execute(
+        insert(audit_log).values(**entry, prev_hash=previous, row_hash=row_hash(previous, **entry))
+    )
+    return entry["id"]
+
+
+def _check_entry(action: str, purpose: str | None) -> None:
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     if purpose is not None and purpose not in PURPOSES:
         raise ValueError("purpose must be one of the listed purposes")
-    with writer(engine) as conn:
-        conn.execute(
-            insert(audit_log).values(
-                at=utc_now(),
-                username=username,
-                role=role,
-                action=action,
-                person_id=person_id,
-                purpose=purpose,
-                detail=detail,
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first audit entry that does not fit the chain, and why."""
+
+    id: int
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What :func:`verify_chain` found: the entries checked, the last one's id
+    and hash (keep them elsewhere: a chain cannot show that its newest entries
+    were cut off), and the first break, if any."""
+
+    entries: int
+    last_id: int | None
+    last_hash: str | None
+    broken: ChainBreak | None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+def verify_chain(
+    engine: Engine, *, tolerance: timedelta = CLOCK_TOLERANCE, now: datetime | None = None
+) -> ChainReport:
+    """Walk the audit log in id order and check every entry:
+
+    * its ``prev_hash`` is the ``row_hash`` of the entry before it (else an
+      entry before it was removed, inserted or rewritten);
+    * its ``row_hash`` is :func:`row_hash` over its own fields (else it was
+      altered);
+    * it is not back-dated: its time is not earlier than the entry before it
+      by more than ``tolerance``, nor later than ``now`` by more than that.
+
+    Stops at the first entry that fails. Reads in batches: memory stays flat
+    however long the log."""
+    now = now or utc_now()
+    previous_hash, previous_id, previous_at = GENESIS_HASH, None, None
+    count = 0
+    for row in _chain_rows(engine):
+        count += 1
+        entry = {name: getattr(row, name) for name in _CHAIN_FIELDS}
+        reason = None
+        if row.prev_hash != previous_hash:
+            reason = (
+                "it does not follow the entry before it "
+                + (f"(id {previous_id})" if previous_id is not None else "(it is the first)")
+                + ": an entry was removed, inserted or rewritten there"
             )
-        )
+        elif row.row_hash != row_hash(row.prev_hash, **entry):
+            reason = "its contents do not match its hash: the entry was altered"
+        elif previous_at is not None and row.at < previous_at - tolerance:
+            reason = (
+                f"it is dated {row.at:%Y-%m-%d %H:%M:%S}, before the entry before it "
+                f"(id {previous_id}, {previous_at:%Y-%m-%d %H:%M:%S}): back-dated"
+            )
+        elif row.at > now + tolerance:
+            reason = f"it is dated {row.at:%Y-%m-%d %H:%M:%S}, in the future"
+        if reason is not None:
+            return ChainReport(
+                count, previous_id, previous_hash, ChainBreak(row.id, row.at, reason)
+            )
+        previous_hash, previous_id, previous_at = row.row_hash, row.id, row.at
+    last_hash = previous_hash if previous_id is not None else None
+    return ChainReport(count, previous_id, last_hash, None)
+
+
+def _chain_rows(engine: Engine, batch: int = 5000) -> Iterator:
+    a = audit_log.c
+    columns = [a[name] for name in _CHAIN_FIELDS] + [a.prev_hash, a.row_hash]
+    after = None
+    with engine.connect() as conn:
+        while True:
+            stmt = select(*columns).order_by(a.id).limit(batch)
+            if after is not None:
+                stmt = stmt.where(a.id > after)
+            rows = conn.execute(stmt).all()
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1].id
+
+
+AUDIT_EXPORT_COLUMNS = (*_CHAIN_FIELDS, "prev_hash", "row_hash")
+
+
+def audit_export_frame(
+    engine: Engine, *, start: date | None = None, end: date | None = None
+) -> pd.DataFrame:
+    """The audit log for the data protection officer, oldest first, with each
+    entry's hashes (so the chain can be checked outside ADAPT): entries dated
+    from ``start`` to ``end`` (whole days, both included)."""
+    a = audit_log.c
+    stmt = select(*[a[name] for name in AUDIT_EXPORT_COLUMNS]).order_by(a.id)
+    if start is not None:
+        stmt = stmt.where(a.at >= datetime.combine(start, datetime.min.time()))
+    if end is not None:
+        stmt = stmt.where(a.at < datetime.combine(end + timedelta(days=1), datetime.min.time()))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return pd.DataFrame(rows, columns=list(AUDIT_EXPORT_COLUMNS))
 
 
 def audit_frame(

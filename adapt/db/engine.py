@@ -10,10 +10,12 @@ serialise on an advisory lock taken inside their transaction.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +33,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Arbitrary constant shared by every ADAPT writer on a PostgreSQL database.
 WRITER_LOCK_KEY = 0x0ADA_9700
 SQLITE_BUSY_TIMEOUT_MS = 15 * 60 * 1000
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 def utc_now() -> datetime:
@@ -41,6 +44,19 @@ def utc_now() -> datetime:
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be opened or reached. The message names the
     database (without any password) and the cause."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` (a database error, wrapped or not, or an OSError) says
+    the disk under the database or a file is full: SQLite's SQLITE_FULL,
+    PostgreSQL's ``disk_full`` (SQLSTATE 53100), or ENOSPC."""
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig or exc
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return getattr(exc, "sqlstate", None) == "53100"
 
 
 def default_url() -> str:
@@ -74,16 +90,25 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Engine:
     except ArgumentError as exc:
         raise DatabaseUnavailable(f"database URL is not valid: {exc}") from None
     shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise DatabaseUnavailable(
+            f"cannot open database {shown}: only SQLite and PostgreSQL are supported "
+            "(sqlite:///FILE or postgresql://USER@HOST/DATABASE)"
+        )
     try:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _create_private_file(Path(parsed.database))
             engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             _configure_sqlite(engine)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
     except ArgumentError as exc:  # includes an unknown dialect or driver
         raise DatabaseUnavailable(f"cannot open database {shown}: {exc}") from None
+    except ImportError as exc:  # a driver ADAPT does not ship, e.g. sqlite+pysqlcipher
+        raise DatabaseUnavailable(
+            f"cannot open database {shown}: its driver is not installed ({exc.name})"
+        ) from None
     except OSError as exc:
         raise DatabaseUnavailable(f"cannot open database {shown}: {exc.strerror}") from None
     try:
@@ -96,6 +121,21 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Engine:
     if migrate:
         upgrade(engine)
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a new SQLite file (and any missing folders) readable by its owner
+    only: it holds personal data. SQLite gives the -wal and -shm files it
+    creates beside it the same mode. An existing file is left as it is."""
+    if str(path).startswith("file:"):  # a URI filename: SQLite opens it itself
+        return
+    old_umask = os.umask(0o077)  # new folders 0700
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    finally:
+        os.umask(old_umask)
 
 
 def _configure_sqlite(engine: Engine) -> None:

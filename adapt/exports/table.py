@@ -22,7 +22,8 @@ XLSX
     written as text, as Excel would round them.
 
 Both formats write a temporary file beside the target and ``os.replace`` it
-into place, so a reader never sees a half-written export.  The temporary file
+into place, so a reader never sees a half-written export, and a failure (a
+full disk included) leaves no file behind and raises :class:`OSError`.  The temporary file
 is created private (mode 0600) and keeps that mode.  The frame's index is not
 written; reset it first if it carries data.
 """
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 from pandas.api import types as ptypes
+from xlsxwriter.exceptions import FileCreateError
 
 from adapt.exports.safe import neutralise_formula
 
@@ -415,7 +417,20 @@ def _write_workbook(frame: pd.DataFrame, tmp: Path, sheet_name: str, scratch: st
                 if value is not None:
                     putters[c](r, c, value)
     finally:
+        _close(workbook)
+
+
+def _close(workbook: xlsxwriter.Workbook) -> None:
+    """Close (write out) the workbook. XlsxWriter wraps the OSError of a full
+    disk or a vanished folder in its own FileCreateError, which is no OSError:
+    unwrap it, so callers handle it as any other file that cannot be written."""
+    try:
         workbook.close()
+    except FileCreateError as exc:
+        cause = exc.args[0] if exc.args else None
+        if isinstance(cause, OSError):
+            raise cause from None
+        raise OSError(str(exc)) from None
 
 
 def clip_long_text(frame: pd.DataFrame, limit: int = XLSX_MAX_CELL_CHARS - 200) -> pd.DataFrame:

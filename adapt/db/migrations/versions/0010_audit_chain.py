@@ -1,20 +1,196 @@
 """audit chain: each row carries the hash of the previous row; tamper guards
 
+Adds ``prev_hash`` and ``row_hash`` to ``audit_log`` and computes the chain for
+the rows already there (in id order, :func:`adapt.db.app_store.row_hash`).
+
+Guards, on both databases, on every insert: the entry must carry an id above
+every stored one (on SQLite this refuses ``INSERT OR REPLACE`` over an
+existing entry, whose implicit delete fires no delete trigger) and its
+``prev_hash`` must be the last entry's ``row_hash`` (a writer that did not
+serialise cannot fork the chain). On PostgreSQL also a ``BEFORE TRUNCATE``
+trigger, and the role ``adapt_app`` (NOLOGIN, created when missing and when
+the migrating role may create roles): everything the app needs on every table
+of this schema, but only SELECT and INSERT on ``audit_log`` and SELECT on
+``alembic_version``. A force's app logs in as a role that is a member of
+``adapt_app`` and owns nothing (README, "Audit log").
+
+Downgrade drops the guards and the columns and revokes what this migration
+granted ``adapt_app`` in this schema; it never drops the role, which is
+cluster-wide and may serve other databases.
+
 Revision ID: 0010
 Revises: 0009
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
+from adapt.db.app_store import APP_ROLE, GENESIS_HASH, row_hash
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+_PG_CHAIN_GUARD = f"""
+CREATE OR REPLACE FUNCTION audit_log_chain_guard() RETURNS trigger AS $$
+DECLARE
+  last_id integer;
+  last_hash text;
+BEGIN
+  SELECT id, row_hash INTO last_id, last_hash FROM audit_log ORDER BY id DESC LIMIT 1;
+  IF last_id IS NOT NULL AND NEW.id <= last_id THEN
+    RAISE EXCEPTION 'audit_log: an entry must carry an id above every stored one';
+  END IF;
+  IF NEW.row_hash IS NULL OR NEW.prev_hash IS DISTINCT FROM
+     coalesce(last_hash, '{GENESIS_HASH}') THEN
+    RAISE EXCEPTION 'audit_log: an entry must continue the hash chain';
+  END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql SET search_path FROM CURRENT
+"""
+
+_SQLITE_GUARDS = (
+    # NEW.id is -1 in a BEFORE INSERT trigger when the id is left to SQLite, so an
+    # insert without an explicit new id is refused too.
+    "CREATE TRIGGER audit_log_no_reused_id BEFORE INSERT ON audit_log "
+    "WHEN NEW.id <= (SELECT coalesce(max(id), 0) FROM audit_log) "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log: an entry must carry an id above every stored one'); "
+    "END",
+    "CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log "
+    "WHEN NEW.row_hash IS NULL OR NEW.prev_hash IS NOT coalesce("
+    "(SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1), "
+    f"'{GENESIS_HASH}') "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log: an entry must continue the hash chain'); END",
+)
+
+# The role's grants, in this schema only (tests and forces may keep several
+# ADAPT schemas in one cluster). Skipped with a notice when the role is missing.
+_PG_GRANTS = f"""
+DO $$
+DECLARE s text := current_schema();
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+    BEGIN
+      CREATE ROLE {APP_ROLE} NOLOGIN;
+    EXCEPTION
+      WHEN duplicate_object OR unique_violation THEN NULL;  -- created meanwhile
+      WHEN insufficient_privilege THEN
+        RAISE NOTICE 'role {APP_ROLE} not created: this role may not create roles';
+        RETURN;
+    END;
+  END IF;
+  EXECUTE format('GRANT USAGE ON SCHEMA %I TO {APP_ROLE}', s);
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I '
+                 'TO {APP_ROLE}', s);
+  EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO {APP_ROLE}', s);
+  EXECUTE format('REVOKE ALL ON %I.audit_log FROM {APP_ROLE}', s);
+  EXECUTE format('GRANT SELECT, INSERT ON %I.audit_log TO {APP_ROLE}', s);
+  EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM {APP_ROLE}',
+                 pg_get_serial_sequence(format('%I.audit_log', s), 'id'));
+  EXECUTE format('GRANT USAGE ON SEQUENCE %s TO {APP_ROLE}',
+                 pg_get_serial_sequence(format('%I.audit_log', s), 'id'));
+  EXECUTE format('REVOKE ALL ON %I.alembic_version FROM {APP_ROLE}', s);
+  EXECUTE format('GRANT SELECT ON %I.alembic_version TO {APP_ROLE}', s);
+  -- Tables and sequences later migrations create (run by this same owner).
+  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE '
+                 'ON TABLES TO {APP_ROLE}', s);
+  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT USAGE, SELECT, UPDATE '
+                 'ON SEQUENCES TO {APP_ROLE}', s);
+END
+$$
+"""
+
+_PG_REVOKES = f"""
+DO $$
+DECLARE s text := current_schema();
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I REVOKE ALL ON TABLES '
+                   'FROM {APP_ROLE}', s);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I REVOKE ALL ON SEQUENCES '
+                   'FROM {APP_ROLE}', s);
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM {APP_ROLE}', s);
+    EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM {APP_ROLE}', s);
+    EXECUTE format('REVOKE ALL ON SCHEMA %I FROM {APP_ROLE}', s);
+  END IF;
+END
+$$
+"""
+
+_audit = sa.table(
+    "audit_log",
+    sa.column("id", sa.Integer),
+    sa.column("at", sa.DateTime),
+    sa.column("username", sa.String),
+    sa.column("role", sa.String),
+    sa.column("action", sa.String),
+    sa.column("person_id", sa.String),
+    sa.column("purpose", sa.String),
+    sa.column("detail", sa.Text),
+    sa.column("prev_hash", sa.String),
+    sa.column("row_hash", sa.String),
+)
+
+
+def _chain_existing_rows(conn: sa.Connection) -> None:
+    """The chain over the rows already logged, in id order."""
+    a = _audit.c
+    fields = (a.id, a.at, a.username, a.role, a.action, a.person_id, a.purpose, a.detail)
+    rows = conn.execute(sa.select(*fields).order_by(a.id)).all()
+    previous = GENESIS_HASH
+    for row in rows:
+        current = row_hash(previous, **row._asdict())
+        conn.execute(
+            sa.update(_audit).where(a.id == row.id).values(prev_hash=previous, row_hash=current)
+        )
+        previous = current
+
 
 def upgrade() -> None:
-    pass
+    conn = op.get_bind()
+    postgres = conn.dialect.name == "postgresql"
+    op.add_column("audit_log", sa.Column("prev_hash", sa.String(length=64), nullable=True))
+    op.add_column("audit_log", sa.Column("row_hash", sa.String(length=64), nullable=True))
+    # The append-only guard (0005) refuses the update that fills the chain in.
+    if postgres:
+        op.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        _chain_existing_rows(conn)
+        op.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+        op.execute(_PG_CHAIN_GUARD)
+        op.execute(
+            "CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION audit_log_chain_guard()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()"
+        )
+        op.execute(_PG_GRANTS)
+    else:
+        op.execute("DROP TRIGGER audit_log_no_update")
+        _chain_existing_rows(conn)
+        op.execute(
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+        )
+        for statement in _SQLITE_GUARDS:
+            op.execute(statement)
 
 
 def downgrade() -> None:
-    pass
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_PG_REVOKES)
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_chain ON audit_log")
+        op.execute("DROP FUNCTION IF EXISTS audit_log_chain_guard()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_log_chain")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_reused_id")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of the table
+    # would lose the append-only triggers of 0005.
+    op.drop_column("audit_log", "row_hash")
+    op.drop_column("audit_log", "prev_hash")
