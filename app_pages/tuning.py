@@ -1,5 +1,7 @@
 """Tuning: edit every setting and see what it does to the cohort, the score
-distribution and the backtest; save a named version; compare two versions.
+distribution and the backtest; save a named version as a draft; a second
+person (analyst or administrator, not its author) approves or rejects it,
+seeing what it would change against the live version; compare two versions.
 
 Features are cached per as-of date and feature settings; a change of a
 weight, band or threshold only re-ranks."""
@@ -16,20 +18,108 @@ from adapt.services import tuning as view
 
 user = session.guard("tuning")
 st.title("Tuning")
-st.caption("Change any setting: the cohort is re-ranked at once. Synthetic data.")
+st.caption(
+    "Change any setting: the cohort is re-ranked at once. A saved version is a draft "
+    "until a second person approves it. Synthetic data."
+)
+if flash := st.session_state.pop("tune_flash", None):
+    st.success(view.md_escape(flash))
 
 versions = saved_settings.versions()
 choices = saved_settings.choices(versions)
 help_text = saved_settings.descriptions()
-start = st.selectbox("Start from (the saved settings compared against)", choices)
-saved = saved_settings.load_choice(start)
+live, live_words = saved_settings.live()
 as_of = data.default_as_of()
-st.caption(f"Ranked as of {as_of:%d/%m/%Y} (the latest data).")
+st.info(f"Live settings (used by every page): {view.md_escape(live_words)}")
+
+# ---- saved versions and approval --------------------------------------------
+st.subheader("Saved versions")
+if versions.empty:
+    st.caption("No version is saved yet.")
+else:
+    st.dataframe(
+        versions[["name", "version", "status", "live", "author", "saved_at", "reason",
+                  "decided_by", "decided_at", "decision_reason"]],
+        hide_index=True, height=min(38 + 35 * len(versions), 250),
+    )  # fmt: skip
+waiting = saved_settings.drafts(versions)
+if waiting.empty:
+    st.caption("No draft awaits approval.")
+elif not saved_settings.may_decide(user):
+    st.caption(
+        f"{len(waiting)} draft(s) await approval by an analyst or an administrator "
+        "other than their author."
+    )
+else:
+    with st.expander(f"Approve or reject a draft ({len(waiting)} waiting)", expanded=True):
+        draft_choices = [saved_settings.choice_of(r.name, r.version) for r in waiting.itertuples()]
+        pick = st.selectbox("Draft", draft_choices, key="approve_pick")
+        row = waiting.iloc[draft_choices.index(pick)]
+        st.caption(
+            f"Saved by {view.md_escape(row['author'])} on {row['saved_at']:%d/%m/%Y %H:%M}. "
+            f"Reason: {view.md_escape(row['reason'])}"
+        )
+        draft = saved_settings.load_choice(pick)
+        st.markdown("**What changes against the live settings**")
+        changed = view.settings_diff(live, draft)
+        if changed.empty:
+            st.caption("No setting differs from the live settings.")
+        else:
+            st.dataframe(changed.rename(columns={"a": "live", "b": "draft"}), hide_index=True)
+        moved = view.cohort_difference(draft, live, as_of)
+        d1, d2, d3 = st.columns(3)
+        d1.metric("Cohort under the draft", moved.cohort_draft,
+                  delta=moved.cohort_draft - moved.cohort_live)  # fmt: skip
+        d2.metric("Would enter", moved.entering_count)
+        d3.metric("Would leave", moved.leaving_count)
+        st.caption(
+            f"As of {moved.as_of:%d/%m/%Y} (the latest data); the lists show at most "
+            f"{view.DIFFERENCE_ROWS} people each."
+        )
+        enter_col, leave_col = st.columns(2)
+        enter_col.markdown("**Who would enter**")
+        enter_col.dataframe(moved.entering, hide_index=True, height=200)
+        leave_col.markdown("**Who would leave**")
+        leave_col.dataframe(moved.leaving, hide_index=True, height=200)
+        if not saved_settings.may_decide(user, str(row["author"])):
+            st.warning("You saved this draft: a second person must approve or reject it.")
+        else:
+            decision_reason = st.text_area("Reason for the decision (required)",
+                                           key="approve_reason")  # fmt: skip
+            b1, b2 = st.columns(2)
+            approve = b1.button("Approve (it becomes live)", type="primary")
+            reject = b2.button("Reject")
+            if approve or reject:
+                try:
+                    saved_settings.decide(user, pick, approve=approve, reason=decision_reason)
+                except (saved_settings.ApprovalRefused,
+                        saved_settings.SettingsVersionNotFound) as err:  # fmt: skip
+                    st.error(view.md_escape(str(err)))
+                else:
+                    st.session_state.pop("approve_reason", None)
+                    st.session_state["tune_flash"] = (
+                        f"{'Approved' if approve else 'Rejected'} {pick}."
+                        + (" It is now live." if approve else "")
+                    )
+                    st.rerun()
 
 # ---- the editors ------------------------------------------------------------
+st.subheader("Edit")
+start = st.selectbox(
+    "Start from (the saved settings compared against)",
+    choices,
+    index=choices.index(saved_settings.live_choice(versions)),
+    format_func=lambda choice: saved_settings.choice_caption(choice, versions),
+)
+saved = saved_settings.load_choice(start)
+st.caption(f"Ranked as of {as_of:%d/%m/%Y} (the latest data).")
+
 scalars: dict[tuple[str, ...], float | int | None] = {}
 bands: dict[str, str] = {}
-key = f"tune:{start}"
+# A save starts a new generation of the editors' keys: the next version starts
+# from its base again, not from the edits just saved.
+generation = st.session_state.setdefault("tune_generation", 0)
+key = f"tune:{generation}:{start}"
 with st.expander("Settings", expanded=True):
     sections: dict[str, list] = {}
     for path, value in view.scalar_settings(saved):
@@ -69,7 +159,7 @@ with st.expander("Settings", expanded=True):
 try:
     edited = view.apply_edits(saved, scalars, bands, excluded)
 except SettingsError as err:
-    st.error(f"These settings are not valid: {err}")
+    st.error(f"These settings are not valid: {view.md_escape(str(err))}")
     st.stop()
 
 # ---- what the edits do ----------------------------------------------------
@@ -130,12 +220,14 @@ elif st.toggle("Show the backtest capture curve", value=False, key="tune_backtes
         st.plotly_chart(fig, use_container_width=True)
 
 # ---- save -------------------------------------------------------------------
-st.subheader("Save as a named version")
+st.subheader("Save as a named version (a draft)")
 if session.allowed("tuning", "save_settings"):
-    with st.form("save_settings"):
-        name = st.text_input("Name", value=saved.name)
-        version = st.text_input("Version", value=view.next_version(versions, name or saved.name))
-        reason = st.text_area("Reason (required)")
+    st.caption("A saved version is not used until a second person approves it.")
+    with st.form(f"save_settings:{generation}"):
+        name = st.text_input("Name", value=saved.name, key=f"{key}:save:name")
+        version = st.text_input("Version", value=view.next_version(versions, name or saved.name),
+                                key=f"{key}:save:version")  # fmt: skip
+        reason = st.text_area("Reason (required)", key=f"{key}:save:reason")
         do_save = st.form_submit_button("Save settings")
     if do_save:
         if not reason.strip():
@@ -145,9 +237,16 @@ if session.allowed("tuning", "save_settings"):
                 final = saved_settings.save(edited, name=name, version=version,
                                             author=user["username"], reason=reason)  # fmt: skip
             except (SettingsError, saved_settings.SettingsVersionExists) as err:
-                st.error(str(err))
+                st.error(view.md_escape(str(err)))
             else:
-                st.success(f"Saved {final.name} v{final.version}.")
+                for stale in [k for k in st.session_state if str(k).startswith("tune:")]:
+                    del st.session_state[stale]
+                st.session_state["tune_generation"] = generation + 1
+                st.session_state["tune_flash"] = (
+                    f"Saved {final.name} v{final.version} as a draft: it is used once a second "
+                    "person approves it. The editors start again from their base settings."
+                )
+                st.rerun()
 else:
     st.caption("Your role cannot save settings.")
 
@@ -157,8 +256,9 @@ if len(choices) < 2:
     st.caption("Save a version to compare it with another.")
 else:
     ca, cb = st.columns(2)
-    pick_a = ca.selectbox("Version A", choices, index=0, key="cmp_a")
-    pick_b = cb.selectbox("Version B", choices, index=1, key="cmp_b")
+    caption = lambda choice: saved_settings.choice_caption(choice, versions)  # noqa: E731
+    pick_a = ca.selectbox("Version A", choices, index=0, key="cmp_a", format_func=caption)
+    pick_b = cb.selectbox("Version B", choices, index=1, key="cmp_b", format_func=caption)
     a, b = saved_settings.load_choice(pick_a), saved_settings.load_choice(pick_b)
     diff = view.settings_diff(a, b)
     st.dataframe(diff.rename(columns={"a": pick_a, "b": pick_b}), hide_index=True)

@@ -1,5 +1,6 @@
 """What the Tuning page calls: the editors' settings (with each setting's
-help text), what an edit does to the cohort, and the backtest capture curve,
+help text), what an edit does to the cohort, what a draft would change
+against the live version (for its approver), and the backtest capture curve,
 which runs as a background job (a second date ranked and the year after it
 read) whose result is kept per data version, date and settings.
 """
@@ -13,14 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from adapt.core.history import History
-from adapt.core.settings import Settings
+from adapt.core.settings import Settings, parse_json
 from adapt.evaluation.backtest import Future
 from adapt.features import compute_features
 from adapt.scoring.score import rank
 from adapt.services import data, jobs, session
+from adapt.views.text import md_escape
 from adapt.views.tuning import (
     BANDED,
-    apply_edits,
     bands_json,
     capture_curve_from,
     cohort_changes,
@@ -31,6 +32,7 @@ from adapt.views.tuning import (
     setting_label,
     settings_diff,
 )
+from adapt.views.tuning import apply_edits as _apply_edits
 from adapt.views.tuning import backtest_as_of as _backtest_as_of
 
 BACKTEST = "backtest"  # the kind of job a backtest is
@@ -39,13 +41,17 @@ HORIZON_DAYS = 365
 __all__ = [
     "BACKTEST",
     "BANDED",
+    "DIFFERENCE_ROWS",
     "Backtest",
+    "CohortDifference",
     "apply_edits",
     "backtest_as_of",
     "backtest_job",
     "bands_json",
     "cohort_changes",
+    "cohort_difference",
     "is_integer_setting",
+    "md_escape",
     "next_version",
     "scalar_settings",
     "score_histogram",
@@ -53,6 +59,77 @@ __all__ = [
     "settings_diff",
     "submit_backtest",
 ]
+
+
+def apply_edits(
+    base: Settings,
+    scalars: dict[tuple[str, ...], float | int | None],
+    bands: dict[str, str],
+    exclude_statuses: list[str] | None = None,
+    **meta: str,
+) -> Settings:
+    """The validated settings the editors give (:func:`adapt.views.tuning.apply_edits`).
+
+    Each bands box is parsed as settings JSON first
+    (:func:`adapt.core.settings.parse_json`), so deep nesting, a number of
+    thousands of digits, ``Infinity`` or ``NaN`` give a
+    :class:`~adapt.core.settings.SettingsError` naming the box, not a crash."""
+    for part, text in bands.items():
+        parse_json(text, f"{part}.bands")
+    return _apply_edits(base, scalars, bands, exclude_statuses, **meta)
+
+
+DIFFERENCE_ROWS = 500  # people listed each way; the counts are always whole
+
+
+@dataclass(frozen=True)
+class CohortDifference:
+    """Who a draft brings into the cohort and who it takes out, against the
+    live settings, as of one date (the tables at most :data:`DIFFERENCE_ROWS`
+    rows each; ``entering_count``/``leaving_count`` are whole)."""
+
+    as_of: date
+    cohort_live: int
+    cohort_draft: int
+    entering: pd.DataFrame
+    leaving: pd.DataFrame
+    entering_count: int
+    leaving_count: int
+
+
+_DIFFERENCE_COLUMNS = {
+    "rank_saved": "rank_live", "score_saved": "score_live",
+    "rank_new": "rank_draft", "score_new": "score_draft",
+}  # fmt: skip
+
+
+@st.cache_resource(show_spinner="Comparing the cohorts…", max_entries=8)
+def _difference(version: tuple, as_of: date, draft_json: str, live_json: str) -> CohortDifference:
+    live, draft = Settings.from_json(live_json), Settings.from_json(draft_json)
+    ranked_live, ranked_draft = data.ranked(as_of, live), data.ranked(as_of, draft)
+    moved = {
+        way: frame.rename(columns=_DIFFERENCE_COLUMNS)
+        for way, frame in cohort_changes(ranked_live, ranked_draft).items()
+    }
+    return CohortDifference(
+        as_of=as_of,
+        cohort_live=int(ranked_live["in_cohort"].sum()),
+        cohort_draft=int(ranked_draft["in_cohort"].sum()),
+        entering=moved["entering"].head(DIFFERENCE_ROWS),
+        leaving=moved["leaving"].head(DIFFERENCE_ROWS),
+        entering_count=len(moved["entering"]),
+        leaving_count=len(moved["leaving"]),
+    )
+
+
+def cohort_difference(
+    draft: Settings, live: Settings, as_of: date | None = None
+) -> CohortDifference:
+    """The draft's cohort against the live settings' as of ``as_of`` (the
+    latest data by default), through the cached rankings; kept per data
+    version, date and both settings."""
+    when = as_of or data.default_as_of()
+    return _difference(data.data_version(), when, draft.to_json(), live.to_json())
 
 
 @dataclass(frozen=True)
