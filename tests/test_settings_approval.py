@@ -10,7 +10,7 @@ On SQLite and, when configured, PostgreSQL; the database is never mocked."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, inspect, update
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
@@ -19,7 +19,14 @@ from adapt.cli.common import os_user
 from adapt.core.settings import Settings, SettingsError, default_settings, parse_json
 from adapt.db import connect
 from adapt.db.app_store import audit_frame
-from adapt.db.engine import utc_now, writer
+from adapt.db.engine import (
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade,
+    utc_now,
+    writer,
+)
 from adapt.db.models import settings_versions
 from adapt.db.settings_store import (
     OPERATOR,
@@ -101,6 +108,13 @@ def test_only_an_analyst_or_admin_may_decide(engine, role) -> None:  # type: ign
     assert settings_versions_frame(engine)["status"].tolist() == ["draft"]
 
 
+def test_another_analyst_may_approve(engine) -> None:  # type: ignore[no-untyped-def]
+    save_settings_version(engine, _draft("d", "1", author="analyst", marac_repeat_days=120))
+    decide_settings_version(engine, "d", "1", approve=True, by="second analyst", role="analyst",
+                            reason="ok")  # fmt: skip
+    assert live_settings(engine)[0].windows.marac_repeat_days == 120
+
+
 def test_a_decision_needs_a_reason_and_a_draft(engine) -> None:  # type: ignore[no-untyped-def]
     save_settings_version(engine, _draft("d", "1"))
     with pytest.raises(ApprovalRefused, match="give a reason"):
@@ -168,6 +182,27 @@ def test_an_unreadable_approved_version_is_not_used_and_says_so(engine) -> None:
     settings, words = live_settings(engine)
     assert settings == default_settings()
     assert "packaged defaults: the approved version 'broken' v1 cannot be read" in words
+
+
+def test_versions_saved_before_approval_existed_become_drafts(db_url: str) -> None:
+    """Migration 0011: a version saved when saving made it live was never
+    approved by a second person, so after the upgrade it is a draft."""
+    engine = connect(db_url, migrate=False)
+    upgrade(engine, "0010")
+    with writer(engine) as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO settings_versions (name, version, author, reason, settings_json, "
+            "saved_at) VALUES ('old', '1', 'analyst', 'r', '{}', CURRENT_TIMESTAMP)"
+        )
+    upgrade(engine)
+    frame = settings_versions_frame(engine)
+    assert frame[["name", "status", "live"]].values.tolist() == [["old", "draft", False]]
+    assert live_settings(engine)[0] == default_settings()
+    downgrade(engine, "0010")
+    assert "status" not in {c["name"] for c in inspect(engine).get_columns("settings_versions")}
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
 
 
 # ---- the CLI -----------------------------------------------------------------------
