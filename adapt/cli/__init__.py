@@ -239,9 +239,6 @@ def load(folder: FolderArg, strict: StrictOption = False, db: DbOption = None) -
     _print_load(result)
 
 
-DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])]
-
-
 @app.command()
 def export(
     kind: Annotated[str, typer.Argument(help=f"What to export: {', '.join(EXPORT_KINDS)}.")],
