@@ -45,6 +45,7 @@ def test_every_role_page_action(role: str | None) -> None:
 
 def test_only_admins_see_the_audit_page_and_menus_follow_the_table() -> None:
     assert [r for r in ROLES if can(r, "audit")] == ["admin"]
+    assert [r for r in ROLES if can(r, "admin", "manage_accounts")] == ["admin"]
     assert pages_for("marac_chair") == ["person", "marac"]
     assert pages_for("admin") == list(PAGES)
     assert pages_for(None) == []

@@ -1,4 +1,4 @@
-"""Users, the append-only audit log, cohort decisions and plans, on both databases."""
+"""The append-only audit log, cohort decisions and plans, on both databases."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from adapt.db import connect
-from adapt.db.accounts import add_user, authenticate, set_active
 from adapt.db.app_store import (
     IOM_PATHWAYS,
     audit_frame,
@@ -27,19 +26,6 @@ def engine(db_url: str):  # type: ignore[no-untyped-def]
     eng = connect(db_url)
     yield eng
     eng.dispose()
-
-
-def test_sign_in_checks_password_and_active_flag_and_is_audited(engine) -> None:  # type: ignore[no-untyped-def]
-    add_user(engine, "j.smith", "J Smith", "iom_officer", "correct horse")
-    assert authenticate(engine, "j.smith", "correct horse")["role"] == "iom_officer"
-    assert authenticate(engine, "j.smith", "wrong") is None
-    assert authenticate(engine, "nobody", "x") is None
-    set_active(engine, "j.smith", False)
-    assert authenticate(engine, "j.smith", "correct horse") is None
-    log = audit_frame(engine)
-    assert list(log["action"]) == ["sign_in_failed"] * 3 + ["sign_in"]
-    with pytest.raises(ValueError, match="unknown role"):
-        add_user(engine, "x", "X", "superuser", "pw")
 
 
 def test_audit_log_is_append_only(engine) -> None:  # type: ignore[no-untyped-def]

@@ -36,7 +36,13 @@ from adapt.core.resources import streamlit_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIRS = ("adapt", "models", "app_pages")  # models/ ships as adapt/models/
-SOURCE_FILES = ("pyproject.toml", "README.md", "MANIFEST.in", "streamlit_app.py")
+SOURCE_FILES = (
+    "pyproject.toml",
+    "README.md",
+    "MANIFEST.in",
+    "streamlit_app.py",
+    "streamlit_server.py",
+)
 STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
 PACKAGED_CONFIG = ROOT / "adapt" / "core" / "streamlit_config.toml"
 
@@ -166,7 +172,7 @@ def test_the_wheel_carries_every_source_and_data_file(installed: Installed) -> N
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = set(wheel.namelist())
     expected = {_in_wheel(f) for f in installed.sources if f.split("/")[0] in SOURCE_DIRS}
-    expected.add("streamlit_app.py")
+    expected |= {"streamlit_app.py", "streamlit_server.py"}
     assert expected - names == set()
     for data in (
         "adapt/db/migrations/env.py",
@@ -195,6 +201,7 @@ def test_adapt_is_imported_from_the_installed_wheel(installed: Installed) -> Non
             "app_pages": app_pages.__file__,
             "streamlit_app": importlib.util.find_spec("streamlit_app").origin,
             "app_script": str(resources.app_script()),
+            "page_script": str(resources.page_script()),
             "identity_model": str(resources.model_file("identity-splink.json")),
             "card": len(resources.read_model_text("harm-model-card.md")),
             "flags": resources.streamlit_flags(),
@@ -203,9 +210,12 @@ def test_adapt_is_imported_from_the_installed_wheel(installed: Installed) -> Non
     )
     found = json.loads(out)
     site = installed.site.resolve()
-    for key in ("adapt", "models", "app_pages", "streamlit_app", "app_script", "identity_model"):
+    keys = ("adapt", "models", "app_pages", "streamlit_app", "app_script", "page_script",
+            "identity_model")  # fmt: skip
+    for key in keys:
         assert Path(found[key]).resolve().is_relative_to(site), (key, found[key])
-    assert Path(found["app_script"]).resolve() == site / "streamlit_app.py"
+    assert Path(found["app_script"]).resolve() == site / "streamlit_server.py"
+    assert Path(found["page_script"]).resolve() == site / "streamlit_app.py"
     assert found["card"] > 0
     assert found["flags"] == streamlit_flags()
 
@@ -244,15 +254,16 @@ def test_the_installed_app_signs_in_and_draws_every_page(
     """The installed streamlit_app.py finds its installed pages (AppTest, no server)."""
     out = installed.python(
         """
+        import os
         from streamlit.testing.v1 import AppTest
         from adapt.core.access import PAGES
-        from adapt.core.resources import app_script
+        from adapt.core.resources import page_script
+        from adapt.db import accounts, connect
+        from adapt.services.session import USER_KEY
 
-        at = AppTest.from_file(str(app_script()), default_timeout=60)
-        at.run()
-        at.text_input[0].input("admin")
-        at.text_input[1].input("demo")
-        at.button[0].click()
+        accounts.ensure_demo_users(connect(os.environ["ADAPT_DATABASE_URL"]))
+        at = AppTest.from_file(str(page_script()), default_timeout=60)
+        at.session_state[USER_KEY] = "admin"  # the browser signs in through /auth/sign-in
         at.run()
         assert not at.exception, at.exception
         for page in PAGES:
@@ -264,7 +275,7 @@ def test_the_installed_app_signs_in_and_draws_every_page(
         env={"ADAPT_DATABASE_URL": demo_url},
     )
     titles = dict(line.split(" ", 1) for line in out.splitlines())
-    assert set(titles) == {"cohort", "person", "marac", "tuning", "data", "audit"}
+    assert set(titles) == {"cohort", "person", "marac", "tuning", "data", "audit", "admin"}
     assert "Cohort" in titles["cohort"]
 
 
@@ -339,7 +350,7 @@ def test_adapt_app_serves_the_installed_app_hardened(installed: Installed) -> No
     finally:
         _stop_session(server)
     script = command.index("run") + 1
-    assert Path(command[script]).resolve() == installed.site.resolve() / "streamlit_app.py"
+    assert Path(command[script]).resolve() == installed.site.resolve() / "streamlit_server.py"
     given = dict(zip(command[script + 1 :: 2], command[script + 2 :: 2], strict=True))
     flags = streamlit_flags()
     for flag, value in zip(flags[::2], flags[1::2], strict=True):

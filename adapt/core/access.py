@@ -22,6 +22,7 @@ PAGES: dict[str, str] = {
     "tuning": "Tuning",
     "data": "Data",
     "audit": "Audit",
+    "admin": "Accounts",
 }
 
 # page -> actions on that page ("view" is opening the page at all)
@@ -32,6 +33,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "tuning": ("view", "save_settings"),
     "data": ("view", "import", "review_identity", "export"),
     "audit": ("view", "export"),
+    "admin": ("view", "manage_accounts"),
 }
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {

@@ -1,8 +1,9 @@
 """Where ADAPT's packaged files are, read with :mod:`importlib.resources`.
 
-The repository keeps ``models/`` and ``streamlit_app.py`` (with ``app_pages/``)
-at the top level; ``pyproject.toml`` ships ``models/`` as ``adapt.models`` and
-the app as the module ``streamlit_app`` beside the package ``app_pages``, so an
+The repository keeps ``models/``, ``streamlit_app.py`` (with ``app_pages/``) and
+``streamlit_server.py`` at the top level; ``pyproject.toml`` ships ``models/`` as
+``adapt.models`` and the app as the modules ``streamlit_app`` and
+``streamlit_server`` beside the package ``app_pages``, so an
 editable install and a wheel find them the same way, from any working directory.
 The app's Streamlit hardening (``.streamlit/config.toml``) ships as
 ``adapt/core/streamlit_config.toml``, an identical copy, because Streamlit reads
@@ -29,12 +30,23 @@ def read_model_text(name: str) -> str:
     return model_file(name).read_text(encoding="utf-8")
 
 
-def app_script() -> Path:
-    """The app's entry point (``streamlit_app.py``), with ``app_pages/`` beside it."""
+def page_script() -> Path:
+    """The app's script (``streamlit_app.py``, with ``app_pages/`` beside it), as
+    an ``AppTest`` runs it."""
     spec = importlib.util.find_spec("streamlit_app")
     if spec is None or spec.origin is None:
         raise FileNotFoundError("the app (streamlit_app.py) is not installed with adapt")
     return Path(spec.origin)
+
+
+def app_script() -> Path:
+    """What ``adapt app`` passes to ``streamlit run``: ``streamlit_server.py``, beside
+    ``streamlit_app.py``, which serves that script with the sign-in routes and the
+    security headers (:mod:`adapt.services.server`)."""
+    server = page_script().with_name("streamlit_server.py")
+    if not server.is_file():
+        raise FileNotFoundError("the app (streamlit_server.py) is not installed with adapt")
+    return server
 
 
 def streamlit_config() -> dict[str, dict[str, object]]:

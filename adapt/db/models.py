@@ -397,6 +397,33 @@ app_users = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
+# app_sessions: one row per browser sign-in; the cookie carries a random token
+# whose SHA-256 is the key, so the table alone cannot be replayed. Idle and
+# absolute timeouts are judged from last_seen_at and created_at.
+app_sessions = Table(
+    "app_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(100), nullable=False, index=True),
+    Column("method", String(20), nullable=False),  # password | single sign-on
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("ended_at", DateTime, nullable=True),
+    Column("end_reason", String(20), nullable=True),  # signed out | idle | absolute | ...
+)
+
+# sign_in_attempts: failures in a row per attempted user name (an account's
+# name, or a short hash of a name that is none), for back-off and lockout; the
+# same bookkeeping for unknown names, so a refusal never tells them apart.
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("attempt_key", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime, nullable=True),
+    Column("locked_until", DateTime, nullable=True),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -1,9 +1,13 @@
 """Session helpers for the Streamlit pages.
 
 * ``engine()``: one SQLAlchemy engine per database URL (``ADAPT_DATABASE_URL``
-  or the default SQLite file), shared by sessions.
+  or the default SQLite file), shared by sessions. The app never creates an
+  account (the demo's are made by ``adapt demo``).
 * ``current_user()``: the signed-in user, re-read from ``app_users`` on every
-  rerun so a role change or a deactivation takes effect at once.
+  rerun so a role change or a deactivation takes effect at once. Who is signed
+  in (``USER_KEY`` in the server-side session state) is settled at the top of
+  every run by :func:`adapt.services.accounts.resolve_user`, from the session
+  cookie or single sign-on, with the timeouts.
 * ``guard(page, action)``: re-checks the role × page × action table on the
   page itself; a refusal is shown, audited, and stops the script.
 * ``audit(...)``: one append-only audit entry for the signed-in user;
@@ -29,10 +33,7 @@ def database_url() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
-    engine = connect(url)
-    if os.environ.get("ADAPT_DEMO_USERS", "1") == "1":
-        accounts.ensure_demo_users(engine)
-    return engine
+    return connect(url)
 
 
 def engine() -> Engine:
@@ -47,25 +48,9 @@ def oidc_configured() -> bool:
         return False
 
 
-def _oidc_username() -> str | None:
-    """The e-mail of a user signed in through OIDC, or None. The account and
-    its role still come from ``app_users`` (username = that e-mail)."""
-    if not oidc_configured() or not getattr(st.user, "is_logged_in", False):
-        return None
-    email = st.user.get("email")
-    return str(email) if email else None
-
-
 def current_user() -> dict | None:
     """The signed-in, still active user (username, display_name, role), or None."""
     username = st.session_state.get(USER_KEY)
-    if not username and (oidc := _oidc_username()):
-        account = accounts.get_user(engine(), oidc)
-        if account is None or not account["active"]:
-            return None
-        st.session_state[USER_KEY] = username = oidc
-        app_store.record(engine(), username=oidc, role=account["role"], action="sign_in",
-                         detail="single sign-on")  # fmt: skip
     if not username:
         return None
     user = accounts.get_user(engine(), username)
@@ -73,23 +58,6 @@ def current_user() -> dict | None:
         st.session_state.pop(USER_KEY, None)
         return None
     return user
-
-
-def sign_in(username: str, password: str) -> bool:
-    user = accounts.authenticate(engine(), username.strip(), password)
-    if user is None:
-        return False
-    st.session_state[USER_KEY] = user["username"]
-    return True
-
-
-def sign_out() -> None:
-    user = current_user()
-    if user:
-        audit("sign_out")
-    st.session_state.pop(USER_KEY, None)
-    if _oidc_username():
-        st.logout()
 
 
 def role() -> str | None:

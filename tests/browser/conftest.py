@@ -35,6 +35,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from adapt.db import accounts, connect
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_EXTRACT = ROOT / "data" / "synthetic" / "demo"
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -42,7 +44,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 TIMEOUT_MS = 60_000
 PASSWORD = "demo"
-# demo accounts (adapt.db.app_store.DEMO_USERS): username -> role
+# demo accounts (adapt.db.accounts.DEMO_USERS, made by `adapt demo`; the app
+# makes none, so the fixture below adds them to its database): username -> role
 USERS = {"officer": "iom_officer", "chair": "marac_chair", "analyst": "analyst", "admin": "admin"}
 
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -107,7 +110,7 @@ def start_app(db_url: str, log: Path, port: int | None = None) -> tuple[subproce
     """Start ``adapt app`` in a process group of its own (it starts streamlit as
     a child); return the process and the base URL once healthy."""
     port = port or free_port()
-    env = {**os.environ, "ADAPT_DEMO_USERS": "1"}
+    env = dict(os.environ)
     handle = log.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "adapt", "app", "--db", db_url, "--port", str(port)],
@@ -145,6 +148,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-2000:]
+    engine = connect(db_url)
+    try:
+        accounts.ensure_demo_users(engine)
+    finally:
+        engine.dispose()
     log = workdir / "app.log"
     proc, base = start_app(db_url, log)
     try:
@@ -248,14 +256,16 @@ class Journey:
         self.settle()
 
     def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        """Post the sign-in form (a plain HTML form: the page reloads)."""
         page = self.page
         page.get_by_role("textbox", name="Username").fill(username)
         page.get_by_role("textbox", name="Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        with page.expect_navigation(timeout=TIMEOUT_MS):
+            page.get_by_role("button", name="Sign in", exact=True).click()
         # signed in (a menu) or refused (an error under the form)
         page.locator(
-            '[data-testid="stSidebarNav"], [data-testid="stSidebar"] button, '
-            '[data-testid="stAlertContentError"]'
+            '[data-testid="stSidebarNav"], [data-testid="stSidebar"] form button, '
+            '[data-testid="stAlertContentError"] >> visible=true'
         ).first.wait_for(timeout=TIMEOUT_MS)
         self.settle()
 
