@@ -12,6 +12,7 @@ from adapt.services import audit as view
 from adapt.services import session
 
 session.guard("audit")
+view.hide_table_downloads()
 st.title("Audit")
 st.caption("The append-only record of who did what, when and why.")
 
@@ -37,20 +38,24 @@ with tabs[2]:
     st.dataframe(view.decisions(person), hide_index=True)
 with tabs[3]:
     st.dataframe(view.settings_versions(), hide_index=True)
-    st.dataframe(shown[shown["action"] == "settings_saved"], hide_index=True)
+    st.dataframe(shown[shown["action"].str.startswith("settings_")], hide_index=True)
 with tabs[4]:
     st.dataframe(shown[shown["kind"] == "Sign-ins"], hide_index=True)
 
 if session.allowed("audit", "export") and len(shown):
     e1, e2, e3 = st.columns(3)
-    purpose = e1.selectbox("Purpose of the export", PURPOSES, index=PURPOSES.index("Audit"))
+    purpose = e1.selectbox("Purpose of the export", PURPOSES, index=None,
+                           placeholder="Choose a purpose to export")  # fmt: skip
     fmt = e2.radio("Format", ["csv", "xlsx"], horizontal=True)
-
-    def _record_export() -> None:
-        session.audit("export", purpose=purpose, detail=f"audit log {fmt}: {len(shown)} row(s)")
-
-    e3.download_button(
-        f"Download audit ({fmt.upper()})",
-        data=lambda: view.audit_bytes(shown, fmt),  # built on the click, not every rerun
-        file_name=f"audit_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click=_record_export,
-    )  # fmt: skip
+    if purpose is None:
+        e3.caption("Exports of the log are audited too, with their purpose.")
+    else:
+        # on the click, on the server: the audit entry first, then the file
+        build = view.audited_download(
+            lambda: view.audit_bytes(shown, fmt), action="audit_export", page="audit",
+            permission="export", purpose=purpose, detail=f"audit log {fmt}: {len(shown)} row(s)",
+        )  # fmt: skip
+        e3.download_button(
+            f"Download audit ({fmt.upper()})", data=build,
+            file_name=f"audit_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click="ignore",
+        )  # fmt: skip

@@ -7,7 +7,7 @@ import streamlit as st
 
 from adapt.core.access import PURPOSES
 from adapt.core.settings import window_words
-from adapt.services import cohort, data, session
+from adapt.services import audit, cohort, data, session
 from adapt.services import settings as saved_settings
 
 PERSON_PAGE = "app_pages/person.py"
@@ -35,12 +35,9 @@ def _picked_from_table() -> None:
         st.session_state[GO] = True
 
 
-def _audit_export(kind: str, purpose: str, rows: int, as_of: object) -> None:
-    session.audit("export", purpose=purpose, detail=f"cohort {kind}, {rows} rows, as of {as_of}")
-
-
 def main() -> None:
     user = session.guard("cohort")
+    data.hide_table_downloads()
     if st.session_state.pop(GO, False) and st.session_state.get("person_id"):
         st.switch_page(PERSON_PAGE)  # a person was picked: go at once, nothing else to draw
     st.title("Cohort")
@@ -54,7 +51,8 @@ def main() -> None:
     ranked = data.ranked(as_of, settings)
     view = cohort.cohort_table(as_of, settings)
     st.caption(
-        f"Settings {saved_settings.label(settings)} · {int(view['in_cohort'].sum())} in the "
+        f"Settings {cohort.md_escape(saved_settings.label(settings))} · "
+        f"{int(view['in_cohort'].sum())} in the "
         f"cohort of {len(view)} people who were suspects up to {as_of:%d %b %Y}. "
         "The list is advisory: an officer decides, with a reason."
     )
@@ -164,7 +162,9 @@ def _decide(user: dict, shown, view, as_of, settings) -> None:  # type: ignore[n
         return
     decision = "adopted" if adopt else "declined"
     cohort.record_decision(user, view, person_id, decision, reason, as_of, settings)
-    st.session_state[FLASH] = f"{person_id} {decision}; the decision and its reason are recorded."
+    st.session_state[FLASH] = (
+        f"{cohort.md_escape(person_id)} {decision}; the decision and its reason are recorded."
+    )
     st.rerun()
 
 
@@ -182,15 +182,17 @@ def _export(shown, ranked, as_of) -> None:  # type: ignore[no-untyped-def]
         (left, ".csv", "text/csv"),
         (right, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ):
+        kind = suffix[1:].upper()
+        # on the click, on the server: the audit entry first, then the file
+        build = audit.audited_download(
+            lambda suffix=suffix: cohort.export_file(shown, ranked, suffix),
+            action="export", page="cohort", permission="export", purpose=purpose,
+            detail=f"cohort {kind}, {len(shown)} rows, as of {as_of}",
+        )  # fmt: skip
         column.download_button(
-            f"Download {suffix[1:].upper()}",
-            data=lambda suffix=suffix: cohort.export_file(shown, ranked, suffix),  # on the click
-            file_name=f"cohort-{as_of:%Y-%m-%d}{suffix}",
-            mime=mime,
-            on_click=_audit_export,
-            args=(suffix[1:].upper(), purpose, len(shown), as_of),
-            key=f"export{suffix}",
-        )
+            f"Download {kind}", data=build, file_name=f"cohort-{as_of:%Y-%m-%d}{suffix}",
+            mime=mime, on_click="ignore", key=f"export{suffix}",
+        )  # fmt: skip
 
 
 main()

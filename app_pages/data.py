@@ -10,7 +10,7 @@ from datetime import datetime
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.services import imports, review, session
+from adapt.services import audit, imports, review, session
 from app_pages._identity_run import follow as follow_identity_run
 
 IMPORT_JOB = "data_import_job"  # the import this session asked for
@@ -33,6 +33,7 @@ QUEUE_COLUMNS = {  # the queue's columns in reading order, with their widths
 }
 
 user = session.guard("data")
+imports.hide_table_downloads()
 st.title("Data")
 st.caption("Imports, the quarantine, the identity review queue and data quality. Synthetic data.")
 
@@ -43,8 +44,8 @@ def _import_progress() -> None:
     if job is None or not job.active:
         st.rerun(scope="app")  # finished: redraw the page with what it stored
     mine = job.id == st.session_state.get(IMPORT_JOB)
-    who = "" if mine else f" (started by {job.owner})"
-    st.progress(job.fraction, text=f"{job.status}{who}")
+    who = "" if mine else f" (started by {imports.md_escape(job.owner)})"
+    st.progress(job.fraction, text=f"{imports.md_escape(job.status)}{who}")
     st.caption("The import runs on the server: you may leave this page and come back.")
 
 
@@ -62,21 +63,25 @@ def _import_result() -> None:
         ended = f"{job.finished_at:%d/%m/%Y %H:%M} UTC" if job.finished_at else ""
         outcome = job.result
         said = outcome.message if outcome is not None else job.error
-        st.caption(f"The latest import (by {job.owner}, {ended}): {said}")
+        st.caption(
+            f"The latest import (by {imports.md_escape(job.owner)}, {ended}): "
+            f"{imports.md_escape(said)}"
+        )
         return
     st.session_state.pop(IMPORT_JOB)
     outcome = job.result
+    # messages name files, columns and values from the extract: drawn as text
     if outcome is None:
-        st.error(job.error or "The import failed.")
+        st.error(imports.md_escape(job.error or "The import failed."))
     elif not outcome.ok:
-        st.error(outcome.message)
+        st.error(imports.md_escape(outcome.message))
     else:
-        st.success(outcome.message)
+        st.success(imports.md_escape(outcome.message))
         for notice in outcome.notices:
-            st.info(notice)
+            st.info(imports.md_escape(notice))
         st.dataframe(outcome.files, hide_index=True)
         if outcome.identities:
-            st.info(outcome.identities)
+            st.info(imports.md_escape(outcome.identities))
 
 
 # ---- import -----------------------------------------------------------------
@@ -84,7 +89,10 @@ st.subheader("Import an extract")
 if not session.allowed("data", "import"):
     st.caption("Your role cannot import extracts.")
 else:
-    folder = st.text_input("Extract folder on the server", placeholder="/data/extracts/2026-06")
+    root = imports.import_root()
+    folder = st.text_input("Extract folder on the server", placeholder=f"{root}/2026-06")
+    st.caption(f"Server folders are imported only from inside {imports.md_escape(root)} "
+               "(set by `ADAPT_IMPORT_ROOT`).")  # fmt: skip
     uploads = st.file_uploader("…or upload the extract's CSV files", type=["csv"],
                                accept_multiple_files=True)  # fmt: skip
     c1, c2 = st.columns(2)
@@ -105,7 +113,7 @@ else:
             else:
                 st.error("Give a server folder or upload files.")
         except ValueError as err:
-            st.error(str(err))
+            st.error(imports.md_escape(err))
     _import_result()
 
 # ---- history ------------------------------------------------------------------
@@ -123,18 +131,22 @@ st.caption(f"{len(shown)} of {len(quarantine)} quarantined problem(s).")
 st.dataframe(shown, hide_index=True)
 if session.allowed("data", "export") and len(shown):
     e1, e2, e3 = st.columns(3)
-    purpose = e1.selectbox("Purpose of the export", PURPOSES, index=PURPOSES.index("Data quality"))
+    purpose = e1.selectbox("Purpose of the export", PURPOSES, index=None,
+                           placeholder="Choose a purpose to export")  # fmt: skip
     fmt = e2.radio("Format", ["csv", "xlsx"], horizontal=True)
-
-    def _record_export() -> None:
-        session.audit("export", purpose=purpose,
-                      detail=f"quarantine {fmt}: {len(shown)} row(s)")  # fmt: skip
-
-    e3.download_button(
-        f"Download quarantine ({fmt.upper()})",
-        data=lambda: imports.quarantine_bytes(shown, fmt),  # built on the click, not every rerun
-        file_name=f"quarantine_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click=_record_export,
-    )  # fmt: skip
+    if purpose is None:
+        e3.caption("Exports are audited with their purpose.")
+    else:
+        # on the click, on the server: the audit entry first, then the file
+        build = audit.audited_download(
+            lambda: imports.quarantine_bytes(shown, fmt), action="export", page="data",
+            permission="export", purpose=purpose,
+            detail=f"quarantine {fmt}: {len(shown)} row(s)",
+        )  # fmt: skip
+        e3.download_button(
+            f"Download quarantine ({fmt.upper()})", data=build,
+            file_name=f"quarantine_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click="ignore",
+        )  # fmt: skip
 
 
 # ---- identity review ---------------------------------------------------------------
@@ -210,7 +222,7 @@ def _review(user: dict) -> None:
         job_id = review.decide(user, pair.row_key_l, pair.row_key_r, decision, reason,
                                item_id=chosen, person_id=item.person_id)  # fmt: skip
     except ValueError as err:
-        st.error(str(err))
+        st.error(imports.md_escape(err))
         return
     st.session_state[REVIEW_JOB] = job_id
     st.session_state[REVIEW_FLASH] = (

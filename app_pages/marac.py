@@ -10,15 +10,20 @@ import streamlit as st
 
 from adapt.core.access import PURPOSES
 from adapt.core.settings import window_words
+from adapt.services import audit, session
 from adapt.services import marac as view
-from adapt.services import session
 
 user = session.guard("marac")
+view.hide_table_downloads()
 st.title("MARAC check")
 st.caption("Search the police history for a victim or perpetrator. All data is synthetic.")
 view.prepare()
 
-purpose = st.selectbox("Purpose", PURPOSES, index=PURPOSES.index("MARAC meeting"))
+purpose = st.selectbox("Purpose", PURPOSES, index=None, placeholder="Why are you searching?")
+if purpose is None:
+    st.info("Choose a purpose to search. Each search, and everyone it shows, is recorded in the "
+            "audit log.")  # fmt: skip
+    st.stop()
 side = st.radio("Looking for a", view.SIDES, horizontal=True)
 with st.form("marac_search"):
     cols = st.columns([3, 1])
@@ -35,7 +40,10 @@ if submitted:
         st.warning("Enter a name, reference or referral id, or a date of birth.")
         st.session_state.pop("marac_results", None)
     else:
-        st.session_state["marac_results"] = view.search(text, date_of_birth=dob, side=side)
+        found = view.search(text, date_of_birth=dob, side=side)
+        # a consultation of everyone shown (DPA 2018 s.62), with the term, before they are drawn
+        view.record_search(found, text, date_of_birth=dob, side=side, purpose=purpose)
+        st.session_state["marac_results"] = found
 
 results = st.session_state.get("marac_results")
 if results is None:
@@ -69,6 +77,10 @@ label = view.labels(
 )
 
 
+def _shown(person: object) -> str:  # a label as Markdown that draws it as text
+    return view.md_escape(label.get(str(person), person))
+
+
 def _named(frame, *columns):  # type: ignore[no-untyped-def]
     out = frame.copy()
     for col in columns:
@@ -76,11 +88,11 @@ def _named(frame, *columns):  # type: ignore[no-untyped-def]
     return out
 
 
-st.header(label.get(person_id, person_id))
+st.header(_shown(person_id))
 if not check.perpetrators:
     st.info("No perpetrator is linked to this person in the police history.")
 for perp in check.perpetrators:
-    with st.expander(f"Perpetrator: {label.get(perp, perp)}", expanded=True):
+    with st.expander(f"Perpetrator: {_shown(perp)}", expanded=True):
         vics = check.victims[check.victims["perpetrator_id"] == perp]
         st.markdown(f"**Victims** ({len(vics)}; current: {int(vics['current'].sum())})")
         st.dataframe(_named(vics.drop(columns="perpetrator_id"), "victim_id"), hide_index=True)
@@ -97,7 +109,7 @@ for perp in check.perpetrators:
             verdict = "a repeat" if s.repeat else "no repeat so far"
             window = "open" if s.window_open else "closed"
             st.write(
-                f"{label.get(s.victim_id, s.victim_id)}: {verdict} — last referral "
+                f"{_shown(s.victim_id)}: {verdict} — last referral "
                 f"{s.last_referral_date:%d/%m/%Y}, repeat window {window} until "
                 f"{s.repeat_window_ends:%d/%m/%Y}; {s.repeat_incidents} repeat incident(s), "
                 f"{s.late_flag_missed} missed by a late flag."
@@ -118,22 +130,22 @@ if not session.allowed("marac", "pdf"):
     st.stop()
 recipient = st.text_input("Recipient", value="MARAC meeting attendees", max_chars=200)
 now = datetime.now()
+marking = view.protective_marking()  # read now: the PDF is built on a thread with no session
 
 
 def _pdf() -> bytes:  # built when the button is pressed, not on every rerun
     return view.summary_pdf(
         check, label, generated_by=user["display_name"], generated_at=now, purpose=purpose,
-        recipient=recipient or "(not given)",
+        recipient=recipient or "(not given)", marking=marking,
     )  # fmt: skip
 
 
-def _record_pdf() -> None:
-    if session.allowed("marac", "pdf"):
-        session.audit("marac_pdf", person_id=person_id, purpose=purpose,
-                      detail=f"recipient: {(recipient or '(not given)')[:200]}")  # fmt: skip
-
-
+# on the click, on the server: the audit entry (a disclosure) first, then the PDF
+pdf = audit.audited_download(
+    _pdf, action="marac_pdf", page="marac", permission="pdf", purpose=purpose,
+    person_id=person_id, detail=f"recipient: {(recipient or '(not given)')[:200]}",
+)  # fmt: skip
 st.download_button(
-    "Download PDF", data=_pdf, file_name=f"marac_check_{person_id}_{now:%Y%m%d_%H%M}.pdf",
-    mime="application/pdf", on_click=_record_pdf,
+    "Download PDF", data=pdf, file_name=f"marac_check_{person_id}_{now:%Y%m%d_%H%M}.pdf",
+    mime="application/pdf", on_click="ignore",
 )  # fmt: skip

@@ -22,6 +22,7 @@ LAZY = ("Timeline", "Victims and addresses", "Network")  # drawn only when their
 
 def main() -> None:
     user = session.guard("person")
+    data.hide_table_downloads()
     st.title("Person pathway")
     follow_identity_run(
         IDENTITY_JOB, "Identities re-resolved: the person's rows below are up to date."
@@ -65,7 +66,7 @@ def main() -> None:
     if msg := st.session_state.pop(FLASH, None):
         st.success(msg)
 
-    st.header(f"{names.get(person_id, person_id)} ({person_id})")
+    st.header(views.md_escape(f"{names.get(person_id, person_id)} ({person_id})"))
     settings = saved_settings.settings_in_force()
     history = data.history()
     as_of = data.default_as_of()
@@ -87,7 +88,8 @@ def main() -> None:
             _timeline(local, person_id, incidents, history.last_date)
     with tabs["Escalation"]:
         signals = views.escalation_signals(data.features(as_of, settings), person_id)
-        st.caption(f"As of {as_of:%d %b %Y}, settings {saved_settings.label(settings)}.")
+        shown_settings = views.md_escape(saved_settings.label(settings))
+        st.caption(f"As of {as_of:%d %b %Y}, settings {shown_settings}.")
         if signals.empty:
             st.write("Not a suspect in any incident up to this date.")
         else:
@@ -141,9 +143,9 @@ def _move_items(user: dict, person_id: str) -> None:
     try:
         moved = lineage.move_case_items(user, person_id, to_id, chosen, reason)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(views.md_escape(exc))
         return
-    st.session_state[FLASH] = f"{moved} item(s) moved to {to_id}."
+    st.session_state[FLASH] = f"{moved} item(s) moved to {views.md_escape(to_id)}."
     st.rerun()
 
 

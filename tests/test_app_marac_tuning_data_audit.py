@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from adapt.contract import read_extract as read_extract_folder
 from adapt.core.access import can
 from adapt.db import connect, load_extract
 from adapt.db.accounts import ensure_demo_users
@@ -18,6 +19,7 @@ from adapt.identity.runner import resolve_database
 from adapt.services.jobs import runner
 from adapt.services.session import USER_KEY
 from adapt.synthetic import GeneratorConfig, generate
+from adapt.views.text import md_escape
 from tests.extracts import INVOLVEMENT_HEADER, involvement, simple_extract, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,6 +94,10 @@ def test_a_refused_role_sees_the_refusal(app_env: str, page: str, role: str) -> 
 
 def test_marac_check_finds_a_person_and_offers_the_pdf(app_env: str) -> None:
     at = _open("marac", "chair")
+    purpose = next(s for s in at.selectbox if s.label == "Purpose")
+    assert purpose.value is None  # never pre-filled
+    assert not [t for t in at.text_input if t.label == "Search"]  # no search without a purpose
+    purpose.select("MARAC meeting").run()
     at.radio[0].set_value("Either")
     search = next(t for t in at.text_input if t.label == "Search")
     search.input("Smith")
@@ -103,6 +109,32 @@ def test_marac_check_finds_a_person_and_offers_the_pdf(app_env: str) -> None:
     logged = audit_frame(connect(app_env), username="chair", actions=("marac_check",))
     assert person in set(logged["person_id"])
     assert set(logged["purpose"]) == {"MARAC meeting"}
+
+
+def test_a_marac_search_records_the_term_and_everyone_shown(app_env: str) -> None:
+    """s.62 consultation: the search term and every person the list showed,
+    not only the one opened (the page used to audit one person)."""
+    at = _open("marac", "chair")
+    next(s for s in at.selectbox if s.label == "Purpose").select("Safeguarding a victim").run()
+    at.radio[0].set_value("Either")
+    next(t for t in at.text_input if t.label == "Search").input("Smyth")
+    next(b for b in at.button if b.label == "Search").click()
+    at.run()
+    assert not at.exception
+    shown = next(d.value for d in at.dataframe if "match" in d.value.columns)
+    assert len(shown) > 1
+    logged = audit_frame(connect(app_env), username="chair", actions=("marac_search",))
+    mine = logged[logged["detail"].str.startswith("search 'Smyth', either: ")]
+    assert sorted(mine["person_id"]) == sorted(shown["person_id"])
+    assert set(mine["purpose"]) == {"Safeguarding a victim"}
+    assert f"1 of {len(shown)} shown" in set(mine["detail"].str.split(": ").str[-1])
+
+    # a search that finds nobody is recorded too, with its term
+    next(t for t in at.text_input if t.label == "Search").input("Qwxzyv")
+    next(b for b in at.button if b.label == "Search").click()
+    at.run()
+    logged = audit_frame(connect(app_env), username="chair", actions=("marac_search",))
+    assert "search 'Qwxzyv', either: nobody shown" in set(logged["detail"])
 
 
 def test_a_setting_change_changes_the_cohort_size(app_env: str) -> None:
@@ -118,7 +150,10 @@ def test_a_setting_change_changes_the_cohort_size(app_env: str) -> None:
     assert [n for n in at.number_input if n.label == "Gravity weight"]
 
 
-def test_a_bad_import_shows_its_quarantine(app_env: str, tmp_path: Path) -> None:
+def test_a_bad_import_shows_its_quarantine(
+    app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADAPT_IMPORT_ROOT", str(tmp_path))
     folder = simple_extract(tmp_path / "bad", range(1, 6))
     rows = [involvement(n, "suspect", n) for n in range(1, 6)]
     rows.append(involvement(5, "victim", 9, date_of_birth="31/02/1990x"))
@@ -156,3 +191,43 @@ def test_the_audit_page_lists_a_view(app_env: str) -> None:
     table = at.dataframe[0].value
     assert list(table["action"]) == ["view_person"]
     assert table["username"].iloc[0] == "officer"
+
+
+def test_the_data_page_imports_only_from_the_import_folder(
+    app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/etc (which exists) and a folder that does not exist get one same
+    answer, and neither starts an import."""
+    monkeypatch.setenv("ADAPT_IMPORT_ROOT", str(tmp_path / "imports"))
+    (tmp_path / "imports").mkdir()
+    said = []
+    for folder in ("/etc", "/no/such/folder"):
+        at = _open("data", "analyst")
+        next(t for t in at.text_input if t.label == "Extract folder on the server").input(folder)
+        next(b for b in at.button if b.label == "Import").click()
+        at.run()
+        assert not at.exception
+        assert "data_import_job" not in at.session_state
+        said.append([e.value for e in at.error])
+    assert len(said[0]) == 1
+    assert said[0][0].replace(md_escape("/etc"), "X") == said[1][0].replace(
+        md_escape("/no/such/folder"), "X"
+    )
+
+
+@pytest.mark.parametrize(("page", "button"), [("data", "Download quarantine"),
+                                              ("audit", "Download audit")])  # fmt: skip
+def test_no_download_before_a_purpose_is_chosen(
+    app_env: str, tmp_path: Path, page: str, button: str
+) -> None:
+    if page == "data":  # a quarantine to export
+        folder = simple_extract(tmp_path / "bad", range(1, 3))
+        rows = [involvement(1, "suspect", 1, date_of_birth="31/02/1990x")]
+        write_csv(folder / "involvements.csv", INVOLVEMENT_HEADER, rows)
+        load_extract(connect(app_env), read_extract_folder(folder))
+    at = _open(page, "admin" if page == "audit" else "analyst")
+    purpose = next(s for s in at.selectbox if s.label == "Purpose of the export")
+    assert purpose.value is None  # never pre-filled
+    assert not [b for b in at.get("download_button") if b.label.startswith(button)]
+    purpose.select("Audit" if page == "audit" else "Data quality").run()
+    assert [b for b in at.get("download_button") if b.label.startswith(button)]

@@ -116,16 +116,62 @@ def test_an_import_that_fails_deletes_the_upload_and_stores_nothing(
     engine.dispose()
 
 
-def test_a_server_folder_import_then_resolves(app_db: str, tmp_path: Path) -> None:
-    missing = jobs.runner().wait(
+def test_a_server_folder_import_then_resolves(
+    app_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(imports.IMPORT_ROOT_ENV, str(tmp_path))
+    with pytest.raises(ValueError, match="can be imported"):
         imports.submit_folder(ANALYST, str(tmp_path / "missing"), strict=False, resolve_after=True)
-    )
-    assert not missing.result.ok and "no folder" in missing.result.message
     extract = simple_extract(tmp_path / "extract", range(1, 6))
     job = jobs.runner().wait(
         imports.submit_folder(ANALYST, f"  {extract}  ", strict=False, resolve_after=False)
     )
     assert job.result.ok and job.result.identities is None
     assert imports.import_job(None).id == job.id  # the latest import on this database
-    assert imports.import_job(missing.id).id == missing.id
     assert extract.exists()  # a server folder is the force's own: never deleted
+    # a path relative to the import folder works too
+    again = jobs.runner().wait(
+        imports.submit_folder(ANALYST, "extract", strict=False, resolve_after=False)
+    )
+    assert again.result.ok
+
+
+def _refusal(typed: str) -> str:
+    with pytest.raises(ValueError) as refused:
+        imports.submit_folder(ANALYST, typed, strict=False, resolve_after=False)
+    return str(refused.value).replace(repr(typed), "'…'")
+
+
+def test_only_folders_inside_the_import_folder_are_imported(
+    app_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/etc, /proc/self, a ``..`` way out, a link out of the import folder and
+    a file linked from elsewhere are refused with the one message a missing
+    folder gets (it says nothing about what exists); nothing is imported and
+    each refusal is audited."""
+    root = tmp_path / "imports"
+    outside = simple_extract(tmp_path / "outside", range(1, 4))
+    root.mkdir()
+    (root / "linked-out").symlink_to(outside, target_is_directory=True)
+    sneaky = simple_extract(root / "sneaky", range(1, 4))
+    (sneaky / "incidents.csv").unlink()
+    (sneaky / "incidents.csv").symlink_to(outside / "incidents.csv")
+    monkeypatch.setenv(imports.IMPORT_ROOT_ENV, str(root))
+    missing = _refusal(str(root / "missing"))
+    assert "can be imported" in missing and str(root) in missing
+    for typed in ("/etc", "/proc/self", str(outside), "../outside", str(root / "linked-out"),
+                  "linked-out", "sneaky", str(root), "/"):  # fmt: skip
+        assert _refusal(typed) == missing, typed
+    assert _imports(app_db) == 0
+    refused = [d for d in _audited(app_db) if d.startswith("refused: ")]
+    assert "refused: '/etc' is not an import folder" in refused and len(refused) == 10
+
+
+def test_the_default_import_folder_is_in_adapts_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(imports.IMPORT_ROOT_ENV, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    root = imports.import_root()
+    assert root == tmp_path / "data" / "adapt" / "imports"
+    assert root.is_dir() and (root.stat().st_mode & 0o077) == 0  # created, owner only

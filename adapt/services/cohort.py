@@ -26,6 +26,7 @@ from adapt.views.cohort import (
     score_snapshot,
     with_decisions,
 )
+from adapt.views.text import md_escape
 
 __all__ = [
     "ALERT_CHOICES",
@@ -38,6 +39,7 @@ __all__ = [
     "cohort_table",
     "export_file",
     "filter_cohort",
+    "md_escape",
     "person_at",
     "record_decision",
 ]

@@ -3,6 +3,9 @@ version that changes with every import, identity run or identity decision,
 so caches refresh after a change and are shared between sessions otherwise.
 
 Cached objects are shared: treat them as read-only.
+
+:func:`hide_table_downloads`: no table a page draws offers its own "Download
+as CSV" (a file of personal data with no purpose and no audit).
 """
 
 from __future__ import annotations
@@ -24,6 +27,24 @@ from adapt.services import session
 from adapt.views import cohort as cohort_views
 from adapt.views.marac import NameIndex, build_name_index
 from adapt.views.person import HistoryIndex
+
+# The toolbar button Streamlit 1.67 draws on a table, hidden for the one run in
+# which the frontend has not yet been told ``client.disableDataExport``.
+_HIDE_TABLE_DOWNLOAD = (
+    '<style>[data-testid="stElementToolbar"] button[aria-label="Download as CSV"]'
+    "{display:none !important}</style>"
+)
+
+
+def hide_table_downloads() -> None:
+    """Take the "Download as CSV" button off every table and chart table:
+    Streamlit's ``client.disableDataExport`` (a documented, scriptable client
+    option; it also stops copying cells), set for the whole server and sent to
+    the browser at the start of each run, and, for a run that started before
+    it was set, a style rule hiding the button. Pages call it first."""
+    if not st.get_option("client.disableDataExport"):
+        st.set_option("client.disableDataExport", True)
+    st.html(_HIDE_TABLE_DOWNLOAD)
 
 
 def data_version() -> tuple:

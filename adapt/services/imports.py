@@ -6,11 +6,17 @@ for); the identity review queue; the data quality figures.
 
 Uploaded files are written to a temporary folder that is deleted when the
 import ends, whatever happens (:func:`import_folder`'s ``finally``).
+
+A server folder is imported only from inside the import folder
+(:func:`import_root`: ``ADAPT_IMPORT_ROOT``, else ``imports`` in ADAPT's data
+folder), resolved, links included (:func:`adapt.views.data.folder_in_root`);
+any other folder gets the same answer whether it exists or not.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -30,23 +36,31 @@ from adapt.exports import table_bytes
 from adapt.identity.card import render_model_card
 from adapt.identity.runner import MIN_TRAINING_ROWS as MIN_TRAINING_ROWS
 from adapt.services import data, jobs, session
+from adapt.services.data import hide_table_downloads
 from adapt.views.data import data_quality as _data_quality_figures
-from adapt.views.data import filter_quarantine, write_uploads
+from adapt.views.data import filter_quarantine, folder_in_root, write_uploads
+from adapt.views.text import md_escape
 
 log = logging.getLogger(__name__)
 
 IMPORT = "import"  # the kind of job an import is
 UPLOAD_PREFIX = "adapt_upload_"
+IMPORT_ROOT_ENV = "ADAPT_IMPORT_ROOT"
 REVIEW_ROWS = 5000  # the review queue shown (highest priority first)
 
 __all__ = [
     "IMPORT",
+    "IMPORT_ROOT_ENV",
     "ImportOutcome",
     "data_quality",
     "filter_quarantine",
+    "folder_refused",
+    "hide_table_downloads",
     "history",
     "import_folder",
     "import_job",
+    "import_root",
+    "md_escape",
     "quarantine",
     "quarantine_bytes",
     "review_queue",
@@ -180,9 +194,41 @@ def _submit(
     )
 
 
+def import_root() -> Path:
+    """The only folder server imports are read from: ``ADAPT_IMPORT_ROOT``,
+    else ``imports`` in ADAPT's data folder (beside the default database,
+    ``$XDG_DATA_HOME/adapt`` or ``~/.local/share/adapt``; created, owner-only,
+    when missing)."""
+    configured = os.environ.get(IMPORT_ROOT_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    root = base / "adapt" / "imports"
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        log.warning("the default import folder cannot be created")
+    return root
+
+
+def folder_refused(typed: str) -> str:
+    """The one message for a folder that cannot be imported: the same whether
+    it is missing, outside the import folder, or linked out of it."""
+    return (
+        f"No extract folder {typed.strip()[:200]!r} can be imported. Server imports are read "
+        f"only from folders inside {import_root()} (ADAPT_IMPORT_ROOT)."
+    )
+
+
 def submit_folder(user: dict, folder: str, *, strict: bool, resolve_after: bool) -> str:
-    """Import a folder on the server in the background; returns the job id."""
-    path = Path(folder.strip())
+    """Import a folder inside :func:`import_root` in the background; returns
+    the job id. Raises ValueError (:func:`folder_refused`, audited) for any
+    other folder."""
+    path = folder_in_root(folder, import_root())
+    if path is None:
+        refused = f"refused: {folder.strip()[:200]!r} is not an import folder"
+        session.audit_as(session.engine(), user, "import", detail=refused)
+        raise ValueError(folder_refused(folder))
     return _submit(user, path, str(path), strict=strict, resolve_after=resolve_after)
 
 

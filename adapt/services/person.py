@@ -37,6 +37,7 @@ from adapt.views.person import (
     timeline_figure,
 )
 from adapt.views.person import join_reasons as _join_reasons
+from adapt.views.text import md_escape
 
 IOM_PATHWAYS = app_store.IOM_PATHWAYS
 PLAN_KINDS = app_store.PLAN_KINDS
@@ -57,6 +58,7 @@ __all__ = [
     "join_reasons",
     "link_summary",
     "local_history",
+    "md_escape",
     "network_figure",
     "network_frames",
     "outcome_before_after",

@@ -9,11 +9,15 @@ from datetime import date
 import pandas as pd
 
 KINDS: dict[str, tuple[str, ...]] = {
-    "Consulted a record": ("view_person", "marac_check"),
-    "Disclosed or exported": ("marac_pdf", "export"),
-    "Decisions and settings": ("cohort_decision", "settings_saved", "identity_decision",
-                               "plan_change", "case_items_moved"),
-    "Sign-ins": ("sign_in", "sign_in_failed", "sign_out"),
+    # DPA 2018 s.62: consultation (a search shows people too), disclosure
+    "Consulted a record": ("view_person", "marac_check", "marac_search"),
+    "Disclosed or exported": ("marac_pdf", "export", "audit_export", "subject_access"),
+    "Decisions and settings": ("cohort_decision", "settings_saved", "settings_approved",
+                               "settings_rejected", "identity_decision", "plan_change",
+                               "case_items_moved"),
+    "Erasure and retention": ("erasure", "retention_report"),
+    "Sign-ins": ("sign_in", "sign_in_failed", "sign_in_locked", "sign_out", "session_expired"),
+    "Accounts": ("account_change",),
     "Imports": ("import",),
     "Refusals": ("refused",),
 }  # fmt: skip

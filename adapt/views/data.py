@@ -1,6 +1,8 @@
-"""The data page's logic: writing uploaded extract files (plain ``*.csv``
-names only), filtering the quarantine, and the data quality figures. The
-import itself runs through the pipeline as a job (:mod:`adapt.services.imports`).
+"""The data page's logic: which server folders may be imported (only inside
+the import folder, :func:`folder_in_root`), writing uploaded extract files
+(plain ``*.csv`` names only), filtering the quarantine, and the data quality
+figures. The import itself runs through the pipeline as a job
+(:mod:`adapt.services.imports`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,40 @@ import pandas as pd
 from adapt.core.history import History
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv$")
+
+
+def folder_in_root(typed: str, root: Path) -> Path | None:
+    """The extract folder ``typed`` (absolute, or relative to ``root``) when it
+    is a folder inside ``root`` and everything in it is too, else None.
+
+    Paths are resolved first, so ``..`` and symbolic links count where they
+    lead: a link inside the import folder to ``/etc``, or an ``incidents.csv``
+    linked to a file elsewhere, is refused. The answer is the same None for
+    a folder that does not exist and one that may not be read, so a refusal
+    tells nothing about the server's other folders.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "2026-06").mkdir()
+    >>> folder_in_root("2026-06", root) == (root / "2026-06").resolve()
+    True
+    >>> folder_in_root("/etc", root), folder_in_root("../..", root), folder_in_root("x", root)
+    (None, None, None)
+    """
+    text = (typed or "").strip()
+    if not text or "\x00" in text:
+        return None
+    try:
+        base = root.resolve(strict=True)
+        folder = (base / text).resolve(strict=True)  # an absolute ``text`` replaces ``base``
+        if not (folder.is_relative_to(base) and folder.is_dir()):
+            return None
+        for entry in folder.iterdir():
+            if not entry.resolve(strict=True).is_relative_to(base):
+                return None
+    except (OSError, RuntimeError, ValueError):  # missing, unreadable, a link loop
+        return None
+    return folder
 
 
 def write_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[str]:

@@ -25,6 +25,7 @@ from adapt.identity import explain
 from adapt.rules.harm import incident_harm
 from adapt.rules.names import fold_name, fold_names
 from adapt.rules.pairs import incident_pairs
+from adapt.views.text import plot_text
 
 DAY = pd.Timedelta(days=1)
 YEAR = 365 * DAY
@@ -283,9 +284,11 @@ def timeline_figure(
                 x=part["occurred_at"],
                 y=part["harm"],
                 mode="markers",
-                name=str(victim),
+                name=plot_text(victim),  # names and values from the data: text, not tags
                 marker={"size": 9, "line": {"width": 0.5, "color": "white"}},
-                customdata=np.stack([part["incident_id"], part["offence"]], axis=-1),
+                customdata=np.stack(
+                    [part["incident_id"].map(plot_text), part["offence"].map(plot_text)], axis=-1
+                ),
                 hovertemplate="%{x|%d %b %Y}<br>%{customdata[0]}<br>%{customdata[1]}"
                 "<br>harm %{y:.0f} days<extra>%{fullData.name}</extra>",
             )
@@ -301,7 +304,7 @@ def timeline_figure(
                 mode="markers",
                 name=str(name),
                 marker={"symbol": symbol, "size": 11, "color": colour},
-                customdata=part["detail"].to_numpy(dtype=object),
+                customdata=part["detail"].map(plot_text).to_numpy(dtype=object),
                 hovertemplate="%{x|%d %b %Y}<br>%{customdata}<extra>" + str(name) + "</extra>",
             )
         )
@@ -313,7 +316,7 @@ def timeline_figure(
             x1=stop,
             fillcolor=PERIOD_COLOURS.get(str(row.status), "rgba(0,0,0,0.1)"),
             line_width=0,
-            annotation_text=str(row.status),
+            annotation_text=plot_text(row.status),
             annotation_position="top left",
         )
     fig.update_layout(
@@ -464,7 +467,7 @@ def network_figure(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
             go.Scatter(
                 x=part["x"], y=part["y"], mode="markers", name=name,
                 marker={"symbol": symbol, "size": size, "color": colour},
-                text=part["label"], customdata=part["distance"],
+                text=part["label"].map(plot_text), customdata=part["distance"],
                 hovertemplate="%{text}<br>%{customdata} hop(s) away<extra></extra>",
             )
         )  # fmt: skip

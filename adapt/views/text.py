@@ -1,0 +1,61 @@
+"""Text from the data drawn as text, never as Markdown or HTML.
+
+A name, address, label, settings name or message that came from an extract
+or a user reaches the browser through Streamlit elements that read Markdown
+(``st.markdown``, ``st.write``, captions, headers, alerts, expander and tab
+labels, radio options) or through plotly's text and hover labels, which read
+a few HTML tags. A surname ``![t](http://host/x.png)`` would otherwise make
+the viewer's browser fetch that address, ``**bold**`` or ``:red[x]`` would
+format, ``$x$`` would typeset and a bare URL would become a link.
+
+* :func:`md_escape` for every Markdown element;
+* :func:`plot_text` for plotly trace names, text, hover data and annotations.
+
+Elements that draw plain text (``st.text``, ``st.code``, dataframes, selectbox
+and multiselect options) take the text as it is.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+
+# CommonMark lets any ASCII punctuation be backslash-escaped and then shows it
+# as itself. Escaping all of it, not a hand-picked list, covers Markdown
+# (links, images, emphasis, code, tables, headings), Streamlit's own
+# directives (":red[…]", ":material/…:", emoji shortcodes), "$" maths,
+# "<" HTML, and GFM's autolinks (a bare "http://…", "www.…" or e-mail
+# address is no longer recognised once its ":", "." or "@" is escaped).
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_escape(text: object) -> str:
+    r"""``text`` as Markdown that shows exactly those characters.
+
+    None and missing values become "". Line breaks are kept (a name has none).
+
+    >>> print(md_escape("![t](http://127.0.0.1:9/x.png)"))
+    \!\[t\]\(http\:\/\/127\.0\.0\.1\:9\/x\.png\)
+    >>> print(md_escape("**O'Neill** :red[x]"))
+    \*\*O\'Neill\*\* \:red\[x\]
+    >>> md_escape(None)
+    ''
+    """
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    return _PUNCTUATION.sub(r"\\\1", str(text))
+
+
+def plot_text(text: object) -> str:
+    """``text`` for a plotly label or hover text: ``<``, ``>`` and ``&`` as
+    entities, so no tag (``<a href>``, ``<img>``, ``<b>``) is drawn; plotly
+    shows the entities as the characters.
+
+    >>> plot_text('<a href="http://evil.example/">x</a> & co')
+    '&lt;a href="http://evil.example/"&gt;x&lt;/a&gt; &amp; co'
+    """
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    return html.escape(str(text), quote=False)
