@@ -505,3 +505,22 @@ case_moves = Table(
     Column("author", String(100), nullable=False),
     Column("reason", Text, nullable=False),
 )
+
+
+# ------------------------------------------------------- erasure (MoPI, DPA)
+#
+# erasures: one row per `adapt erase` (adapt.db.erasure), with who, when, why
+# and how many rows of each table it changed (JSON). It never holds the person
+# id or anything about the person: the audit log's "erasure" entry names the id
+# and the erasure number. An erased involvement keeps its place on the incident
+# with withdrawn_import_id = -erasures.id (imports have positive ids).
+
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("erased_at", DateTime, nullable=False),
+    Column("erased_by", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("counts", Text, nullable=False),
+)
