@@ -26,6 +26,7 @@ from adapt.db import connect
 from adapt.db.app_store import audit_frame
 from adapt.db.engine import utc_now
 from adapt.db.models import app_users
+from adapt.services.session import USER_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
@@ -208,3 +209,70 @@ def test_the_app_creates_no_account(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert acc.users_frame(engine).empty
     finally:
         engine.dispose()
+
+
+# ---------------------------------------------------------- the admin page
+def _labelled(widgets, start: str):  # type: ignore[no-untyped-def]
+    return next(w for w in widgets if w.label.startswith(start))
+
+
+def test_the_accounts_page_adds_disables_and_is_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'admin.sqlite'}"
+    engine = connect(url)
+    acc.ensure_demo_users(engine)
+    monkeypatch.setenv("ADAPT_DATABASE_URL", url)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.session_state[USER_KEY] = "admin"
+    at.run()
+    at.switch_page("app_pages/admin.py")
+    at.run()
+    assert not at.exception and [t.value for t in at.title] == ["Accounts"]
+
+    _labelled(at.text_input, "User name").input("k.jones")
+    _labelled(at.text_input, "Name shown").input("K Jones")
+    _labelled(at.selectbox, "Role").set_value("marac_chair")
+    _labelled(at.text_input, "Password (at").input(PASSWORD)
+    _labelled(at.text_input, "Password again").input(PASSWORD)
+    _labelled(at.button, "Add the account").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("k.jones added" in s.value for s in at.success)
+
+    _labelled(at.selectbox, "Account").set_value("officer")
+    at.run()
+    _labelled(at.button, "Disable").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+
+    _labelled(at.selectbox, "Account").set_value("admin")
+    at.run()
+    _labelled(at.button, "Disable").click()  # one's own account: refused
+    at.run()
+    assert any("your own account" in e.value for e in at.error)
+    try:
+        users = acc.users_frame(engine).set_index("username")
+        assert users.loc["k.jones", "role"] == "marac_chair"
+        assert not users.loc["officer", "active"] and users.loc["admin", "active"]
+        log = audit_frame(engine, actions=("account_change",))
+        assert set(log["username"]) == {"admin"} and set(log["role"]) == {"admin"}
+        assert sorted(log["detail"]) == ["added k.jones as marac_chair (password)",
+                                         "disabled officer"]  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def test_the_accounts_page_is_for_administrators_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'admin.sqlite'}"
+    engine = connect(url)
+    acc.ensure_demo_users(engine)
+    engine.dispose()
+    monkeypatch.setenv("ADAPT_DATABASE_URL", url)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "admin.py"), default_timeout=60)
+    at.session_state[USER_KEY] = "analyst"  # the page itself, not in the analyst's menu
+    at.run()
+    assert "Accounts" not in [t.value for t in at.title]
+    assert any("does not give access" in e.value for e in at.error)
