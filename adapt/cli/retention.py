@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from adapt.cli.common import DbOption, fail, open_db, os_user
+from adapt.cli.common import DbOption, disk_full_exits, fail, open_db, os_user
 from adapt.core.access import PURPOSES
 from adapt.core.settings import Settings, SettingsError
 from adapt.db import app_store
@@ -91,14 +91,15 @@ def report(
     chosen, words = from_file or live_settings(engine)
     frame = retention_report(engine, chosen.governance.retention, day)
     people = int(frame["person_id"].notna().sum())
-    app_store.record(
-        engine,
-        username=os_user(),
-        action="retention_report",
-        purpose=why,
-        detail=f"retention report as of {day.isoformat()} ({words}): {len(frame)} records "
-        f"due, {people} of them persons; written to {out}",
-    )
+    with disk_full_exits(engine):
+        app_store.record(
+            engine,
+            username=os_user(),
+            action="retention_report",
+            purpose=why,
+            detail=f"retention report as of {day.isoformat()} ({words}): {len(frame)} records "
+            f"due, {people} of them persons; written to {out}",
+        )
     try:
         write_table(frame, out)
     except OSError as exc:
@@ -146,7 +147,8 @@ def erase(
     ):
         fail(1, "erasure not confirmed (nothing changed)")
     try:
-        done = erase_person(engine, person_id, reason=reason, erased_by=os_user())
+        with disk_full_exits(engine):
+            done = erase_person(engine, person_id, reason=reason, erased_by=os_user())
     except UnknownPerson as exc:
         fail(1, str(exc))
     changed = ", ".join(f"{t} {n}" for t, n in done.counts.items() if n) or "nothing"
@@ -171,15 +173,16 @@ def subject_access(
         fail(1, str(exc))
     _related_notice(scope)
     rows = sum(len(t) for t in tables.values())
-    app_store.record(
-        engine,
-        username=os_user(),
-        action="subject_access",
-        person_id=scope.person_id,
-        purpose=SUBJECT_ACCESS_PURPOSE if SUBJECT_ACCESS_PURPOSE in PURPOSES else None,
-        detail=f"{SUBJECT_ACCESS_PURPOSE}: disclosed to the data subject: {rows} rows in "
-        f"{len(tables)} tables written to {out}",
-    )
+    with disk_full_exits(engine):
+        app_store.record(
+            engine,
+            username=os_user(),
+            action="subject_access",
+            person_id=scope.person_id,
+            purpose=SUBJECT_ACCESS_PURPOSE if SUBJECT_ACCESS_PURPOSE in PURPOSES else None,
+            detail=f"{SUBJECT_ACCESS_PURPOSE}: disclosed to the data subject: {rows} rows in "
+            f"{len(tables)} tables written to {out}",
+        )
     try:
         write_subject_access(tables, out)
     except OSError as exc:
