@@ -39,10 +39,13 @@ person_scores      deleted (their ranked rows; the run's counts stay)
 cohort_decisions   deleted
 plan_entries       deleted (every version)
 case_moves         deleted (moves from or to their ids)
-audit_log          never altered (append-only); the erasure adds one
-                   ``erasure`` entry naming the id, the ids merged into it,
-                   the erasure number, the rows changed per table and the
-                   reason given
+audit_log          never altered (append-only, hash-chained); the erasure
+                   adds one ``erasure`` entry naming the id, the ids merged
+                   into it, the erasure number, the rows changed per table
+                   and the reason given. Entries written before keep what
+                   they held: ids, and what a user typed (a MARAC search
+                   term may be a name). The s.62 log is kept as it is and
+                   may be used only to check lawfulness
 erasures           one row: who, when, why and the counts (never the person)
 ================== ==========================================================
 
