@@ -175,6 +175,43 @@ def test_truncate_is_refused_on_postgresql(engine: Engine) -> None:
     assert verify_chain(engine).entries == 5
 
 
+def test_an_entry_written_without_hashes_is_sealed_into_the_chain_once(engine: Engine) -> None:
+    """Code that appends to the log directly (an identity run's case moves, in
+    bulk) writes no hashes; the next append, or verify, chains them in order,
+    and after that the entry is as fixed as any other."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, username, action, detail) "
+                "VALUES (:at, 'adapt', 'case_items_moved', 'bulk')"
+            ),
+            {"at": utc_now()},
+        )
+    record(engine, username="after", action="sign_in")
+    frame = audit_export_frame(engine)
+    assert frame["row_hash"].notna().all() and frame["detail"].tolist()[-2] == "bulk"
+    assert verify_chain(engine).intact and verify_chain(engine).entries == 7
+    sealed = int(frame["id"].iloc[-2])
+    for change in ("row_hash = prev_hash", "detail = 'other'"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(f"UPDATE audit_log SET {change} WHERE id = :id"), {"id": sealed})
+    # Filling an unsealed entry's hashes out of turn, or changing it meanwhile, is refused.
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO audit_log (at, username, action) VALUES (:at, 'adapt', 'import')"),
+            {"at": utc_now()},
+        )
+    bad_fills = (
+        f"prev_hash = '{GENESIS_HASH}', row_hash = 'x'",
+        "prev_hash = (SELECT max(row_hash) FROM audit_log), row_hash = 'x', detail = 'y'",
+    )
+    for fill in bad_fills:
+        refused = pytest.raises(DBAPIError, match=r"append-only|continue the hash chain")
+        with refused, engine.begin() as conn:
+            conn.execute(text(f"UPDATE audit_log SET {fill} WHERE row_hash IS NULL"))
+    assert verify_chain(engine).intact  # sealed properly by verify
+
+
 # ------------------------------------------------------------- the migration
 def test_the_migration_chains_the_entries_already_logged(db_url: str) -> None:
     engine = connect(db_url, migrate=False)
@@ -221,6 +258,8 @@ def test_the_app_role_may_only_insert_and_select_the_audit_log(pg_url: str, tmp_
     try:
         app = connect(make_url(pg_url).set(username=login).render_as_string(hide_password=False))
         record(app, username="officer", action="view_person", purpose="Offender management")
+        with pytest.raises(DBAPIError, match="append-only"), app.begin() as conn:
+            conn.execute(text("UPDATE audit_log SET row_hash = 'x'"))  # sealed: refused
         for statement in (
             "UPDATE audit_log SET detail = 'x'",
             "DELETE FROM audit_log",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, insert, or_, select, text
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
 
 from adapt.core.access import PURPOSES
 from adapt.db import continuity
@@ -61,8 +61,7 @@ CLOCK_TOLERANCE = timedelta(seconds=60)
 #: The PostgreSQL role whose members may only SELECT and INSERT the audit log
 #: (migration 0010).
 APP_ROLE = "adapt_app"
-# Serialises audit appends on PostgreSQL (apart from the writer lock, so that a
-# sign-in is not held up by a long import).
+# Serialises audit appends and seals on PostgreSQL, on top of the writer lock.
 AUDIT_LOCK_KEY = 0x0ADA_A0D1
 _CHAIN_FIELDS = ("id", "at", "username", "role", "action", "person_id", "purpose", "detail")
 
@@ -113,9 +112,7 @@ def record(
 ) -> int:
     """Append one audit entry (who, when, what, which person, why); returns its id."""
     _check_entry(action, purpose)
-    # On PostgreSQL record_in takes the audit's own lock; SQLite has one writer.
-    transaction = engine.begin() if engine.dialect.name == "postgresql" else writer(engine)
-    with transaction as conn:
+    with writer(engine) as conn:
         return record_in(conn, username=username, action=action, role=role, person_id=person_id,
                   purpose=purpose, detail=detail)  # fmt: skip
 
@@ -130,29 +127,54 @@ def record_in(
     purpose: str | None = None,
     detail: str | None = None,
 ) -> int:
-    """Append one audit entry inside the caller's write transaction (so that it
-    commits or rolls back with what it records); returns its id."""
+    """Append one audit entry inside the caller's write transaction (a
+    :func:`adapt.db.engine.writer`, so that it commits or rolls back with what
+    it records); returns its id. Entries written before it without hashes are
+    sealed first (:func:`seal_pending`)."""
     _check_entry(action, purpose)
-    a = audit_log.c
     postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
-    last = conn.execute(select(a.id, a.row_hash).order_by(a.id.desc()).limit(1)).first()
+    last_id, previous = seal_pending(conn)
     if postgres:
         new_id = conn.execute(
             text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))")
         ).scalar_one()
     else:  # SQLite: inside BEGIN IMMEDIATE, nobody else appends meanwhile
-        new_id = (last.id if last else 0) + 1
+        new_id = (last_id or 0) + 1
     entry = {
         "id": int(new_id), "at": utc_now(), "username": username, "role": role,
         "action": action, "person_id": person_id, "purpose": purpose, "detail": detail,
     }  # fmt: skip
-    previous = last.row_hash if last else GENESIS_HASH
     conn.execute(
         insert(audit_log).values(**entry, prev_hash=previous, row_hash=row_hash(previous, **entry))
     )
     return entry["id"]
+
+
+def seal_pending(conn: Connection) -> tuple[int | None, str]:
+    """Chain the entries written without hashes after the last chained one
+    (code that appends to the log directly, such as an identity run's case
+    moves in bulk, leaves them so), in id order: the triggers allow their two
+    hash columns to be filled once, continuing the chain, and nothing else.
+    Call inside a writer transaction. Returns the last entry's id and hash."""
+    a = audit_log.c
+    if conn.dialect.name == "postgresql":  # whoever else appends waits here
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
+    last = conn.execute(
+        select(a.id, a.row_hash).where(a.row_hash.is_not(None)).order_by(a.id.desc()).limit(1)
+    ).first()
+    previous, last_id = (last.row_hash, last.id) if last else (GENESIS_HASH, None)
+    pending = select(*[a[name] for name in _CHAIN_FIELDS]).where(a.row_hash.is_(None))
+    if last is not None:
+        pending = pending.where(a.id > last.id)
+    for row in conn.execute(pending.order_by(a.id)).all():
+        current = row_hash(previous, **row._asdict())
+        conn.execute(
+            update(audit_log)
+            .where(a.id == row.id, a.row_hash.is_(None))
+            .values(prev_hash=previous, row_hash=current)
+        )
+        previous, last_id = current, row.id
+    return last_id, previous
 
 
 def _check_entry(action: str, purpose: str | None) -> None:
@@ -188,9 +210,15 @@ class ChainReport:
 
 
 def verify_chain(
-    engine: Engine, *, tolerance: timedelta = CLOCK_TOLERANCE, now: datetime | None = None
+    engine: Engine,
+    *,
+    tolerance: timedelta = CLOCK_TOLERANCE,
+    now: datetime | None = None,
+    seal: bool = True,
 ) -> ChainReport:
-    """Walk the audit log in id order and check every entry:
+    """Seal the entries written since the last append without hashes (unless
+    ``seal`` is false: :func:`seal_pending`), then walk the audit log in id
+    order and check every entry:
 
     * its ``prev_hash`` is the ``row_hash`` of the entry before it (else an
       entry before it was removed, inserted or rewritten);
@@ -199,8 +227,12 @@ def verify_chain(
     * it is not back-dated: its time is not earlier than the entry before it
       by more than ``tolerance``, nor later than ``now`` by more than that.
 
+    An entry without hashes left (one below a chained entry) fails too.
     Stops at the first entry that fails. Reads in batches: memory stays flat
     however long the log."""
+    if seal:
+        with writer(engine) as conn:
+            seal_pending(conn)
     now = now or utc_now()
     previous_hash, previous_id, previous_at = GENESIS_HASH, None, None
     count = 0
@@ -208,7 +240,9 @@ def verify_chain(
         count += 1
         entry = {name: getattr(row, name) for name in _CHAIN_FIELDS}
         reason = None
-        if row.prev_hash != previous_hash:
+        if row.row_hash is None or row.prev_hash is None:
+            reason = "it carries no hash: it was written around the chain or its hash removed"
+        elif row.prev_hash != previous_hash:
             reason = (
                 "it does not follow the entry before it "
                 + (f"(id {previous_id})" if previous_id is not None else "(it is the first)")
