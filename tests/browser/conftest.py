@@ -106,15 +106,18 @@ class App:
     log: Path
 
 
-def start_app(db_url: str, log: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+def start_app(
+    db_url: str, log: Path, port: int | None = None, cwd: Path = ROOT
+) -> tuple[subprocess.Popen, str]:
     """Start ``adapt app`` in a process group of its own (it starts streamlit as
-    a child); return the process and the base URL once healthy."""
+    a child); return the process and the base URL once healthy. ``cwd`` is where
+    Streamlit looks for ``.streamlit/secrets.toml`` (single sign-on)."""
     port = port or free_port()
     env = dict(os.environ)
     handle = log.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "adapt", "app", "--db", db_url, "--port", str(port)],
-        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:

@@ -5,13 +5,14 @@ frame the app; the administrators' Accounts page draws."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+
+import pytest
+from oidc_provider_mock import User, run_server_in_thread
 
 from adapt.db import accounts, connect
 from adapt.db.app_store import audit_frame
-
-if TYPE_CHECKING:
-    from tests.browser.conftest import Journey
+from tests.browser.conftest import App, Journey, Offline, free_port, start_app, stop_app
 
 MAIN = '[data-testid="stMain"]'
 LONG_PASSWORD = "correct horse battery"
@@ -109,3 +110,90 @@ def test_the_accounts_page_for_administrators(journey: Journey) -> None:
     j.assert_no_app_error()
     j.shot("accounts-page")
     j.finish()
+
+
+# ------------------------------------------------------------- single sign-on
+SSO_EMAIL = "j.doe@force.example"
+
+
+@pytest.fixture(scope="module")
+def sso_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """``adapt app`` with single sign-on against a local OpenID provider
+    (oidc-provider-mock on loopback): one verified user with an account, one
+    whose e-mail is not verified."""
+    users = [
+        User(sub="jdoe", claims={"email": SSO_EMAIL, "email_verified": True}),
+        User(sub="unverified", claims={"email": "u@force.example", "email_verified": False}),
+    ]
+    workdir = tmp_path_factory.mktemp("sso")
+    db_url = f"sqlite:///{workdir / 'sso.sqlite'}"
+    engine = connect(db_url)
+    try:
+        accounts.add_user(engine, SSO_EMAIL, "J Doe", "marac_chair", None)
+        accounts.add_user(engine, "u@force.example", "U", "marac_chair", None)
+    finally:
+        engine.dispose()
+    port = free_port()
+    with run_server_in_thread(user_claims=users) as provider:
+        issuer = f"http://localhost:{provider.server_port}"
+        (workdir / ".streamlit").mkdir()
+        (workdir / ".streamlit" / "secrets.toml").write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            f'cookie_secret = "{"s" * 32}"\n'
+            'client_id = "adapt"\nclient_secret = "adapt-secret"\n'
+            f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
+        )
+        log = workdir / "app.log"
+        proc, base = start_app(db_url, log, port=port, cwd=workdir)
+        try:
+            yield App(base_url=base, db_url=db_url, workdir=workdir, log=log)
+        finally:
+            stop_app(proc)
+
+
+def _sign_on(j: Journey, sub: str) -> None:
+    page = j.page
+    j.button("Sign in with single sign-on").click()
+    page.get_by_role("button", name=sub, exact=True).click()  # the provider's page
+    page.wait_for_url(f"{j.app.base_url}/**", timeout=60_000)
+    j.settle()
+
+
+def test_single_sign_on_in_the_browser(sso_app: App, browser, request) -> None:  # type: ignore[no-untyped-def]
+    offline = Offline()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.route("**/*", offline.route)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    j = Journey(page=page, app=sso_app, offline=offline, name="single_sign_on", errors=errors)
+    try:
+        j.open()
+        _sign_on(j, "unverified")
+        assert any("not verified" in t for t in _errors(j)), j.main_text()
+        j.shot("unverified-refused")
+        j.button("Sign out of single sign-on").click()
+        page.get_by_role("button", name="End session").click()  # the provider's page
+        j.button("Sign in with single sign-on").wait_for()
+        j.settle()
+
+        _sign_on(j, "jdoe")
+        j.heading("Person pathway")
+        assert "MARAC chair" in page.locator('[data-testid="stSidebar"]').inner_text()
+        page.reload()
+        j.settle()
+        j.heading("Person pathway")  # Streamlit's own cookie keeps single sign-on
+        j.shot("signed-on")
+        # the mock provider's own pages fetch a stylesheet from a CDN (aborted);
+        # nothing the app serves may leave the machine
+        j.offline.blocked = [u for u in j.offline.blocked if "/@picocss/pico" not in u]
+        j.finish()
+    finally:
+        context.close()
+    refused = _audit(j, "u@force.example")
+    assert ("refused", "single sign-on: not verified") in set(
+        zip(refused["action"], refused["detail"], strict=True)
+    )
+    signed = _audit(j, SSO_EMAIL)
+    assert list(signed["action"]) == ["sign_in"]  # the refresh is the same session
