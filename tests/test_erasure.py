@@ -327,8 +327,10 @@ def test_erasure_removes_the_person_from_every_table(force) -> None:  # type: ig
     entry = app_store.audit_frame(engine, actions=("erasure",)).iloc[0]
     assert entry["person_id"] == person and entry["username"] == os_user()
     assert f"erasure {register['id']}" in entry["detail"] and other in entry["detail"]
-    # The entries written before stay as they were (append-only).
+    # The entries written before stay as they were (append-only), and the
+    # erasure's entry continues the hash chain.
     assert len(app_store.audit_frame(engine, person_id=person, actions=("view_person",))) == 1
+    assert app_store.verify_chain(engine).intact
 
     # A later identity run, incremental or full, does not bring them back.
     pipeline.resolve(engine)

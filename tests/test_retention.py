@@ -149,6 +149,10 @@ def test_cli_report_is_written_and_audited_first(force, tmp_path: Path) -> None:
     assert entry["username"] == os_user() and entry["purpose"] == "Data quality"
     assert "2025-06-01" in entry["detail"] and str(out) in entry["detail"]
 
+    workbook = tmp_path / "due.xlsx"
+    as_xlsx = ["retention", "report", "--out", str(workbook), "--as-of", "2025-06-01", "--db", url]
+    assert runner.invoke(app, as_xlsx).exit_code == 0
+    assert len(pd.read_excel(workbook)) == len(written)
     bad = runner.invoke(app, [*args, "--purpose", "curiosity"])
     assert bad.exit_code == 1 and bad.output.count("\n") == 1
     wrong = runner.invoke(app, ["retention", "report", "--out", str(tmp_path / "x.txt"),
