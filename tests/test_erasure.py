@@ -267,8 +267,12 @@ def test_cli_subject_access_is_audited_before_it_is_written(force, tmp_path: Pat
     # An existing folder with files in it is not overwritten (structural: exit 2).
     again = runner.invoke(app, ["subject-access", person, "--out", str(out), "--db", url])
     assert again.exit_code == 2 and "already exists" in again.output
-    unknown = runner.invoke(app, ["subject-access", "P9999999", "--out", str(tmp_path / "x")])
-    assert unknown.exit_code in (1, 2)
+    unknown = runner.invoke(
+        app, ["subject-access", "P9999999", "--out", str(tmp_path / "x"), "--db", url]
+    )
+    assert unknown.exit_code == 1
+    assert unknown.output.strip() == "adapt: P9999999 is not a known person id"
+    assert not (tmp_path / "x").exists()
 
 
 def test_unknown_person_is_refused_with_one_line(force) -> None:  # type: ignore[no-untyped-def]
