@@ -268,10 +268,14 @@ def test_the_demo_makes_the_demo_accounts_on_sqlite_only(db_url: str, tmp_path: 
     ["mysql://user@host/db", "nonsense", "sqlite+pysqlcipher:///x.db",
      "postgresql+psycopg2://user@host/db", "oracle://host/db"],
 )  # fmt: skip
-def test_an_unsupported_database_url_is_one_line(url: str) -> None:
+def test_an_unsupported_database_url_is_one_line(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     result = _run("audit", "verify", "--db", url)
     assert result.exit_code == 2
     assert "cannot open database" in _one_line(result) or "not valid" in _one_line(result)
+    assert list(tmp_path.iterdir()) == []  # no file made for a database never opened
 
 
 @contextmanager

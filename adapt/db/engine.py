@@ -97,9 +97,9 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Engine:
         )
     try:
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                _create_private_file(Path(parsed.database))
             engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            if parsed.database and parsed.database != ":memory:":  # once the driver loads
+                _create_private_file(Path(parsed.database))
             _configure_sqlite(engine)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
