@@ -84,12 +84,6 @@ def _sign_in_page() -> None:
     st.html(SIGN_IN_FORM)
 
 
-refusal = accounts.startup_refusal()
-if refusal:
-    st.title("ADAPT cannot start")
-    st.error(refusal)
-    st.stop()
-
 user = accounts.resolve_user()
 if user is None:
     st.navigation([st.Page(_sign_in_page, title="Sign in", url_path="sign-in")]).run()

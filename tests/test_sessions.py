@@ -121,26 +121,38 @@ def test_demo_refusal_rule() -> None:
     assert sso and "single sign-on" in sso
 
 
-def test_the_app_refuses_to_run_with_demo_accounts_beside_single_sign_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_server_refuses_to_serve_beside_demo_accounts(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    engine = connect(db)
+    """PostgreSQL (or single sign-on on SQLite) with the demo accounts: every page
+    is a 503 saying why, the websocket is closed, sign-in is refused; audited."""
+    engine = connect(db_url)
     acc.ensure_demo_users(engine)
-    monkeypatch.setenv("ADAPT_DATABASE_URL", db)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["auth"] = {
-        "redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,
-        "client_id": "adapt", "client_secret": "s",
-        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-    }  # fmt: skip
-    at.session_state[USER_KEY] = "admin"
-    at.run()
-    assert [t.value for t in at.title] == ["ADAPT cannot start"]
-    assert "demo accounts" in at.error[0].value
+    sso = engine.dialect.name != "postgresql"  # on SQLite only single sign-on refuses
+    assert (accounts.refusal_for(engine, single_sign_on=False) is None) == sso
+    monkeypatch.setattr(accounts, "_refusal_checked", [])
+    monkeypatch.setattr(accounts.session, "oidc_configured", lambda: sso)
+    monkeypatch.setattr(accounts.session, "engine", lambda: engine)
+    client = _client(db_url, monkeypatch)
     try:
+        page = client.get("/")
+        assert page.status_code == 503 and "ADAPT cannot start" in page.text
+        assert "demo accounts (admin, analyst, chair, officer)" in page.text
+        assert page.headers["x-frame-options"] == "DENY"
+        form = {"username": "admin", "password": "demo"}
+        assert client.post("/auth/sign-in", data=form, headers=ORIGIN).status_code == 503
+        with pytest.raises(WebSocketDisconnect), client.websocket_connect("/_stcore/stream"):
+            pass
+        assert client.get("/_stcore/health").status_code != 503
         refused = audit_frame(engine, actions=("refused",))
-        assert list(refused["detail"]) == ["start-up: demo accounts present"]
+        assert list(refused["detail"]) == ["start-up: demo accounts present"]  # once
+        assert audit_frame(engine, actions=("sign_in",)).empty
+
+        acc.reset_password(engine, "admin", "a long new password")
+        for name in ("analyst", "chair", "officer"):
+            acc.set_active(engine, name, False)
+        monkeypatch.setattr(accounts, "_refusal_checked", [])  # as after 30 seconds
+        assert client.get("/").status_code == 200
     finally:
         engine.dispose()
 
@@ -161,7 +173,12 @@ def _client(url: str, monkeypatch: pytest.MonkeyPatch) -> TestClient:
                 await websocket.send_text(str(msg.WhichOneof("type")))
 
     app = Starlette(
-        routes=[*server.routes(), Route("/", page), WebSocketRoute("/_stcore/stream", stream)],
+        routes=[
+            *server.routes(),
+            Route("/", page),
+            Route("/_stcore/health", page),
+            WebSocketRoute("/_stcore/stream", stream),
+        ],
         middleware=server.middleware(),
     )
     return TestClient(app, base_url="http://127.0.0.1:8501")
@@ -236,6 +253,6 @@ def test_the_served_app_carries_the_routes_and_middleware() -> None:
                          text=True, check=True, timeout=120).stdout.splitlines()  # fmt: skip
     assert out == [
         "['/auth/sign-in', '/auth/sign-out']",
-        "['SecurityHeaders', 'DeveloperMessageFilter']",
+        "['SecurityHeaders', 'DemoAccountGuard', 'DeveloperMessageFilter']",
         "streamlit_app.py",
     ]

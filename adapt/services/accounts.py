@@ -1,8 +1,8 @@
 """Who is signed in, and the accounts an administrator manages.
 
-At the top of every run the app calls :func:`startup_refusal` (demo accounts
-beside PostgreSQL or single sign-on stop the app) and :func:`resolve_user`,
-which settles ``session.USER_KEY`` from, in order:
+The server asks :func:`startup_refusal` before it serves anything (demo
+accounts beside PostgreSQL or single sign-on stop the app); at the top of every
+run the app calls :func:`resolve_user`, which settles ``session.USER_KEY`` from, in order:
 
 1. single sign-on (``st.user``): the e-mail must be verified and name an active
    account; its sign-in gets a session row too, for the timeouts;
@@ -24,6 +24,7 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
 import time
 
 import pandas as pd
@@ -99,23 +100,37 @@ def demo_refusal(dialect: str, single_sign_on: bool, demo_accounts: list[str]) -
     )
 
 
-@st.cache_resource(show_spinner=False, ttl=30)
-def _demo_accounts(url: str) -> list[str]:
-    return store.demo_accounts_present(session.engine())
+def refusal_for(db: Engine, *, single_sign_on: bool) -> str | None:
+    """:func:`demo_refusal` for this database (its demo accounts looked up only
+    when it is PostgreSQL or single sign-on is on)."""
+    if db.dialect.name != "postgresql" and not single_sign_on:
+        return None
+    present = store.demo_accounts_present(db)
+    return demo_refusal(db.dialect.name, single_sign_on, present)
+
+
+REFUSAL_RECHECK_SECONDS = 30.0
+_refusal_lock = threading.Lock()
+_refusal_checked: list[tuple[float, str | None]] = []  # (when, reason), the last look
 
 
 def startup_refusal() -> str | None:
-    """Why this app must refuse to run (audited once per browser session), or None."""
-    db = session.engine()
-    sso = session.oidc_configured()
-    if db.dialect.name != "postgresql" and not sso:
-        return None
-    reason = demo_refusal(db.dialect.name, sso, _demo_accounts(session.database_url()))
-    if reason and not st.session_state.get(_REFUSAL_AUDITED):
-        st.session_state[_REFUSAL_AUDITED] = True
-        app_store.record(db, username="adapt app", action="refused",
-                                 detail="start-up: demo accounts present")  # fmt: skip
-    return reason
+    """Why the served app must refuse to run, or None; looked up at most every
+    30 seconds (a fix takes effect without a restart) and audited each time it
+    starts to apply. The server asks this (:mod:`adapt.services.server`) before
+    serving anything: a deployment is refused, not a test driving the script."""
+    with _refusal_lock:
+        now = time.monotonic()
+        if _refusal_checked and now - _refusal_checked[0][0] < REFUSAL_RECHECK_SECONDS:
+            return _refusal_checked[0][1]
+        previous = _refusal_checked[0][1] if _refusal_checked else None
+        db = session.engine()
+        reason = refusal_for(db, single_sign_on=session.oidc_configured())
+        if reason and reason != previous:
+            app_store.record(db, username="adapt app", action="refused",
+                             detail="start-up: demo accounts present")  # fmt: skip
+        _refusal_checked[:] = [(now, reason)]
+        return reason
 
 
 # --------------------------------------------------------- who is signed in

@@ -16,6 +16,9 @@
 * :class:`SecurityHeaders`: ``X-Frame-Options: DENY`` and
   ``Content-Security-Policy: frame-ancestors 'none'`` on every response (no
   foreign page may frame the app), ``nosniff`` and a same-origin referrer.
+* :class:`DemoAccountGuard`: while demo accounts open with the demo password
+  on PostgreSQL or beside single sign-on, every page is a 503 saying why
+  (audited), the websocket is closed and sign-in is refused.
 * :class:`DeveloperMessageFilter`: drops the developer messages a browser could
   send over the websocket (``clear_cache`` clears every user's caches;
   ``set_run_on_save`` and ``load_git_info``), whatever the toolbar shows.
@@ -24,14 +27,16 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+from collections.abc import Callable
 from functools import partial
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -179,6 +184,44 @@ class DeveloperMessageFilter:
         await self.app(scope, filtered_receive, send)
 
 
+REFUSAL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ADAPT cannot start</title></head>
+<body style="font-family:sans-serif;max-width:44rem;margin:4rem auto;line-height:1.5">
+<h1>ADAPT cannot start</h1><p>{reason}</p></body></html>
+"""
+
+
+class DemoAccountGuard:
+    """Serves nothing of the app while :func:`adapt.services.accounts.startup_refusal`
+    (or ``refusal``) gives a reason: every page is a 503 saying why, the app's
+    websocket is closed and the sign-in routes answer 503. The health check
+    still answers, so a supervisor sees the server up and the log says why."""
+
+    def __init__(self, app: ASGIApp, refusal: Callable[[], str | None] | None = None) -> None:
+        self.app = app
+        self.refusal = refusal or accounts.startup_refusal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] not in ("http", "websocket") or path.endswith("/_stcore/health"):
+            await self.app(scope, receive, send)
+            return
+        reason = await run_in_threadpool(self.refusal)
+        if reason is None:
+            await self.app(scope, receive, send)
+            return
+        log.error("ADAPT refuses to serve: %s", reason)
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        page = REFUSAL_PAGE.format(reason=html.escape(reason))
+        await HTMLResponse(page, status_code=503)(scope, receive, send)
+
+
 def middleware() -> list[Middleware]:
     """The hardening middleware, outermost first."""
-    return [Middleware(SecurityHeaders), Middleware(DeveloperMessageFilter)]
+    return [
+        Middleware(SecurityHeaders),
+        Middleware(DemoAccountGuard),
+        Middleware(DeveloperMessageFilter),
+    ]
