@@ -282,3 +282,35 @@ def test_the_app_role_may_only_insert_and_select_the_audit_log(pg_url: str, tmp_
         with admin.begin() as conn:
             conn.execute(text(f"DROP ROLE {login}"))
         admin.dispose()
+
+
+def test_a_read_only_role_verifies_without_sealing(pg_url: str) -> None:
+    """The data protection officer may check the log with a role that can only
+    read it: entries not sealed yet are counted, not called broken."""
+    owner = connect(pg_url)
+    record(owner, username="owner", action="sign_in")
+    with owner.begin() as conn:
+        conn.execute(text("INSERT INTO audit_log (at, username, action) "
+                          "VALUES (now() at time zone 'utc', 'adapt', 'import')"))  # fmt: skip
+    schema = make_url(pg_url).query["options"].split("=", 1)[1]
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    login = f"adapt_t_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {login} LOGIN"))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {login}"))
+        conn.execute(text(f"GRANT SELECT ON {schema}.audit_log, {schema}.alembic_version "
+                          f"TO {login}"))  # fmt: skip
+    reader = None
+    try:
+        reader = connect(make_url(pg_url).set(username=login).render_as_string(False))
+        report = verify_chain(reader)
+        assert report.intact and (report.entries, report.unsealed) == (2, 1)
+        assert verify_chain(owner).unsealed == 0  # the owner seals it
+    finally:
+        if reader is not None:
+            reader.dispose()
+        owner.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {login}"))
+            conn.execute(text(f"DROP ROLE {login}"))
+        admin.dispose()

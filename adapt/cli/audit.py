@@ -38,9 +38,12 @@ def verify(
     if report.broken is not None:
         bad = report.broken
         fail(1, f"audit log broken at entry {bad.id} ({bad.at:%Y-%m-%d %H:%M:%S}): {bad.reason}")
-    if report.last_id is None:
-        typer.echo("intact: 0 entries")
-        return
-    typer.echo(
-        f"intact: {report.entries} entries; last entry {report.last_id}, hash {report.last_hash}"
-    )
+    words = f"intact: {report.entries} {'entry' if report.entries == 1 else 'entries'}"
+    if report.last_id is not None:
+        words += f"; last entry {report.last_id}, hash {report.last_hash}"
+    if report.unsealed:
+        words += (
+            f"; the {report.unsealed} newest not sealed yet (this connection may not "
+            "write: run it as the app's role to seal them)"
+        )
+    typer.echo(words)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from adapt.core.access import PURPOSES
 from adapt.db import continuity
@@ -30,6 +33,8 @@ from adapt.db.models import (
     person_redirects,
     plan_entries,
 )
+
+log = logging.getLogger(__name__)
 
 IOM_PATHWAYS: tuple[str, ...] = (
     "Accommodation",
@@ -203,6 +208,7 @@ class ChainReport:
     last_id: int | None
     last_hash: str | None
     broken: ChainBreak | None
+    unsealed: int = 0  # newest entries written without hashes and not sealed yet
 
     @property
     def intact(self) -> bool:
@@ -227,21 +233,37 @@ def verify_chain(
     * it is not back-dated: its time is not earlier than the entry before it
       by more than ``tolerance``, nor later than ``now`` by more than that.
 
-    An entry without hashes left (one below a chained entry) fails too.
-    Stops at the first entry that fails. Reads in batches: memory stays flat
-    however long the log."""
+    An entry without hashes below a chained one fails too. Where sealing is
+    not allowed (a read-only role or file), the newest unsealed entries are
+    counted in ``unsealed`` instead. Stops at the first entry that fails.
+    Reads in batches: memory stays flat however long the log."""
     if seal:
-        with writer(engine) as conn:
-            seal_pending(conn)
+        try:
+            with writer(engine) as conn:
+                seal_pending(conn)
+        except DBAPIError as exc:
+            if not _read_only(exc):
+                raise
+            log.warning("audit entries not sealed: this connection may not write")
     now = now or utc_now()
     previous_hash, previous_id, previous_at = GENESIS_HASH, None, None
-    count = 0
+    count, unsealed, first_unsealed = 0, 0, None
     for row in _chain_rows(engine):
         count += 1
+        if row.row_hash is None and row.prev_hash is None:
+            unsealed += 1
+            first_unsealed = first_unsealed or row
+            continue
         entry = {name: getattr(row, name) for name in _CHAIN_FIELDS}
         reason = None
-        if row.row_hash is None or row.prev_hash is None:
-            reason = "it carries no hash: it was written around the chain or its hash removed"
+        if first_unsealed is not None:
+            row = first_unsealed
+            reason = (
+                "it carries no hash, yet a later entry does: it was written around "
+                "the chain or its hash removed"
+            )
+        elif row.row_hash is None or row.prev_hash is None:
+            reason = "it carries only half its hashes: one was removed"
         elif row.prev_hash != previous_hash:
             reason = (
                 "it does not follow the entry before it "
@@ -263,7 +285,16 @@ def verify_chain(
             )
         previous_hash, previous_id, previous_at = row.row_hash, row.id, row.at
     last_hash = previous_hash if previous_id is not None else None
-    return ChainReport(count, previous_id, last_hash, None)
+    return ChainReport(count, previous_id, last_hash, None, unsealed)
+
+
+def _read_only(exc: Exception) -> bool:
+    """The connection may not write: PostgreSQL's insufficient_privilege, or a
+    read-only SQLite file."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) == "42501":
+        return True
+    return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY
 
 
 def _chain_rows(engine: Engine, batch: int = 5000) -> Iterator:
