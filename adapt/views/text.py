@@ -25,27 +25,35 @@ import pandas as pd
 # CommonMark lets any ASCII punctuation be backslash-escaped and then shows it
 # as itself. Escaping all of it, not a hand-picked list, covers Markdown
 # (links, images, emphasis, code, tables, headings), Streamlit's own
-# directives (":red[…]", ":material/…:", emoji shortcodes), "$" maths,
-# "<" HTML, and GFM's autolinks (a bare "http://…", "www.…" or e-mail
-# address is no longer recognised once its ":", "." or "@" is escaped).
+# directives (":red[…]", ":material/…:", emoji shortcodes), "$" maths and
+# "<" HTML.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM's autolinks are found in the text after escapes are undone (Streamlit
+# linked "http\:\/\/host" in a header), so a bare address is broken up with
+# an invisible WORD JOINER (U+2060) where the autolink patterns need plain
+# characters: after "http"/"https"/"ftp"/"mailto"/"xmpp" before ":", after
+# "www" before ".", and after an e-mail address's "@".
+_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|xmpp)(?=:)|(www)(?=\.)|(@)")
 
 
 def md_escape(text: object) -> str:
-    r"""``text`` as Markdown that shows exactly those characters.
+    r"""``text`` as Markdown that shows exactly those characters (and,
+    in a web address, an invisible word joiner that stops it becoming a link).
 
     None and missing values become "". Line breaks are kept (a name has none).
 
-    >>> print(md_escape("![t](http://127.0.0.1:9/x.png)"))
-    \!\[t\]\(http\:\/\/127\.0\.0\.1\:9\/x\.png\)
-    >>> print(md_escape("**O'Neill** :red[x]"))
-    \*\*O\'Neill\*\* \:red\[x\]
+    >>> print(md_escape("**O'Neill** :red[x] <img src=x>"))
+    \*\*O\'Neill\*\* \:red\[x\] \<img src\=x\>
+    >>> md_escape("![t](http://h/x.png)") == "\\!\\[t\\]\\(http\u2060\\:\\/\\/h\\/x\\.png\\)"
+    True
     >>> md_escape(None)
     ''
     """
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return ""
-    return _PUNCTUATION.sub(r"\\\1", str(text))
+    joined = _AUTOLINK.sub(lambda m: m.group() + _JOINER, str(text))
+    return _PUNCTUATION.sub(r"\\\1", joined)
 
 
 def plot_text(text: object) -> str:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from adapt.services import imports
 from tests.browser.conftest import open_options
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ def test_marac_check_and_pdf(journey: Journey, tmp_path: Path) -> None:
     assert j.nav_items() == ["Person pathway", "MARAC check"]
     j.go("MARAC check")
     j.shot("marac")
+    j.choose("Purpose", "MARAC meeting")  # no search without a purpose
     j.page.get_by_role("textbox", name="Search").fill("Taylor")
     j.click("Search")
     matches = j.page.locator(f"{MAIN} h3").filter(has_text="match(es)")
@@ -182,9 +185,15 @@ def _bad_extract(folder: Path) -> str:
 
 def test_import_bad_row_goes_to_quarantine(journey: Journey) -> None:
     j = journey
-    folder = j.app.workdir / "bad-extract"
-    if folder.exists():
-        shutil.rmtree(folder)
+    # the app imports only from its import folder (the same environment as this process)
+    folder = imports.import_root() / f"browser-bad-extract-{uuid.uuid4().hex[:8]}"
+    try:
+        _import_bad_extract(j, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _import_bad_extract(j: Journey, folder: Path) -> None:
     bad_date = _bad_extract(folder)
     j.open()
     j.sign_in("analyst")
@@ -247,6 +256,7 @@ def test_role_without_a_page_is_refused(journey: Journey) -> None:
     j.settle()
     j.sign_in("officer")
     j.go("MARAC check")
+    j.choose("Purpose", "Offender management")
     j.page.get_by_role("textbox", name="Search").fill("Taylor")
     j.click("Search")
     j.page.get_by_text("Your role cannot generate the meeting summary").wait_for()
