@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -25,7 +25,7 @@ from adapt.db import accounts as acc
 from adapt.db import connect
 from adapt.db.app_store import audit_frame
 from adapt.db.engine import utc_now
-from adapt.db.models import app_users
+from adapt.db.models import app_users, sign_in_attempts
 from adapt.services.session import USER_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +108,13 @@ def test_unknown_names_are_locked_out_the_same_and_never_logged(engine) -> None:
     marker = f"unknown user #{hashlib.sha256(typed.encode()).hexdigest()[:8]}"
     assert set(log["username"]) == {marker}
     assert "sign_in_locked" in set(log["action"])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sign_in_attempts)).scalar() == 1
+    later = utc_now() + timedelta(minutes=6)  # the lock over: a new name's try forgets it
+    acc.sign_in(engine, "someone else", "x", governance=gov, now=later)
+    with engine.connect() as conn:
+        keys = conn.execute(select(sign_in_attempts.c.attempt_key)).scalars().all()
+    assert keys == [acc.attempt_key("someone else")]
 
 
 def test_unknown_and_known_names_take_comparable_time(engine) -> None:  # type: ignore[no-untyped-def]
@@ -163,6 +170,10 @@ def test_adapt_users_commands(db_url: str) -> None:
     added = _adapt("users", "add", "j.smith", "--role", "iom_officer", "--display-name",
                    "J Smith", "--password-stdin", *db, stdin=PASSWORD + "\n")  # fmt: skip
     assert added.exit_code == 0, added.output
+    prompted = _adapt(
+        "users", "add", "p.prompt", "--role", "analyst", *db, stdin=f"{PASSWORD}\n{PASSWORD}\n"
+    )  # typed twice at a hidden prompt
+    assert prompted.exit_code == 0 and PASSWORD not in prompted.output, prompted.output
     assert _adapt("users", "add", "sso@force.example", "--role", "analyst", "--sso",
                   *db).exit_code == 0  # fmt: skip
     listed = _adapt("users", "list", *db).output
@@ -192,7 +203,7 @@ def test_adapt_users_commands(db_url: str) -> None:
     finally:
         engine.dispose()
     changes = log[log["action"] == "account_change"]
-    assert len(changes) == 5 and set(changes["username"]) == {os_user()}
+    assert len(changes) == 6 and set(changes["username"]) == {os_user()}
     text = " ".join(changes["detail"])
     assert "horse" not in text and "brand new" not in text
 

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from adapt.core.access import ROLES
 from adapt.core.settings import Governance
@@ -331,6 +331,14 @@ def sign_in(
                 conn.execute(insert(sign_in_attempts).values(attempt_key=key, **values))
             else:
                 conn.execute(update(sign_in_attempts).where(a.attempt_key == key).values(**values))
+        # forget names whose failures have lapsed: guessed names cannot pile up
+        conn.execute(
+            sign_in_attempts.delete().where(
+                a.attempt_key != key,
+                a.last_failure_at < now - timedelta(minutes=gov.lockout_minutes),
+                or_(a.locked_until.is_(None), a.locked_until < now),
+            )
+        )
     stored = account["password_hash"] if account and not locked else None
     ok, rehash = _verify(password, stored)
     ok = ok and bool(account) and bool(account["active"])
