@@ -293,7 +293,7 @@ def test_erase_without_confirmation_changes_nothing(force) -> None:  # type: ign
     assert "involvements" in _holders(engine, needles)
 
 
-def test_erasure_removes_the_person_from_every_table(force) -> None:  # type: ignore[no-untyped-def]
+def test_erasure_removes_the_person_from_every_table(force, extract) -> None:  # type: ignore[no-untyped-def]
     engine, person, other, needles = force
     before = _holders(engine, needles)
     # The search sees the person everywhere they are held (it would fail on a
@@ -352,6 +352,12 @@ def test_erasure_removes_the_person_from_every_table(force) -> None:  # type: ig
         )
         resolved = set(store.assignments(engine)["row_key"])
         assert not resolved & set(needles["keys"])
+
+    # The force's next extract still lists their involvements (the erasure has not
+    # been made at source yet): the tombstones stay tombstones.
+    load_extract(engine, read_extract(extract[0], now=NOW))
+    pipeline.resolve(engine)
+    assert "involvements" not in _holders(engine, needles)
 
     # Erased: refused from now on, for erasure and for subject access.
     again = runner.invoke(app, ["erase", person, "--reason", "again", "--yes", "--db", url])

@@ -279,7 +279,12 @@ def _store_involvements(
     frame = frame.assign(seq=match.seq)
     is_new = match.stored_id < 0
     new = frame[is_new].assign(first_import_id=import_id)
-    changed_mask = ~is_new & ~match.unchanged
+    # An involvement erased under the DPA (adapt.db.erasure: withdrawn_import_id
+    # below zero) stays erased when a later extract still lists it: the matched
+    # row is neither rewritten nor re-marked (the erasure must also be made at source).
+    erased = stored.loc[stored["withdrawn_import_id"].lt(0).fillna(False), "id"].to_numpy()
+    kept_erased = ~is_new & np.isin(match.stored_id, erased)
+    changed_mask = ~is_new & ~match.unchanged & ~kept_erased
     changed = frame[changed_mask].assign(
         id=match.stored_id[changed_mask], withdrawn_import_id=pd.NA
     )
@@ -291,9 +296,12 @@ def _store_involvements(
         "withdrawn_import_id",
     ]
     bulk.update_frame(conn, involvements, changed, update_columns)
-    withdraw = pd.DataFrame({"id": match.withdraw, "withdrawn_import_id": import_id})
+    withdrawn = np.asarray(match.withdraw)
+    withdrawn = withdrawn[~np.isin(withdrawn, erased)]
+    withdraw = pd.DataFrame({"id": withdrawn, "withdrawn_import_id": import_id})
     bulk.update_frame(conn, involvements, withdraw, ["withdrawn_import_id"])
-    return int(is_new.sum()), int(changed_mask.sum()), int(match.unchanged.sum()), len(withdraw)
+    unchanged = int((match.unchanged | kept_erased).sum())
+    return int(is_new.sum()), int(changed_mask.sum()), unchanged, len(withdraw)
 
 
 def _problem_hash(bad: pd.DataFrame) -> pd.Series:
