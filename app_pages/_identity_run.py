@@ -14,7 +14,7 @@ def _progress(state_key: str) -> None:
     job = review.identity_job(st.session_state.get(state_key))
     if job is None or not job.active:
         st.rerun(scope="app")  # finished: redraw the page on the new identities
-    st.progress(job.fraction, text=job.status)
+    st.progress(job.fraction, text=review.md_escape(job.status))
 
 
 def follow(state_key: str, done: str) -> None:
@@ -27,6 +27,6 @@ def follow(state_key: str, done: str) -> None:
     elif job.id == st.session_state.get(state_key):
         st.session_state.pop(state_key)
         if job.error:
-            st.error(f"Identities were not re-resolved: {job.error}")
+            st.error(f"Identities were not re-resolved: {review.md_escape(job.error)}")
         else:
             st.success(done)

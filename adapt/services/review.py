@@ -40,6 +40,7 @@ from adapt.views.identity import (
     side_by_side,
     waterfall_figure,
 )
+from adapt.views.text import md_escape
 
 IDENTITY_RUN = "identity run"  # the kind of job a decision or a split submits
 REVIEW_ROWS = 5000  # the stored queue is at most the engine's limit (500) anyway
@@ -56,6 +57,7 @@ __all__ = [
     "item",
     "item_title",
     "link_summary",
+    "md_escape",
     "person_links",
     "queue",
     "queue_run",
