@@ -92,7 +92,10 @@ else:
     pages = [st.Page(PAGE_FILES[p], title=PAGES[p], url_path=p) for p in allowed]
     with st.sidebar:
         st.text(f"{user['display_name']}\n{ROLES[user['role']]}")
-        st.html(SIGN_OUT_FORM)
+        if accounts.signed_in_via() == "single sign-on":
+            st.button("Sign out", on_click=accounts.sign_out_single_sign_on)
+        else:
+            st.html(SIGN_OUT_FORM)
         if via := accounts.signed_in_via():
             st.caption(f"Signed in with {via}.")
     if not pages:

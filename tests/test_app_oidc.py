@@ -98,3 +98,17 @@ def test_an_unverified_email_is_refused_and_audited(url: str, verified: object) 
     assert list(zip(log["action"], log["detail"], strict=True)) == [
         ("refused", "single sign-on: not verified")
     ]
+
+
+def test_single_sign_on_sign_out_is_audited_and_ends_the_session(url: str) -> None:
+    at = _app(EMAIL)
+    assert "MARAC chair" in " ".join(t.value for t in at.text)
+    next(b for b in at.button if b.label == "Sign out").click()
+    at.run()
+    assert not at.exception
+    assert "ADAPT — sign in" in [t.value for t in at.title]
+    log = _audit(url)
+    assert list(zip(log["action"], log["detail"], strict=True)) == [
+        ("sign_out", "single sign-on"),
+        ("sign_in", "single sign-on"),
+    ]

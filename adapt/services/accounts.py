@@ -43,6 +43,7 @@ _STARTED_KEY = "adapt_session_started"
 _SEEN_KEY = "adapt_session_seen"
 _NOTICE_KEY = "adapt_sign_in_notice"
 _REFUSAL_AUDITED = "adapt_refusal_audited"
+_SSO_TOKEN_KEY = "adapt_sso_session"
 
 AccountError = store.AccountError
 MIN_PASSWORD_LENGTH = store.MIN_PASSWORD_LENGTH
@@ -210,6 +211,7 @@ def _single_sign_on(db: Engine, gov: Governance) -> dict | None:
         return None
     st.session_state[session.USER_KEY] = email
     st.session_state[_VIA_KEY] = "single sign-on"
+    st.session_state[_SSO_TOKEN_KEY] = token
     return session.current_user()
 
 
@@ -254,6 +256,22 @@ def resolve_user() -> dict | None:
         _sign_out_here()  # the cookie or the single sign-on has gone
         return None
     return _from_session_state(db, gov)
+
+
+def sign_out_single_sign_on() -> None:
+    """Sign out a single sign-on user: audited, the session row ended, then
+    Streamlit's own sign-out (``st.logout``). A password session signs out
+    through the ``/auth/sign-out`` form instead (its cookie is HTTP-only)."""
+    user = session.current_user()
+    token = st.session_state.get(_SSO_TOKEN_KEY)
+    if token:
+        store.end_session(session.engine(), token)
+    if user:
+        app_store.record(session.engine(), username=user["username"], role=user["role"],
+                         action="sign_out", detail="single sign-on")  # fmt: skip
+    _sign_out_here()
+    st.session_state.pop(_SSO_TOKEN_KEY, None)
+    st.logout()
 
 
 def signed_in_via() -> str | None:

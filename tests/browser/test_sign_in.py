@@ -6,12 +6,16 @@ frame the app; the administrators' Accounts page draws."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
+from sqlalchemy import update
 
 from adapt.db import accounts, connect
 from adapt.db.app_store import audit_frame
+from adapt.db.engine import utc_now
+from adapt.db.models import app_sessions
 from tests.browser.conftest import App, Journey, Offline, free_port, start_app, stop_app
 
 MAIN = '[data-testid="stMain"]'
@@ -86,6 +90,27 @@ def test_refresh_keeps_the_session_and_sign_out_ends_it(journey: Journey) -> Non
     j.heading("ADAPT — sign in")
     assert j.nav_items() == []
     assert list(_audit(j, "analyst")["action"])[:2] == ["sign_out", "sign_in"]
+
+    # idle: 31 minutes without a click (the default allows 30), then a click
+    j.sign_in("analyst")
+    j.heading("Cohort")
+    engine = connect(j.app.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(app_sessions)
+                .where(app_sessions.c.username == "analyst", app_sessions.c.ended_at.is_(None))
+                .values(last_seen_at=utc_now() - timedelta(minutes=31))
+            )
+    finally:
+        engine.dispose()
+    j.page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Data").first.click()
+    j.settle()
+    j.heading("ADAPT — sign in")
+    warnings = j.page.locator(f'{MAIN} [data-testid="stAlertContentWarning"]').all_inner_texts()
+    assert any("without activity" in w for w in warnings), warnings
+    j.shot("idle-expired")
+    assert _audit(j, "analyst")["action"].iloc[0] == "session_expired"
     j.finish()
 
 
