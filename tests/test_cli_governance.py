@@ -28,9 +28,11 @@ from typer.testing import CliRunner
 
 from adapt import pipeline
 from adapt.cli import app
+from adapt.core.settings import default_settings
 from adapt.db import accounts, connect
 from adapt.db.app_store import audit_frame, record
 from adapt.db.engine import is_disk_full
+from adapt.db.settings_store import decide_settings_version, save_settings_version
 from adapt.exports import table as table_module
 from adapt.synthetic import GeneratorConfig
 from tests.extracts import simple_extract
@@ -244,6 +246,35 @@ def test_decide_and_undecide_record_the_os_user(loaded: str) -> None:
         engine.dispose()
     assert (author, revoked_by) == (f"{REAL_USER} (Jane)", REAL_USER)
     assert _log(loaded).iloc[0]["detail"].startswith(f"decision {decision_id} revoked")
+
+
+# ------------------------------------------------------ the settings in force
+def test_score_and_the_cohort_export_use_the_approved_settings_and_say_so(
+    db_url: str, tmp_path: Path
+) -> None:
+    folder = simple_extract(tmp_path / "x", range(1, 8))
+    assert _run("load", str(folder), "--db", db_url).exit_code == 0
+    assert _run("resolve", "--db", db_url).exit_code == 0
+    result = _run("score", "--db", db_url)
+    assert "settings: packaged defaults" in result.stdout  # none approved yet
+    engine = connect(db_url)
+    try:
+        draft = default_settings().with_changes(
+            {}, name="force", version="2", author="analyst", reason="tuned"
+        )
+        save_settings_version(engine, draft)
+        decide_settings_version(engine, "force", "2", approve=True, by="admin", role="admin",
+                                reason="checked")  # fmt: skip
+    finally:
+        engine.dispose()
+    result = _run("score", "--db", db_url)
+    assert result.exit_code == 0, result.output
+    assert "settings: approved version 'force' v2, approved by admin" in result.stdout
+    assert "settings force v2" in result.stdout
+    out = tmp_path / "cohort.csv"
+    result = _run("export", "cohort", "--out", str(out), "--purpose", "test", "--db", db_url)
+    assert result.exit_code == 0 and "approved version 'force' v2" in result.stdout
+    assert "settings force v2" in _log(db_url).iloc[0]["detail"]
 
 
 # ------------------------------------------------------------------- adapt demo

@@ -38,6 +38,7 @@ from adapt.db import DatabaseUnavailable, InputRefused, app_store, default_url
 from adapt.db.accounts import DEMO_PASSWORD
 from adapt.db.identity import record_decision, revoke_decision
 from adapt.db.load import LoadResult
+from adapt.db.settings_store import live_settings
 from adapt.identity.runner import RunSummary
 from adapt.scoring.runner import NotResolved, ScoreResult
 from adapt.scoring.transparency import render_transparency
@@ -63,7 +64,11 @@ AsOfOption = Annotated[
 ]
 SettingsOption = Annotated[
     Path | None,
-    typer.Option("--settings", help="A settings JSON file (default: the packaged defaults)."),
+    typer.Option(
+        "--settings",
+        help="A settings JSON file (default: the live version: the latest approved one, "
+        "else the packaged defaults).",
+    ),
 ]
 
 
@@ -114,13 +119,24 @@ def _refusals(engine: Engine | None = None) -> Iterator[None]:
         _fail(2, str(exc))
 
 
-def _settings(path: Path | None) -> Settings:
+def _settings(path: Path | None) -> Settings | None:
+    """The settings file given (exit 1 when it is invalid), else None."""
     if path is None:
-        return default_settings()
+        return None
     try:
         return Settings.from_file(path)
     except SettingsError as exc:
         _fail(1, str(exc))
+
+
+def _in_force(engine: Engine, from_file: Settings | None) -> Settings:
+    """The settings file given, else the live version (the latest approved one,
+    or the packaged defaults while none is), saying which."""
+    if from_file is not None:
+        return from_file
+    live, words = live_settings(engine)
+    typer.echo(f"settings: {words}")
+    return live
 
 
 # ---- what each step prints --------------------------------------------------------------
@@ -275,8 +291,9 @@ def export(
         _fail(2, "--from and --to apply to the audit export only")
     if date_from and date_to and date_from > date_to:
         _fail(2, "--from is after --to")
-    chosen = _settings(settings)
+    from_file = _settings(settings)
     engine = _open(db)
+    chosen = _in_force(engine, from_file) if kind == "cohort" else from_file
     try:
         with _refusals(engine):
             result = pipeline.export(
@@ -313,8 +330,9 @@ def resolve(
 @app.command()
 def score(as_of: AsOfOption = None, settings: SettingsOption = None, db: DbOption = None) -> None:
     """Compute features and scores as they stood at the end of a date; nothing after it is used."""
-    chosen = _settings(settings)
+    from_file = _settings(settings)
     engine = _open(db)
+    chosen = _in_force(engine, from_file)
     with _refusals(engine):
         result = pipeline.score(engine, as_of=as_of, settings=chosen)
     _print_score(result, chosen)
@@ -361,7 +379,7 @@ def transparency(
     settings: SettingsOption = None,
 ) -> None:
     """Write the algorithmic transparency record from the code, settings and benchmark results."""
-    text = render_transparency(_settings(settings))
+    text = render_transparency(_settings(settings) or default_settings())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"transparency record written to {out}")
@@ -376,8 +394,9 @@ def run(
     db: DbOption = None,
 ) -> None:
     """Load an extract folder, resolve identities, then score."""
-    chosen = _settings(settings)  # a bad settings file is refused before anything is written
+    from_file = _settings(settings)  # a bad settings file is refused before anything is written
     engine = _open(db)
+    chosen = _in_force(engine, from_file)
     with _progress() as progress, _refusals(engine):
         pipeline.run(engine, folder, strict=strict, as_of=as_of, settings=chosen,
                      progress=progress, after_step=_printer(engine, chosen))  # fmt: skip
