@@ -145,25 +145,30 @@ BEGIN
         RETURN;
     END;
   END IF;
-  EXECUTE format('GRANT USAGE ON SCHEMA %I TO {APP_ROLE}', s);
-  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I '
-                 'TO {APP_ROLE}', s);
-  EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO {APP_ROLE}', s);
-  EXECUTE format('REVOKE ALL ON %I.audit_log FROM {APP_ROLE}', s);
-  EXECUTE format('GRANT SELECT, INSERT ON %I.audit_log TO {APP_ROLE}', s);
-  -- to seal entries written without hashes (the triggers allow it once, in order)
-  EXECUTE format('GRANT UPDATE (prev_hash, row_hash) ON %I.audit_log TO {APP_ROLE}', s);
-  EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM {APP_ROLE}',
-                 pg_get_serial_sequence(format('%I.audit_log', s), 'id'));
-  EXECUTE format('GRANT USAGE ON SEQUENCE %s TO {APP_ROLE}',
-                 pg_get_serial_sequence(format('%I.audit_log', s), 'id'));
-  EXECUTE format('REVOKE ALL ON %I.alembic_version FROM {APP_ROLE}', s);
-  EXECUTE format('GRANT SELECT ON %I.alembic_version TO {APP_ROLE}', s);
-  -- Tables and sequences later migrations create (run by this same owner).
-  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE '
-                 'ON TABLES TO {APP_ROLE}', s);
-  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT USAGE, SELECT, UPDATE '
-                 'ON SEQUENCES TO {APP_ROLE}', s);
+  BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO {APP_ROLE}', s);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I '
+                   'TO {APP_ROLE}', s);
+    EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO {APP_ROLE}', s);
+    EXECUTE format('REVOKE ALL ON %I.audit_log FROM {APP_ROLE}', s);
+    EXECUTE format('GRANT SELECT, INSERT ON %I.audit_log TO {APP_ROLE}', s);
+    -- to seal entries written without hashes (the triggers allow it once, in order)
+    EXECUTE format('GRANT UPDATE (prev_hash, row_hash) ON %I.audit_log TO {APP_ROLE}', s);
+    EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM {APP_ROLE}',
+                   pg_get_serial_sequence(format('%I.audit_log', s), 'id'));
+    EXECUTE format('GRANT USAGE ON SEQUENCE %s TO {APP_ROLE}',
+                   pg_get_serial_sequence(format('%I.audit_log', s), 'id'));
+    EXECUTE format('REVOKE ALL ON %I.alembic_version FROM {APP_ROLE}', s);
+    EXECUTE format('GRANT SELECT ON %I.alembic_version TO {APP_ROLE}', s);
+    -- Tables and sequences later migrations create (run by this same owner).
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE '
+                   'ON TABLES TO {APP_ROLE}', s);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT USAGE, SELECT, UPDATE '
+                   'ON SEQUENCES TO {APP_ROLE}', s);
+  EXCEPTION WHEN insufficient_privilege THEN
+    -- e.g. a schema this role does not own: say so, and let the migration finish
+    RAISE WARNING 'no grants to {APP_ROLE} made (%): see README, Audit log', SQLERRM;
+  END;
 END
 $$
 """
