@@ -35,7 +35,7 @@ QUEUE_COLUMNS = {  # the queue's columns in reading order, with their widths
 user = session.guard("data")
 imports.hide_table_downloads()
 st.title("Data")
-st.caption("Imports, the quarantine, the identity review queue and data quality. Synthetic data.")
+st.caption("Imports, the quarantine, the identity review queue and data quality.")
 
 
 @st.fragment(run_every=1.0)

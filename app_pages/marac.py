@@ -16,7 +16,7 @@ from adapt.services import marac as view
 user = session.guard("marac")
 view.hide_table_downloads()
 st.title("MARAC check")
-st.caption("Search the police history for a victim or perpetrator. All data is synthetic.")
+st.caption("Search the police history for a victim or perpetrator.")
 view.prepare()
 
 purpose = st.selectbox("Purpose", PURPOSES, index=None, placeholder="Why are you searching?")
@@ -44,7 +44,10 @@ if submitted:
         # a consultation of everyone shown (DPA 2018 s.62), with the term, before they are drawn
         view.record_search(found, text, date_of_birth=dob, side=side, purpose=purpose)
         st.session_state["marac_results"] = found
+        st.session_state["marac_results_purpose"] = purpose
 
+if st.session_state.get("marac_results_purpose") != purpose:
+    st.session_state.pop("marac_results", None)  # shown only for the purpose it was audited for
 results = st.session_state.get("marac_results")
 if results is None:
     st.stop()

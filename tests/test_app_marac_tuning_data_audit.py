@@ -136,6 +136,14 @@ def test_a_marac_search_records_the_term_and_everyone_shown(app_env: str) -> Non
     logged = audit_frame(connect(app_env), username="chair", actions=("marac_search",))
     assert "search 'Qwxzyv', either: nobody shown" in set(logged["detail"])
 
+    # a list found for one purpose is not shown under another: search again
+    next(t for t in at.text_input if t.label == "Search").input("Smyth")
+    next(b for b in at.button if b.label == "Search").click()
+    at.run()
+    assert [d for d in at.dataframe if "match" in d.value.columns]
+    next(s for s in at.selectbox if s.label == "Purpose").select("MARAC meeting").run()
+    assert not [d for d in at.dataframe if "match" in d.value.columns]
+
 
 def test_a_setting_change_changes_the_cohort_size(app_env: str) -> None:
     at = _open("tuning", "analyst")
