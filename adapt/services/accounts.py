@@ -187,7 +187,7 @@ def _single_sign_on(db: Engine, gov: Governance) -> dict | None:
             st.session_state[_REFUSAL_AUDITED] = refusal
             who = email if account else store.audit_name(email or "", False)
             app_store.record(db, username=who, action="refused",
-                                     detail=f"single sign-on: {refusal}")  # fmt: skip
+                             detail=f"single sign-on: {refusal}")  # fmt: skip
         _sign_out_here(
             "Your single sign-on e-mail address is not verified by your identity provider."
             if refusal == "not verified"
@@ -204,7 +204,7 @@ def _single_sign_on(db: Engine, gov: Governance) -> dict | None:
     if check.status == "unknown":
         store.start_session(db, email, "single sign-on", token=token)
         app_store.record(db, username=email, role=account["role"], action="sign_in",
-                                 detail="single sign-on")  # fmt: skip
+                         detail="single sign-on")  # fmt: skip
     elif check.status != "ok":
         _sign_out_here(_expired_notice(check.status, gov) if check.status != "ended" else None)
         st.logout()
@@ -229,7 +229,7 @@ def _from_session_state(db: Engine, gov: Governance) -> dict | None:
         status = "idle"
     if status:
         app_store.record(db, username=user["username"], role=user["role"],
-                                 action="session_expired", detail=status)  # fmt: skip
+                         action="session_expired", detail=status)  # fmt: skip
         _sign_out_here(_expired_notice(status, gov))
         return None
     st.session_state[_SEEN_KEY] = now
