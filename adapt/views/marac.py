@@ -482,10 +482,14 @@ def summary_pdf(
     bottom = 297 - 22
 
     def line(text: str, size: float = 9, style: str = "", height: float = 4.6) -> bool:
-        if pdf.get_y() + height > bottom:
-            return False
+        """One fact, wrapped to the page's width (at most three lines); False
+        once the page is full."""
         pdf.set_font(PDF_FONT, style, size)
-        pdf.cell(0, height, pdf_text(text)[:150], new_x="LMARGIN", new_y="NEXT")
+        parts = pdf.multi_cell(0, height, pdf_text(text), dry_run=True, output="LINES")[:3]
+        if pdf.get_y() + height * len(parts) > bottom:
+            return False
+        for n, part in enumerate(parts):
+            pdf.cell(0, height, ("    " if n else "") + part, new_x="LMARGIN", new_y="NEXT")
         return True
 
     def name(pid: object) -> str:
