@@ -80,6 +80,12 @@ class Wire:
         return asked + sent
 
 
+def _toolbar(j: Journey) -> None:
+    """Hover the first table until its toolbar shows (its search button)."""
+    j.page.locator(f"{MAIN} [data-testid='stDataFrame']").first.hover()
+    j.page.locator('[data-testid="stElementToolbar"] button[aria-label="Search"]').first.wait_for()
+
+
 def _media_links(j: Journey) -> list[str]:
     hrefs = j.page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
     return [h for h in hrefs if urlparse(h).path.startswith("/media/")]
@@ -118,12 +124,10 @@ def test_cohort_export_is_audited_on_the_click_and_tables_have_no_csv_button(
     j.sign_in("officer")
     j.heading("Cohort")
     # (c) the table's toolbar offers no download (hover shows the toolbar)
-    j.page.locator(f"{MAIN} [data-testid='stDataFrame']").first.hover()
-    j.page.wait_for_timeout(500)
+    _toolbar(j)
     assert not [b for b in j.page.locator(CSV_BUTTON).all() if b.is_visible()]
     j.choose("In cohort", "Any")  # a later run: the option itself is in force now
-    j.page.locator(f"{MAIN} [data-testid='stDataFrame']").first.hover()
-    j.page.wait_for_timeout(500)
+    _toolbar(j)
     assert j.page.locator(CSV_BUTTON).count() == 0
     j.shot("toolbar-without-download")
 
