@@ -57,5 +57,6 @@ if session.allowed("audit", "export") and len(shown):
         )  # fmt: skip
         e3.download_button(
             f"Download audit ({fmt.upper()})", data=build,
-            file_name=f"audit_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click="ignore",
+            file_name=f"audit_{datetime.now():%Y%m%d_%H%M}.{fmt}", mime=view.MIME_TYPES[fmt],
+            on_click="ignore",
         )  # fmt: skip

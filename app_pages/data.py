@@ -145,7 +145,8 @@ if session.allowed("data", "export") and len(shown):
         )  # fmt: skip
         e3.download_button(
             f"Download quarantine ({fmt.upper()})", data=build,
-            file_name=f"quarantine_{datetime.now():%Y%m%d_%H%M}.{fmt}", on_click="ignore",
+            file_name=f"quarantine_{datetime.now():%Y%m%d_%H%M}.{fmt}",
+            mime=audit.MIME_TYPES[fmt], on_click="ignore",
         )  # fmt: skip
 
 

@@ -282,3 +282,19 @@ def test_tables_offer_no_csv_download(hostile_db: str) -> None:
     assert st.get_option("client.disableDataExport") is True
     # and, for the run that began before the option was set, the style rule
     assert any('aria-label="Download as CSV"' in str(h.proto.body) for h in at.get("html"))
+
+
+@pytest.mark.parametrize(
+    ("page", "username"),
+    [("cohort", "officer"), ("person", "officer"), ("marac", "chair"), ("audit", "admin")],
+)
+def test_no_purpose_is_pre_filled(hostile_db: str, page: str, username: str) -> None:
+    state = {"person_id": _person(hostile_db, "HX001")} if page == "person" else {}
+    if page == "audit":  # an entry to export
+        engine = connect(hostile_db)
+        app_store.record(engine, username="officer", role="iom_officer", action="sign_in")
+        engine.dispose()
+    at = _open(page, username, **state)
+    purposes = [s for s in at.selectbox if s.label.startswith("Purpose")]
+    assert purposes and [s.value for s in purposes] == [None] * len(purposes)
+    assert not at.get("download_button")  # nothing to download before a purpose

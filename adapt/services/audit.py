@@ -27,6 +27,10 @@ from adapt.services import session
 from adapt.services.data import hide_table_downloads
 from adapt.views.audit import decisions_view, filter_audit
 
+MIME_TYPES = {  # of the files the pages hand out
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 AUDIT_ROWS = 100_000  # entries read for the page (newest first); filters narrow them
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "AUDIT_ACTIONS",
     "AUDIT_ROWS",
+    "MIME_TYPES",
     "DownloadRefused",
     "audit_bytes",
     "audited_download",
