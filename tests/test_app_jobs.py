@@ -18,6 +18,7 @@ from adapt.db import accounts, connect
 from adapt.db.app_store import audit_frame
 from adapt.db.identity import assignments
 from adapt.db.scores import save_settings_version
+from adapt.db.settings_store import decide_settings_version
 from adapt.services import jobs
 from adapt.services.session import USER_KEY
 from adapt.synthetic import GeneratorConfig
@@ -44,7 +45,7 @@ def force(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple
 @pytest.fixture
 def app_url(force: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("ADAPT_DATABASE_URL", force[0])
-    monkeypatch.setenv("ADAPT_DEMO_USERS", "1")
+    monkeypatch.setenv("ADAPT_IMPORT_ROOT", str(force[1].parent))  # server imports from here only
     return force[0]
 
 
@@ -160,8 +161,12 @@ def test_the_marac_check_uses_the_settings_in_force(app_url: str) -> None:
         {"windows": {"marac_repeat_days": 180}}, name="short repeat window", version="1"
     )
     save_settings_version(engine, settings)
+    # a saved version is a draft until a second person approves it
+    decide_settings_version(engine, "short repeat window", "1", approve=True, by="admin",
+                            role="admin", reason="a shorter window for the test")  # fmt: skip
     engine.dispose()
     at = _open("marac", "chair")
+    next(s for s in at.selectbox if s.label == "Purpose").set_value("MARAC meeting").run()
     at.radio[0].set_value("Either")
     next(t for t in at.text_input if t.label == "Search").input("Smith")
     next(b for b in at.button if b.label == "Search").click()
