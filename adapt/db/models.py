@@ -435,6 +435,10 @@ audit_log = Table(
     Column("person_id", String(20), nullable=True, index=True),
     Column("purpose", String(100), nullable=True),
     Column("detail", Text, nullable=True),
+    # The hash chain (migration 0010, adapt.db.app_store.row_hash): the previous
+    # entry's row_hash, and sha256 over it and this entry's own fields.
+    Column("prev_hash", String(64), nullable=True),
+    Column("row_hash", String(64), nullable=True),
 )
 
 cohort_decisions = Table(
@@ -462,10 +466,6 @@ plan_entries = Table(
     Column("version", Integer, nullable=False),
     Column("pathway", String(60), nullable=True),
     Column("kind", String(20), nullable=False),  # intervention | action | review | note
-    # The hash chain (migration 0010, adapt.db.app_store.row_hash): the previous
-    # entry's row_hash, and sha256 over it and this entry's own fields.
-    Column("prev_hash", String(64), nullable=True),
-    Column("row_hash", String(64), nullable=True),
     Column("text", Text, nullable=False),
     Column("owner", String(100), nullable=True),
     Column("due_date", Date, nullable=True),
