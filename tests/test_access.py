@@ -24,7 +24,7 @@ EXPECTED = {
     ("marac_chair", "marac"): {"view", "pdf"},
     ("analyst", "cohort"): {"view", "export"},
     ("analyst", "person"): {"view", "split_identity"},
-    ("analyst", "tuning"): {"view", "save_settings"},
+    ("analyst", "tuning"): {"view", "save_settings", "approve_settings"},
     ("analyst", "data"): {"view", "import", "review_identity", "export"},
 }
 

@@ -30,7 +30,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "cohort": ("view", "export", "decide"),
     "person": ("view", "edit_plan", "split_identity", "export"),
     "marac": ("view", "pdf"),
-    "tuning": ("view", "save_settings"),
+    "tuning": ("view", "save_settings", "approve_settings"),
     "data": ("view", "import", "review_identity", "export"),
     "audit": ("view", "export"),
     "admin": ("view", "manage_accounts"),
@@ -49,7 +49,7 @@ PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     "analyst": {
         "cohort": frozenset({"view", "export"}),
         "person": frozenset({"view", "split_identity"}),
-        "tuning": frozenset({"view", "save_settings"}),
+        "tuning": frozenset({"view", "save_settings", "approve_settings"}),
         "data": frozenset({"view", "import", "review_identity", "export"}),
     },
     "admin": {page: frozenset(actions) for page, actions in ACTIONS.items()},
@@ -62,6 +62,7 @@ PURPOSES: tuple[str, ...] = (
     "Safeguarding a victim",
     "Data quality",
     "Audit",
+    "Subject access",
 )
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from adapt.core.access import ROLES, can
 from adapt.core.settings import Settings, SettingsError, default_settings
 from adapt.db import app_store
 from adapt.db.engine import utc_now, writer
@@ -29,7 +30,9 @@ DRAFT, APPROVED, REJECTED = "draft", "approved", "rejected"
 STATUSES = (DRAFT, APPROVED, REJECTED)
 # Who may decide on a draft in the app; the CLI decides as OPERATOR (the
 # operating-system user, who already holds the database).
-APPROVER_ROLES = frozenset({"analyst", "admin"})
+# Who may approve or reject a draft (besides the CLI's operator): the roles the
+# access table gives "approve_settings" on the Tuning page.
+APPROVER_ROLES = frozenset(r for r in ROLES if can(r, "tuning", "approve_settings"))
 OPERATOR = "cli"
 MAX_REASON = 2000
 
