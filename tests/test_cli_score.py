@@ -182,3 +182,13 @@ def test_export_links_follows_the_interface(scored: str, tmp_path: Path) -> None
     assert (abuse["source_kind"] == "person").all() and (abuse["target_kind"] == "person").all()
     assert (links["incidents"] >= 1).all()
     assert (pd.to_datetime(links["last_at"]) < pd.Timestamp("2026-07-01")).all()
+
+
+def test_resolve_and_score_on_an_empty_database_say_so_without_a_traceback(db_url: str) -> None:
+    """A new force's first command may be `adapt resolve` before any load: it
+    resolves nothing and says so; `adapt score` refuses in one line (exit 2)."""
+    resolved = runner.invoke(app, ["resolve", "--db", db_url])
+    assert resolved.exit_code == 0, resolved.output
+    assert "0 of 0 rows resolved" in resolved.output and resolved.exception is None
+    scored = runner.invoke(app, ["score", "--db", db_url])
+    assert scored.exit_code == 2 and "no incidents are stored" in scored.output

@@ -145,7 +145,8 @@ def person_rows(engine: Engine) -> pd.DataFrame:
             _marac_rows(conn, "perpetrator"),
             _management_rows(conn),
         ]
-    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    filled = [p for p in parts if len(p)]
+    frame = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame()
     frame = frame.reindex(columns=PERSON_ROW_COLUMNS)
     for name in TEXT:
         frame[name] = frame[name].astype("string")
