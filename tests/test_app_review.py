@@ -52,7 +52,6 @@ def review_db(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> s
 @pytest.fixture
 def app_env(review_db: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("ADAPT_DATABASE_URL", review_db)
-    monkeypatch.setenv("ADAPT_DEMO_USERS", "1")
     return review_db
 
 

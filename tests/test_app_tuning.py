@@ -49,7 +49,6 @@ def tuning_db(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> s
 @pytest.fixture
 def db(tuning_db: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("ADAPT_DATABASE_URL", tuning_db)
-    monkeypatch.setenv("ADAPT_DEMO_USERS", "1")
     return tuning_db
 
 

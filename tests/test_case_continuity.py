@@ -279,7 +279,6 @@ def test_a_split_keeps_items_with_the_larger_part_and_the_analyst_moves_them(  #
 
     # The analyst moves the plan entry to the other part: audited, with a reason.
     monkeypatch.setenv("ADAPT_DATABASE_URL", db_url)
-    monkeypatch.setenv("ADAPT_DEMO_USERS", "0")
     assert lineage_service.split_parts(p) == [other]
     items = lineage_service.case_items(p)
     assert items["item_id"].tolist() == [f"cohort_decision:{decision}", f"plan_entry:{key}"]
