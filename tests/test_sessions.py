@@ -177,6 +177,7 @@ def _client(url: str, monkeypatch: pytest.MonkeyPatch) -> TestClient:
             *server.routes(),
             Route("/", page),
             Route("/_stcore/health", page),
+            Route("/media/{file_id:path}", page),
             WebSocketRoute("/_stcore/stream", stream),
         ],
         middleware=server.middleware(),
@@ -209,6 +210,27 @@ def test_sign_in_route_sets_a_strict_http_only_cookie_and_sign_out_ends_it(
     assert acc.check_session(engine, token).status == "ended"
     actions = list(audit_frame(engine, username="j.smith")["action"])
     assert actions[:3] == ["sign_out", "sign_in", "sign_in_failed"]
+
+
+def test_downloaded_files_answer_only_a_signed_in_browser(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file Streamlit serves from /media/ after an audited click: 404 to a
+    client with no session, a forged cookie or an ended session; served while
+    the session is live."""
+    client = _client(url, monkeypatch)
+    assert client.get("/media/abc.csv").status_code == 404
+    client.cookies.set(accounts.SESSION_COOKIE, "forged.token")
+    assert client.get("/media/abc.csv").status_code == 404
+    client.cookies.clear()
+    ok = client.post("/auth/sign-in", data={"username": "j.smith", "password": PASSWORD},
+                     headers=ORIGIN, follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303
+    answer = client.get("/media/abc.csv")
+    assert answer.status_code == 200 and answer.text == "the app"
+    client.post("/auth/sign-out", headers=ORIGIN, follow_redirects=False)
+    client.cookies.set(accounts.SESSION_COOKIE, ok.cookies[accounts.SESSION_COOKIE])
+    assert client.get("/media/abc.csv").status_code == 404  # the session has ended
 
 
 def test_sign_in_from_another_site_is_refused(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -253,6 +275,6 @@ def test_the_served_app_carries_the_routes_and_middleware() -> None:
                          text=True, check=True, timeout=120).stdout.splitlines()  # fmt: skip
     assert out == [
         "['/auth/sign-in', '/auth/sign-out']",
-        "['SecurityHeaders', 'DemoAccountGuard', 'DeveloperMessageFilter']",
+        "['SecurityHeaders', 'DemoAccountGuard', 'MediaGuard', 'DeveloperMessageFilter']",
         "streamlit_app.py",
     ]

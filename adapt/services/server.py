@@ -19,6 +19,11 @@
 * :class:`DemoAccountGuard`: while demo accounts open with the demo password
   on PostgreSQL or beside single sign-on, every page is a 503 saying why
   (audited), the websocket is closed and sign-in is refused.
+* :class:`MediaGuard`: a file Streamlit serves from ``/media/`` (a download,
+  once its button is clicked and its audit entry written) answers only a browser
+  with a live ADAPT session (the signed session cookie, within its timeouts) or a
+  valid single sign-on cookie; any other client gets 404, as for a file that
+  does not exist.
 * :class:`DeveloperMessageFilter`: drops the developer messages a browser could
   send over the websocket (``clear_cache`` clears every user's caches;
   ``set_run_on_save`` and ``load_git_info``), whatever the toolbar shows.
@@ -40,6 +45,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.web.server.starlette.starlette_auth_routes import (
+    _get_signed_cookie_from_request as streamlit_signed_cookie,
+)
 
 from adapt.db import accounts as store
 from adapt.db import app_store
@@ -218,10 +226,45 @@ class DemoAccountGuard:
         await HTMLResponse(page, status_code=503)(scope, receive, send)
 
 
+def signed_in(request: Request) -> bool:
+    """True when the request comes from a browser with a live ADAPT session (the
+    signed cookie, its session row within the idle and absolute timeouts) or a
+    valid single sign-on cookie (Streamlit's own signed ``_streamlit_user``)."""
+    token = accounts.verify_cookie(request.cookies.get(accounts.SESSION_COOKIE))
+    if token:
+        check = store.check_session(session.engine(), token, governance=accounts.governance())
+        if check.status == "ok":
+            return True
+    if STREAMLIT_USER_COOKIE in request.cookies:
+        try:
+            return bool(streamlit_signed_cookie(request, STREAMLIT_USER_COOKIE))
+        except Exception:  # no cookie secret configured, or a value that does not decode
+            return False
+    return False
+
+
+class MediaGuard:
+    """``/media/`` (downloads, once clicked and audited) only for a signed-in
+    browser (:func:`signed_in`); 404 for anyone else."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "/media/" not in scope.get("path", ""):
+            await self.app(scope, receive, send)
+            return
+        if await run_in_threadpool(signed_in, Request(scope)):
+            await self.app(scope, receive, send)
+            return
+        await PlainTextResponse("Not found", status_code=404)(scope, receive, send)
+
+
 def middleware() -> list[Middleware]:
     """The hardening middleware, outermost first."""
     return [
         Middleware(SecurityHeaders),
         Middleware(DemoAccountGuard),
+        Middleware(MediaGuard),
         Middleware(DeveloperMessageFilter),
     ]

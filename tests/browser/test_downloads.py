@@ -194,6 +194,14 @@ def test_quarantine_and_audit_downloads_have_no_address_before_the_click(
     assert b"username" in data.splitlines()[0]
     entries = _entries(hostile, "admin", "audit_export")
     assert len(entries) == before + 1 and entries[0]["purpose"] == "Audit"
+    # the file's address, made on the click, answers only this signed-in browser
+    address = next(u for u in wire.media() if u.startswith("http"))
+    assert j.page.context.request.get(address).status == 200
+    stranger = browser.new_context()
+    try:
+        assert stranger.request.get(address).status == 404
+    finally:
+        stranger.close()
     j.assert_no_app_error()
     j.finish()
 
