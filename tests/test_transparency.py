@@ -9,6 +9,7 @@ from pathlib import Path
 from adapt.core.harm import load_harm_table
 from adapt.core.settings import default_settings, setting_descriptions
 from adapt.features import FEATURES
+from adapt.scoring.score import PARTS
 from adapt.scoring.transparency import render_transparency
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,3 +62,19 @@ def test_no_machine_path_and_results_absent_in_an_installation(tmp_path: Path) -
     assert str(ROOT) not in text and "/work/" not in text
     assert not re.search(r"(^|\s)(/|~/)\w", load_harm_table().source)
     assert "domain brief" in load_harm_table().source
+
+
+def test_every_score_part_has_its_settings_row_and_whole_history_features_show() -> None:
+    """A part added to the registry (PARTS) without a row saying how the settings
+    compute it would leave the record silent on it."""
+    s = default_settings()
+    text = render_transparency(s, RESULTS)
+    lines = text.splitlines()
+    start = lines.index("| part | how it is computed (from the settings) |")
+    rows = lines[start + 2 : lines.index("", start)]
+    assert [row.split("`")[1] for row in rows] == list(PARTS)
+    for name in ("serious_incidents_total", "days_since_last_serious", "attendances_trend"):
+        assert f"| `{name}` |" in text
+    assert "| `serious_history.threshold_days` | 365 |" in text
+    # A nested section's settings are read at their depth (governance.retention.*).
+    assert "| `governance.retention.violent_or_sexual_years` | 10 |" in text

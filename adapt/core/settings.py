@@ -161,6 +161,23 @@ class Windows(_Strict):
         "make a counter-allegation pair (the predominant aggressor is then decided by harm, "
         "injuries and incidents). Default 1095 (three years), the span of the serial window.",
     )
+    short_days: int = Field(
+        90,
+        ge=7,
+        le=365,
+        description="The short window, in days: attendances and harm in the last N days "
+        "(attendances_short, harm_short), to set the latest weeks beside the main window. "
+        "Default 90 (about three months), the span of the new-partner alert.",
+    )
+    long_days: int = Field(
+        1095,
+        ge=365,
+        le=3650,
+        description="The long window, in days: attendances and harm in the last N days "
+        "(attendances_long, harm_long); the trend compares the main window with the yearly "
+        "average of the N days before it. Default 1095 (three years): older history still "
+        "predicts harm, and three years is the serial window's span.",
+    )
 
 
 class Escalation(_Strict):
@@ -354,6 +371,20 @@ class MaracPart(_Strict):
     )
 
 
+class SeriousHistory(_Strict):
+    """What counts as a serious incident over the whole recorded history up to
+    the date, not only the window."""
+
+    threshold_days: float = Field(
+        365,
+        ge=1,
+        description="An incident as suspect with at least this much harm, in CHI days, is a "
+        "serious incident (serious_incidents_total, days_since_last_serious). Default 365: "
+        "violence with injury, non-fatal strangulation and sexual assault and above (the "
+        "harm table's steps), the incidents a history of serious harm means.",
+    )
+
+
 class CohortRule(_Strict):
     """Who is in the cohort: (attendances ≥ N or score ≥ S), seen within the
     window, and not under an excluded management status on the date."""
@@ -534,6 +565,11 @@ class Settings(_Strict):
     )
     marac: MaracPart = Field(
         description="Points for MARAC referrals and SafeLives repeats in the window."
+    )
+    serious_history: SeriousHistory = Field(
+        SeriousHistory(),
+        description="History of serious harm: what counts as a serious incident over the "
+        "whole recorded history up to the date (not only the window).",
     )
     cohort: CohortRule = Field(
         CohortRule(),

@@ -19,7 +19,7 @@ from scipy.stats import binom
 from adapt.core.dates import DAY, cutoff_of
 from adapt.core.history import History
 from adapt.core.settings import Settings
-from adapt.rules.harm import incident_harm
+from adapt.rules.harm import incident_harm, is_serious_harm
 from adapt.rules.pairs import SUSPECT, VICTIM, pairs_of, role_rows
 from adapt.rules.safelives import repeat_incidents
 
@@ -32,10 +32,34 @@ FEATURES: dict[str, str] = {
     "non_crimes_window": "of which non-crime domestic incidents",
     "harm_window": "crime harm (CHI days) of those incidents",
     "max_harm_window": "harm of the most harmful incident in the window",
-    "incidents_total": "incidents as suspect up to the date, any time",
+    "incidents_total": "incidents as suspect up to the date, any time (lifetime attendances)",
     "first_incident_at": "first incident as suspect",
     "last_incident_at": "last incident as suspect",
     "days_since_last": "days from the last incident's date as suspect to the as-of date",
+    "attendances_short": "incidents as suspect in the short window (default 90 days)",
+    "harm_short": "crime harm (CHI days) of those incidents",
+    "attendances_long": "incidents as suspect in the long window (default 3 years)",
+    "harm_long": "crime harm (CHI days) of those incidents",
+    "harm_total": "crime harm (CHI days) of every incident as suspect up to the date, any time",
+    "max_harm_total": "harm of the most harmful incident as suspect up to the date, any time",
+    "serious_incidents_total": (
+        "serious incidents as suspect (harm at or above serious_history.threshold_days,"
+        " default 365 CHI days) up to the date, any time"
+    ),
+    "serious_incidents_window": "of which in the window",
+    "last_serious_at": "last serious incident as suspect",
+    "days_since_last_serious": (
+        "days from the last serious incident's date to the as-of date (-1: none on record)"
+    ),
+    "attendances_trend": (
+        "(attendances in the window + 0.5) / (attendances in the long window's span before the"
+        " window, per window length, + 0.5): by default the last 12 months against the yearly"
+        " average of the 3 years before; above 1 more often than before"
+    ),
+    "harm_trend": (
+        "(harm in the window + 1) / (harm in the long window's span before the window, per"
+        " window length, + 1): the same comparison for harm"
+    ),
     "recent_half": "incidents in the last half-window (default 6 months)",
     "prior_half": "incidents in the half-window before it",
     "frequency_rate_ratio": "(recent + 0.5) / (prior + 0.5)",
@@ -53,7 +77,7 @@ FEATURES: dict[str, str] = {
     "serial": "more than one incident against two or more victims in the serial window (MATAC)",
     "victims_window": "distinct victims in the window",
     "new_victims_window": "victims first seen with this person in the window",
-    "victims_total": "distinct victims up to the date",
+    "victims_total": "distinct victims up to the date, any time (lifetime)",
     "max_incidents_one_victim_window": "most incidents against one victim in the window",
     "repeat_victims_window": "victims with two or more incidents in the window",
     "strangulation_window": "incidents in the window with strangulation recorded",
@@ -152,6 +176,11 @@ def _window_counts(si: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.Da
     start = cutoff - w.window_days * DAY
     half = w.escalation_half_days * DAY
     in_w = si["occurred_at"] >= start
+    in_short = si["occurred_at"] >= cutoff - w.short_days * DAY
+    in_long = si["occurred_at"] >= cutoff - w.long_days * DAY
+    # The long window's span just before the main window: the trend's baseline.
+    before = (si["occurred_at"] < start) & (si["occurred_at"] >= start - w.long_days * DAY)
+    serious = is_serious_harm(si["harm"], s.serious_history.threshold_days)
     recent = si["occurred_at"] >= cutoff - half
     prior = (si["occurred_at"] >= cutoff - 2 * half) & ~recent
     flags = pd.DataFrame(
@@ -162,6 +191,17 @@ def _window_counts(si: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.Da
             "non_crimes_window": in_w & ~si["is_crime"],
             "harm_window": si["harm"].where(in_w, 0.0),
             "max_harm_window": si["harm"].where(in_w, 0.0),
+            "attendances_short": in_short,
+            "harm_short": si["harm"].where(in_short, 0.0),
+            "attendances_long": in_long,
+            "harm_long": si["harm"].where(in_long, 0.0),
+            "attendances_before_window": before,
+            "harm_before_window": si["harm"].where(before, 0.0),
+            "harm_total": si["harm"],
+            "max_harm_total": si["harm"],
+            "serious_incidents_total": serious,
+            "serious_incidents_window": in_w & serious,
+            "last_serious_at": si["occurred_at"].where(serious),
             "recent_half": recent,
             "prior_half": prior,
             "harm_recent": si["harm"].where(recent, 0.0),
@@ -175,7 +215,7 @@ def _window_counts(si: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.Da
         }
     )
     agg = {c: "sum" for c in flags.columns if c != "person_id"}
-    agg["max_harm_window"] = "max"
+    agg["max_harm_window"] = agg["max_harm_total"] = agg["last_serious_at"] = "max"
     g = flags.groupby("person_id", sort=False).agg(agg)
     dates = si.groupby("person_id", sort=False)["occurred_at"].agg(["min", "max", "size"])
     g["incidents_total"] = dates["size"]
@@ -210,6 +250,22 @@ def _escalation(g: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.DataFr
     # Whole days from the last incident's date to the as-of date (same day: 0).
     last_day = g["last_incident_at"].dt.normalize()
     out["days_since_last"] = (((cutoff - DAY) - last_day) / DAY).astype("int64")
+    return out
+
+
+def _whole_history(feats: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.DataFrame:
+    """Days since the last serious incident (-1: none) and the trends of the
+    main window against the long window's span before it, per window length."""
+    w = s.windows
+    out = pd.DataFrame(index=feats.index)
+    last = feats["last_serious_at"].dt.normalize()
+    days = ((cutoff - DAY) - last) / DAY
+    out["days_since_last_serious"] = days.fillna(-1).astype("int64")
+    per_window = w.window_days / w.long_days
+    before = feats["attendances_before_window"].fillna(0).astype(float) * per_window
+    out["attendances_trend"] = (feats["attendances_window"].fillna(0) + 0.5) / (before + 0.5)
+    harm_before = feats["harm_before_window"].fillna(0.0).astype(float) * per_window
+    out["harm_trend"] = (feats["harm_window"].fillna(0.0) + 1.0) / (harm_before + 1.0)
     return out
 
 
@@ -380,6 +436,7 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
     feats["counter_parties"] = parties.reindex(feats.index).astype("string")
     feats["counter_excluded_incidents"] = excluded.reindex(feats.index)
     feats["managed_status"] = _managed(history, cutoff).reindex(feats.index).astype("string")
+    feats = feats.join(_whole_history(feats, cutoff, settings))
 
     for col in (
         "new_partner_alert",
@@ -396,9 +453,12 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
         "last_incident_at",
         "last_marac_repeat_at",
         "new_partner_first_at",
+        "last_serious_at",
     )
-    floats = ("harm_window", "max_harm_window", "frequency_rate_ratio", "frequency_p_value",
-              "severity_recent", "severity_prior", "severity_ratio")  # fmt: skip
+    harms = ("harm_window", "max_harm_window", "harm_short", "harm_long", "harm_total",
+             "max_harm_total")  # fmt: skip
+    floats = (*harms, "frequency_rate_ratio", "frequency_p_value", "severity_recent",
+              "severity_prior", "severity_ratio", "attendances_trend", "harm_trend")  # fmt: skip
     text = ("counter_role", "counter_parties", "managed_status")
     bools = ("counter_allegation", "new_partner_alert", "serial", "frequency_escalating",
              "frequency_deescalating", "severity_escalating")  # fmt: skip
@@ -407,7 +467,7 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
             continue
         if col in floats:
             feats[col] = feats[col].astype("float64")
-            if col in ("harm_window", "max_harm_window"):
+            if col in harms:
                 feats[col] = feats[col].fillna(0.0)
         else:
             feats[col] = feats[col].fillna(0).astype("int64")

@@ -31,3 +31,15 @@ def incident_harm(incidents: pd.DataFrame, harm_table: str | HarmTable) -> pd.Se
     days = table.days(incidents["offence"], incidents["is_crime"])
     # An offence the table does not hold would otherwise be NaN and poison sums.
     return days.fillna(0.0).rename("harm")
+
+
+def is_serious_harm(harm: pd.Series, threshold_days: float) -> pd.Series:
+    """Whether each incident's harm (days, from :func:`incident_harm`) makes it a
+    serious incident: at or above ``threshold_days`` (the setting
+    ``serious_history.threshold_days``). Features and any page that names a
+    serious incident call this one rule.
+
+    >>> is_serious_harm(pd.Series([2555.0, 365.0, 364.0, 0.0]), 365).tolist()
+    [True, True, False, False]
+    """
+    return (harm >= threshold_days).rename("serious")

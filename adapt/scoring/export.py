@@ -14,7 +14,9 @@ EXPLAINING_COLUMNS = [
     "last_incident_at", "victims_window", "new_victims_window", "victims_serial_window", "serial",
     "frequency_rate_ratio", "frequency_escalating", "severity_ratio", "severity_escalating",
     "marac_referrals_window", "marac_repeats_window", "late_flag_repeats_total",
-    "new_partner_alert", "counter_allegation", "counter_role",
+    "new_partner_alert", "counter_allegation", "counter_role", "serious_incidents_total",
+    "max_harm_total", "days_since_last_serious", "incidents_total", "victims_total",
+    "attendances_short", "attendances_long", "harm_long", "attendances_trend",
 ]  # fmt: skip
 
 

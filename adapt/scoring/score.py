@@ -36,6 +36,17 @@ PARTS: dict[str, str] = {
     "score_markers": "high-risk markers: points per marker kind present in the window, capped",
     "score_marac": "MARAC: points for a SafeLives repeat and for a referral in the window",
 }
+# part column -> its short label (a table header); one per part of PARTS.
+PART_LABELS: dict[str, str] = {
+    "score_recency": "Recency",
+    "score_frequency": "Frequency",
+    "score_gravity": "Gravity",
+    "score_serial": "Serial",
+    "score_frequency_escalation": "Freq. escalation",
+    "score_severity_escalation": "Sev. escalation",
+    "score_markers": "Markers",
+    "score_marac": "MARAC",
+}
 COHORT_COLUMNS = ["rank", "person_id", "score", "in_cohort", "reason", *PARTS, "already_managed"]
 _MARKERS = ("strangulation", "weapon", "threats_to_kill", "breach", "children_present", "dash_high")
 

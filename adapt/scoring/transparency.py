@@ -69,12 +69,15 @@ def _settings_table(s: Settings) -> list[str]:
         "|---|---|---|",
     ]
     for path, text in setting_descriptions().items():
+        # Walk the dotted path (sections nest: governance.retention.decisions_years).
         head, _, rest = path.partition(".")
         value = data[head]
-        if rest.startswith("bands[]."):
-            value = [band[rest.removeprefix("bands[].")] for band in value["bands"]]
-        elif rest:
-            value = value[rest]
+        while rest:
+            if rest.startswith("bands[]."):
+                value = [band[rest.removeprefix("bands[].")] for band in value["bands"]]
+                break
+            key, _, rest = rest.partition(".")
+            value = value[key]
         shown = "" if isinstance(value, dict) else _value(value)
         name = f"**`{path}`**" if isinstance(value, dict) else f"`{path}`"
         lines.append(f"| {name} | {_cell(shown)} | {_cell(text)} |")
