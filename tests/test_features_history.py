@@ -1,5 +1,5 @@
-"""Whole-history features on hand-built histories, each answer reasoned out in
-the test.
+"""Whole-history features and the history-of-serious-harm part, on hand-built
+histories, each answer reasoned out in the test.
 
 As-of date throughout: 2026-06-30 (end of day), so the cutoff is 2026-07-01
 00:00. Default settings: the short window (90 days) starts 2026-04-02, the
@@ -17,7 +17,7 @@ import pytest
 from adapt.core.settings import default_settings
 from adapt.features import FEATURES, compute_features
 from adapt.scoring.export import cohort_export_frame
-from adapt.scoring.score import COHORT_COLUMNS, PART_LABELS, PARTS, rank
+from adapt.scoring.score import COHORT_COLUMNS, PART_LABELS, PARTS, rank, score_parts
 from tests.histories import HistoryBuilder
 
 T = "2026-06-30"
@@ -132,14 +132,87 @@ def test_counter_allegation_secondary_party_has_no_serious_history_from_it() -> 
     assert feats.loc["A", "serious_incidents_total"] == 1
 
 
-def test_the_whole_history_is_exported_and_parts_have_labels() -> None:
-    assert set(PART_LABELS) == set(PARTS)
+# --------------------------------------------------------------- the score part
+def _issue_example() -> pd.DataFrame:
+    """The issue's example: a man with a rape and a strangulation two years ago
+    and two attendances this year, and a man with five verbal arguments this year."""
+    b = HistoryBuilder()
+    b.incident("2024-06-15", "rape", suspect="SERIOUS", victim="V1")
+    b.incident("2024-07-20", "strangulation", suspect="SERIOUS", victim="V1")
+    b.incident("2026-03-10", "common_assault", suspect="SERIOUS", victim="V1")
+    b.incident("2026-06-01", "common_assault", suspect="SERIOUS", victim="V1")
+    for month in ("02", "03", "04", "05", "06"):
+        b.incident(f"2026-{month}-01", "verbal_argument", suspect="VERBAL", victim="V2",
+                   is_crime=False)  # fmt: skip
+    return compute_features(b.build(), T, S)
+
+
+def test_the_issue_example_ranks_the_serious_history_first() -> None:
+    feats = _issue_example()
+    table = rank(feats, S).set_index("person_id")
+    s, v = table.loc["SERIOUS"], table.loc["VERBAL"]
+    # VERBAL: last argument 29 days ago (recency 10), 5 attendances (frequency 12), no harm
+    # (non-crimes), all 5 in the recent half and none before: P = 1/32 <= 0.1, frequency
+    # escalation 5. 27 in all.
+    assert (v["score_recency"], v["score_frequency"], v["score_gravity"]) == (10, 12, 0)
+    assert v["score_frequency_escalation"] == 5 and v["score_serious_history"] == 0
+    assert v["score"] == 27
+    # SERIOUS: recency 10 (29 days), frequency 5 (2 attendances), gravity 3 (20 days). Within
+    # 12 months that is 18 and the old score ranked him below VERBAL. The serious history:
+    # the rape reaches the 2,555 band (10) and the strangulation is a second serious incident
+    # (+3): 13, under the cap of 16. 31 in all.
+    assert (s["score_recency"], s["score_frequency"], s["score_gravity"]) == (10, 5, 3)
+    assert s["score_serious_history"] == 13
+    assert s["score"] == 31
+    assert s["rank"] == 1 and v["rank"] == 2
+    # Turn the part off and the order is the old one.
+    off = rank(feats, S.with_changes({"serious_history": {"weight": 0}})).set_index("person_id")
+    assert off.loc["SERIOUS", "score"] == 18 and off.loc["VERBAL", "rank"] == 1
+
+
+def test_serious_history_part_bands_extra_incidents_cap_and_weight() -> None:
+    feats = _issue_example().loc[["SERIOUS"]].copy()
+
+    def points(settings=S, **values: object) -> float:  # type: ignore[no-untyped-def]
+        f = feats.assign(**values)
+        return float(score_parts(f, settings)["score_serious_history"].iloc[0])
+
+    assert points(serious_incidents_total=0, max_harm_total=10.0) == 0
+    assert points(serious_incidents_total=1, max_harm_total=365.0) == 4
+    assert points(serious_incidents_total=1, max_harm_total=1095.0) == 6
+    assert points(serious_incidents_total=1, max_harm_total=5475.0) == 10
+    # 10 + 3 x 3 = 19, capped at 16.
+    assert points(serious_incidents_total=4, max_harm_total=2555.0) == 16
+    half = S.with_changes({"serious_history": {"weight": 0.5}})
+    assert points(half, serious_incidents_total=4, max_harm_total=2555.0) == 8
+
+
+def test_the_reason_says_the_serious_history_in_words() -> None:
+    b = HistoryBuilder()
+    b.incident("2024-06-20", "rape", suspect="ONE", victim="V")  # 740 days: 2 years
+    for day in ("2026-04-01", "2026-05-01", "2026-06-01"):
+        b.incident(day, "common_assault", suspect="ONE", victim="V")
+    b.incident("2025-01-10", "gbh", suspect="TWO", victim="W")
+    b.incident("2026-03-01", "abh", suspect="TWO", victim="W")  # 121 days: 4 months
+    b.incident("2026-05-01", "common_assault", suspect="NONE", victim="X")
+    table = rank(compute_features(b.build(), T, S), S).set_index("person_id")
+    assert table.loc["ONE", "reason"] == (
+        "In cohort: 3 attendances in 12 months (rule: at least 3); "
+        "history: a serious incident (harm 2555 days) 2 years ago"
+    )
+    assert table.loc["TWO", "reason"].endswith(
+        "; history: 2 serious incidents (largest harm 1095 days), the last 4 months ago"
+    )
+    assert "history" not in table.loc["NONE", "reason"]
+
+
+def test_the_new_part_flows_through_the_registry() -> None:
+    assert "score_serious_history" in PARTS and set(PART_LABELS) == set(PARTS)
+    assert "score_serious_history" in COHORT_COLUMNS
     new = ("serious_incidents_total", "max_harm_total", "days_since_last_serious",
            "attendances_short", "attendances_long", "harm_total", "attendances_trend")  # fmt: skip
     assert set(new) <= set(FEATURES)
-    exported = cohort_export_frame(
-        rank(compute_features(_old_rape_and_recent_assault().build(), T, S), S)
-    )
+    exported = cohort_export_frame(rank(_issue_example(), S))
     assert list(exported.columns[: len(COHORT_COLUMNS)]) == COHORT_COLUMNS
-    row = exported.set_index("person_id").loc["P"]
-    assert row["serious_incidents_total"] == 1 and row["days_since_last_serious"] == 740
+    row = exported.set_index("person_id").loc["SERIOUS"]
+    assert row["score_serious_history"] == 13 and row["serious_incidents_total"] == 2

@@ -116,12 +116,20 @@ def test_cohort_rule_by_attendances_or_score_with_reasons() -> None:
     assert not table.loc["ONE_MINOR", "in_cohort"]
     assert "1 attendance in 12 months (rule: at least 3)" in table.loc["ONE_MINOR", "reason"]
     assert not table.loc["STALE", "in_cohort"]
-    # Rape is 2,555 days: gravity 18 + recency 7 + frequency 2 = 27 < 40.
-    assert table.loc["ONE_GRAVE", "score"] == 27 and not table.loc["ONE_GRAVE", "in_cohort"]
+    # Rape is 2,555 days: gravity 18 + recency 7 + frequency 2 = 27, and the rape is a serious
+    # incident on record (history of serious harm: the 2,555 band, 10): 37 < 40.
+    assert table.loc["ONE_GRAVE", "score_serious_history"] == 10
+    assert table.loc["ONE_GRAVE", "score"] == 37 and not table.loc["ONE_GRAVE", "in_cohort"]
+    assert table.loc["ONE_GRAVE", "reason"].endswith(
+        "; history: a serious incident (harm 2555 days) 2 months ago"
+    )
     by_score = S.with_changes({"cohort": {"min_attendances": None, "min_score": 25}})
     table2 = rank(_cohort_history(), by_score).set_index("person_id")
     assert table2.loc["ONE_GRAVE", "in_cohort"]
-    assert table2.loc["ONE_GRAVE", "reason"] == "In cohort: score 27.0 (rule: at least 25)"
+    assert table2.loc["ONE_GRAVE", "reason"] == (
+        "In cohort: score 37.0 (rule: at least 25); "
+        "history: a serious incident (harm 2555 days) 2 months ago"
+    )
     # THREE scores 8 + 7 + 3 (30 days of harm) = 18 < 25: now out.
     assert not table2.loc["THREE", "in_cohort"]
 
@@ -183,9 +191,10 @@ def test_ranking_is_best_first_with_deterministic_ties() -> None:
 def test_changing_a_weight_reorders_without_recomputing_features() -> None:
     feats = _cohort_history()
     base = rank(feats, S)
-    # ONE_GRAVE: recency 7 + frequency 2 + gravity 18 = 27; THREE: 7 + 8 + 3 = 18.
+    # ONE_GRAVE: recency 7 + frequency 2 + gravity 18 + serious history 10 (the rape) = 37;
+    # THREE: 7 + 8 + 3 = 18.
     assert base.loc[0, "person_id"] == "ONE_GRAVE"
-    # Frequency x 3: THREE 7 + 24 + 3 = 34 against ONE_GRAVE 7 + 6 + 18 = 31.
-    reranked = rank(feats, S.with_changes({"frequency": {"weight": 3.0}}))
+    # Frequency x 5: THREE 7 + 40 + 3 = 50 against ONE_GRAVE 7 + 10 + 18 + 10 = 45.
+    reranked = rank(feats, S.with_changes({"frequency": {"weight": 5.0}}))
     assert reranked.loc[0, "person_id"] == "THREE"
-    assert reranked.set_index("person_id").loc["THREE", "score"] == 34
+    assert reranked.set_index("person_id").loc["THREE", "score"] == 50

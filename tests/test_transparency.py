@@ -76,5 +76,14 @@ def test_every_score_part_has_its_settings_row_and_whole_history_features_show()
     for name in ("serious_incidents_total", "days_since_last_serious", "attendances_trend"):
         assert f"| `{name}` |" in text
     assert "| `serious_history.threshold_days` | 365 |" in text
+    assert (
+        "| `score_serious_history` | weight 1 × (points by the largest harm on record: "
+        "at_least 365 → 4; at_least 1095 → 6; at_least 2555 → 10; plus 3 per serious incident "
+        "beyond the first), at most 16 before the weight; a serious incident has harm ≥ 365 "
+        "CHI days" in text
+    )
+    changed = s.with_changes({"serious_history": {"threshold_days": 1095, "weight": 2}})
+    other = render_transparency(changed, RESULTS)
+    assert "| `score_serious_history` | weight 2 ×" in other and "harm ≥ 1095 CHI days" in other
     # A nested section's settings are read at their depth (governance.retention.*).
     assert "| `governance.retention.violent_or_sexual_years` | 10 |" in text

@@ -371,9 +371,17 @@ class MaracPart(_Strict):
     )
 
 
+class SeriousHarmBand(Band):
+    at_least: float = Field(
+        ge=0,
+        description="The largest single incident's harm on record, in CHI days, from which "
+        "this band applies; the highest band reached counts.",
+    )
+
+
 class SeriousHistory(_Strict):
-    """What counts as a serious incident over the whole recorded history up to
-    the date, not only the window."""
+    """The history-of-serious-harm part: serious incidents over the whole recorded
+    history up to the date, not only the window."""
 
     threshold_days: float = Field(
         365,
@@ -383,6 +391,43 @@ class SeriousHistory(_Strict):
         "violence with injury, non-fatal strangulation and sexual assault and above (the "
         "harm table's steps), the incidents a history of serious harm means.",
     )
+    weight: float = Field(
+        1.0,
+        ge=0,
+        description="Multiplies the part's points, after the cap (0 turns the part off). "
+        "Default 1.",
+    )
+    bands: list[SeriousHarmBand] = Field(
+        default_factory=lambda: [
+            SeriousHarmBand(at_least=365, points=4),
+            SeriousHarmBand(at_least=1095, points=6),
+            SeriousHarmBand(at_least=2555, points=10),
+        ],
+        description="Points by the largest single incident's harm on record, in CHI days, for "
+        "a person with at least one serious incident: the highest band reached. Default 365, "
+        "1095 and 2555 days give 4, 6 and 10 (violence with injury or strangulation, GBH, "
+        "rape and above): a rape two years ago still weighs about as much as a year's "
+        "repeated minor incidents.",
+    )
+    points_per_extra_incident: float = Field(
+        3,
+        ge=0,
+        description="Points per serious incident on record beyond the first. Default 3: "
+        "repeated serious harm weighs more than one serious incident.",
+    )
+    max_points: float = Field(
+        16,
+        ge=0,
+        description="Most points the part gives before its weight. Default 16: a little "
+        "under the frequency part's highest band, so the part adds to the recent record "
+        "rather than replacing it.",
+    )
+
+    @field_validator("bands")
+    @classmethod
+    def _ordered(cls, bands: list[SeriousHarmBand]) -> list[SeriousHarmBand]:
+        _check_ascending([b.at_least for b in bands], "serious_history bands' at_least")
+        return bands
 
 
 class CohortRule(_Strict):
@@ -568,8 +613,9 @@ class Settings(_Strict):
     )
     serious_history: SeriousHistory = Field(
         SeriousHistory(),
-        description="History of serious harm: what counts as a serious incident over the "
-        "whole recorded history up to the date (not only the window).",
+        description="History of serious harm: points by the serious incidents over the "
+        "whole recorded history up to the date (not only the window) and the largest harm "
+        "among them, capped.",
     )
     cohort: CohortRule = Field(
         CohortRule(),

@@ -350,7 +350,7 @@ score_runs = Table(
 PERSON_SCORE_FLOATS = (
     "score", "score_recency", "score_frequency", "score_gravity", "score_serial",
     "score_frequency_escalation", "score_severity_escalation", "score_markers", "score_marac",
-    "harm_window",
+    "harm_window", "score_serious_history",
 )  # fmt: skip
 PERSON_SCORE_INTS = (
     "attendances_window", "days_since_last", "victims_window", "new_victims_window",

@@ -35,6 +35,11 @@ PARTS: dict[str, str] = {
     ),
     "score_markers": "high-risk markers: points per marker kind present in the window, capped",
     "score_marac": "MARAC: points for a SafeLives repeat and for a referral in the window",
+    "score_serious_history": (
+        "history of serious harm: weight x (points of the highest band the largest harm on"
+        " record reaches + points per serious incident beyond the first), capped; over the"
+        " whole history up to the date"
+    ),
 }
 # part column -> its short label (a table header); one per part of PARTS.
 PART_LABELS: dict[str, str] = {
@@ -46,6 +51,7 @@ PART_LABELS: dict[str, str] = {
     "score_severity_escalation": "Sev. escalation",
     "score_markers": "Markers",
     "score_marac": "MARAC",
+    "score_serious_history": "Serious history",
 }
 COHORT_COLUMNS = ["rank", "person_id", "score", "in_cohort", "reason", *PARTS, "already_managed"]
 _MARKERS = ("strangulation", "weapon", "threats_to_kill", "breach", "children_present", "dash_high")
@@ -113,7 +119,56 @@ def score_parts(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     parts["score_marac"] = np.where(repeats, s.marac.repeat_points, 0.0) + np.where(
         referrals, s.marac.referral_points, 0.0
     )
+    parts["score_serious_history"] = _serious_history(f, s)
     return parts.round(4)
+
+
+def _serious_history(f: pd.DataFrame, s: Settings) -> np.ndarray:
+    """Points for serious harm over the whole history: the band of the largest
+    harm on record plus points per serious incident beyond the first, capped,
+    times the weight; 0 without a serious incident."""
+    h = s.serious_history
+    serious = f["serious_incidents_total"].to_numpy(dtype=float)
+    band = _banded_at_least(
+        f["max_harm_total"].to_numpy(dtype=float),
+        [b.at_least for b in h.bands],
+        [b.points for b in h.bands],
+    )
+    points = np.minimum(h.max_points, band + h.points_per_extra_incident * (serious - 1))
+    return np.where(serious > 0, h.weight * points, 0.0)
+
+
+def _ago_words(days: pd.Series) -> pd.Series:
+    """How long ago, in words, from whole days (vectorised): days under a month,
+    months under a year, else years (rounded to the nearest whole one).
+
+    >>> _ago_words(pd.Series([0, 1, 20, 45, 300, 365, 710, 1200])).tolist()
+    ['today', '1 day ago', '20 days ago', '1 month ago', '10 months ago', '1 year ago',
+     '2 years ago', '3 years ago']
+    """
+    d = days.to_numpy(dtype=float)
+    months = np.maximum(np.round(d / (365.2425 / 12)), 1).astype(np.int64)
+    years = np.maximum(np.round(d / 365.2425), 1).astype(np.int64)
+    n = np.select([d < 31, d < 365], [d.astype(np.int64), months], years)
+    unit = np.select([d < 31, d < 365], ["day", "month"], "year")
+    word = pd.Series(unit, index=days.index) + np.where(n == 1, "", "s")
+    text = pd.Series(n, index=days.index).astype("string") + " " + word + " ago"
+    return text.where(d != 0, "today")
+
+
+def serious_history_words(features: pd.DataFrame) -> pd.Series:
+    """The serious history in words for each person, empty without one:
+    ``a serious incident (harm 2555 days) 2 years ago`` or ``2 serious
+    incidents (largest harm 2555 days), the last 2 years ago``."""
+    n = features["serious_incidents_total"].fillna(0).astype("int64")
+    harm = features["max_harm_total"].fillna(0.0).round().astype("int64").astype("string")
+    ago = _ago_words(features["days_since_last_serious"].clip(lower=0))
+    one = "a serious incident (harm " + harm + " days) " + ago
+    many = (
+        n.astype("string") + " serious incidents (largest harm " + harm + " days), the last " + ago
+    )
+    out = one.where(n == 1, many).where(n > 0, "")
+    return out.astype("string").fillna("")
 
 
 def _cohort(features: pd.DataFrame, total: np.ndarray, s: Settings) -> tuple[np.ndarray, pd.Series]:
@@ -177,6 +232,11 @@ def _cohort(features: pd.DataFrame, total: np.ndarray, s: Settings) -> tuple[np.
             met = score_text if met == "" else f"{met} and {score_text}"
         reasons.append(f"In cohort: {met}")
     reason = pd.Series(reasons, index=features.index, dtype="string")
+    # The serious history in words, after the counts (not on already-managed or
+    # counter-allegation rows, whose one reason decides).
+    words = serious_history_words(features)
+    said = (words != "").to_numpy() & ~excluded & (days >= 0)
+    reason = reason.where(~said, reason + "; history: " + words)
     return in_cohort, reason
 
 

@@ -91,7 +91,7 @@ def _bands(part: object, key: str) -> str:
 
 def _settings_section(s: Settings) -> list[str]:
     w, e, c = s.windows, s.escalation, s.cohort
-    m = s.markers
+    m, h = s.markers, s.serious_history
     window, half = window_words(w.window_days), window_words(w.escalation_half_days)
     lines = [
         f"Settings in force: **{s.name}** version {s.version}, by {s.author}. Reason: {s.reason}",
@@ -120,6 +120,11 @@ def _settings_section(s: Settings) -> list[str]:
         f"| `score_marac` | {s.marac.repeat_points:g} for a SafeLives repeat (an incident "
         f"against a referred victim within {window_words(w.marac_repeat_days)} of the pair's "
         f"last referral) and {s.marac.referral_points:g} for a MARAC referral, in {window} |",
+        f"| `score_serious_history` | weight {h.weight:g} × (points by the largest harm on "
+        f"record: {_bands(h, 'at_least')}; plus {h.points_per_extra_incident:g} per serious "
+        f"incident beyond the first), at most {h.max_points:g} before the weight; a serious "
+        f"incident has harm ≥ {h.threshold_days:g} CHI days; over the whole history up to the "
+        "date, not only the window |",
         "",
         "The score is the sum of these parts; every export and the app show each part.",
         "",
@@ -237,7 +242,8 @@ def render_transparency(settings: Settings, results: Path | None = DEFAULT_RESUL
         f"look at: perpetrators the police attended several times in the past {window}, "
         "including those who move from partner to partner. It resolves who is who across "
         "incident records, ranks people who were suspects by recency, frequency and harm of "
-        "their incidents with serial, escalation, risk-marker and MARAC terms, and shows every "
+        "their incidents with serial, escalation, risk-marker, MARAC and serious-history terms "
+        "(serious harm over the whole recorded history, not only the last year), and shows every "
         "part of every score. It proposes; officers decide, and each decision, its author and "
         "reason are recorded.",
         "",

@@ -19,20 +19,10 @@ from adapt.core.history import History
 from adapt.core.settings import Settings
 from adapt.exports import table_bytes
 from adapt.scoring.export import cohort_export_frame
-from adapt.scoring.score import PARTS
+from adapt.scoring.score import PART_LABELS, PARTS  # noqa: F401  (labels: the registry's)
 
 NEW_SINCE_REVIEW = "new since last review"
 ALERTS = ("new partner", "counter-allegation", "late-flag repeat")
-PART_LABELS: dict[str, str] = {
-    "score_recency": "Recency",
-    "score_frequency": "Frequency",
-    "score_gravity": "Gravity",
-    "score_serial": "Serial",
-    "score_frequency_escalation": "Freq. escalation",
-    "score_severity_escalation": "Sev. escalation",
-    "score_markers": "Markers",
-    "score_marac": "MARAC",
-}
 DISPLAY_COLUMNS = [
     "rank", "person_id", "name", "score", *PARTS, "attendances_window", "victims_window",
     "new_victims_window", "last_incident", "frequency_trend", "severity_trend", "marac_status",

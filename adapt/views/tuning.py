@@ -18,13 +18,14 @@ from adapt.core.history import History
 from adapt.core.settings import Settings, SettingsError
 from adapt.evaluation.backtest import Future, capture_by_k, method_rankings
 
-BANDED = ("recency", "frequency", "gravity")
+BANDED = ("recency", "frequency", "gravity", "serious_history")
 META = ("name", "version", "author", "reason")
 CURVE_METHODS = ("score", "attendances_window", "seven_in_12", "harm_window", "visible_oracle")
 SECTION_LABELS = {
     "windows": "", "escalation": "Escalation", "recency": "Recency", "frequency": "Frequency",
     "gravity": "Gravity", "serial": "Serial", "escalation_points": "Escalation points",
-    "markers": "Markers", "marac": "MARAC", "cohort": "Cohort",
+    "markers": "Markers", "marac": "MARAC", "serious_history": "Serious history",
+    "cohort": "Cohort",
 }  # fmt: skip
 
 
