@@ -13,6 +13,7 @@ its config file only from the working directory.
 from __future__ import annotations
 
 import importlib.util
+import os
 import tempfile
 import tomllib
 from importlib import resources
@@ -85,3 +86,11 @@ def evaluation_workdir() -> Path:
     """Where synthetic forces built for evaluation are cached between runs
     (the system's temporary folder, never a fixed machine path)."""
     return Path(tempfile.gettempdir()) / "adapt-evalwork"
+
+
+def data_folder() -> Path:
+    """ADAPT's folder for the user's data: ``$XDG_DATA_HOME/adapt``, else
+    ``~/.local/share/adapt`` (the default database and the import folder live
+    here). Not created here."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "adapt"

@@ -27,6 +27,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from adapt.core.resources import data_folder
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,8 +66,7 @@ def default_url() -> str:
     env = os.environ.get("ADAPT_DATABASE_URL")
     if env:
         return env
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{base / 'adapt' / 'adapt.sqlite'}"
+    return f"sqlite:///{data_folder() / 'adapt.sqlite'}"
 
 
 def _normalise(url: str) -> str:

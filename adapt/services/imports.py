@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 
 from adapt import pipeline
 from adapt.contract import StructuralError
+from adapt.core.resources import data_folder
 from adapt.db import InputRefused, import_history
 from adapt.db.identity_models import latest_model
 from adapt.db.search import involvement_ref_counts, review_queue_frame
@@ -202,8 +203,7 @@ def import_root() -> Path:
     configured = os.environ.get(IMPORT_ROOT_ENV, "").strip()
     if configured:
         return Path(configured).expanduser()
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    root = base / "adapt" / "imports"
+    root = data_folder() / "imports"
     try:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError:
