@@ -24,6 +24,8 @@ from sqlalchemy import Engine
 
 from adapt import pipeline
 from adapt.cli import audit as audit_cli
+from adapt.cli import calibrate as calibrate_cli
+from adapt.cli import counter as counter_cli
 from adapt.cli import retention as retention_cli
 from adapt.cli import settings as settings_cli
 from adapt.cli import users as users_cli
@@ -508,8 +510,9 @@ app.add_typer(users_cli.app, name="users")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(settings_cli.app, name="settings")
-for _name, _command in getattr(retention_cli, "TOP_LEVEL", {}).items():  # erase, subject-access
-    app.command(_name)(_command)
+app.add_typer(counter_cli.app, name="counter-allegation")
+for _name, _command in {**retention_cli.TOP_LEVEL, **calibrate_cli.TOP_LEVEL}.items():
+    app.command(_name)(_command)  # erase, subject-access, calibrate
 
 if __name__ == "__main__":
     app()
