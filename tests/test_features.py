@@ -123,18 +123,24 @@ def test_counter_allegation_pair_secondary_party_not_ranked_on_those_incidents()
 
 def test_counter_allegation_secondary_still_counts_against_other_victims() -> None:
     b = HistoryBuilder()
-    b.incident("2026-01-05", "abh", suspect="A", victim="B")
+    # B's incident against another partner (C) is now evidence that B may be the
+    # predominant aggressor (adapt.rules.counter, weight 2): A's abh needs its
+    # injury and DASH grading on record to outweigh it (harm, injury, DASH, first).
+    b.incident("2026-01-05", "abh", suspect="A", victim="B", injury="minor", dash_risk="high")
     b.incident("2026-03-06", "common_assault", suspect="B", victim="A")
     b.incident("2026-04-06", "common_assault", suspect="B", victim="C")
     f = _features(b).loc["B"]
+    assert f["counter_role"] == "secondary"
     assert f["attendances_window"] == 1  # the incident against C counts, the one against A not
     assert f["counter_excluded_incidents"] == 1
 
 
 def test_equal_counter_allegation_is_unclear_and_both_keep_their_incidents() -> None:
     b = HistoryBuilder()
+    # Same day: who was the suspect first is evidence too (adapt.rules.counter),
+    # so an equal pair has its two incidents on one day.
     b.incident("2026-01-05", "common_assault", suspect="A", victim="B")
-    b.incident("2026-01-06", "common_assault", suspect="B", victim="A")
+    b.incident("2026-01-05", "common_assault", suspect="B", victim="A")
     feats = _features(b)
     assert feats.loc["A", "counter_role"] == "unclear" == feats.loc["B", "counter_role"]
     assert feats.loc["A", "attendances_window"] == 1 == feats.loc["B", "attendances_window"]

@@ -19,6 +19,10 @@ Columns (extra columns are kept and ignored):
     perpetrator_person_id
 ``management``
     person_id, status (iom/mappa/in_custody/deceased), from_date, to_date
+``counter_overrides`` (optional)
+    person_a, person_b, aggressor: an officer's live label of the predominant
+    aggressor of a counter-allegation pair (adapt.db.counter); features use it
+    instead of the rule for that pair
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ MARAC_COLUMNS = (
     "perpetrator_person_id",
 )  # fmt: skip
 MANAGEMENT_COLUMNS = ("person_id", "status", "from_date", "to_date")
+COUNTER_OVERRIDE_COLUMNS = ("person_a", "person_b", "aggressor")
 
 # Columns that describe who a person is rather than what they did. They are in
 # the history so that auditors can check outcomes by them and tests can change
@@ -62,6 +67,7 @@ _TEXT = {
                      "home_address", "home_postcode"),
     "marac": ("referral_id", "victim_person_id", "perpetrator_person_id"),
     "management": ("person_id", "status"),
+    "counter_overrides": COUNTER_OVERRIDE_COLUMNS,
 }  # fmt: skip
 _BOOLS = {"incidents": ("is_crime", "weapon", "children_present")}
 _COLUMNS = {
@@ -69,12 +75,14 @@ _COLUMNS = {
     "involvements": INVOLVEMENT_COLUMNS,
     "marac": MARAC_COLUMNS,
     "management": MANAGEMENT_COLUMNS,
+    "counter_overrides": COUNTER_OVERRIDE_COLUMNS,
 }
 _REQUIRED = {
     "incidents": ("incident_id", "occurred_at", "offence", "is_crime"),
     "involvements": ("incident_id", "role", "person_id"),
     "marac": ("referral_id", "referral_date", "victim_person_id"),
     "management": ("person_id", "status", "from_date"),
+    "counter_overrides": COUNTER_OVERRIDE_COLUMNS,
 }
 
 
@@ -107,6 +115,7 @@ class History:
     involvements: pd.DataFrame
     marac: pd.DataFrame = field(default_factory=lambda: _empty("marac"))
     management: pd.DataFrame = field(default_factory=lambda: _empty("management"))
+    counter_overrides: pd.DataFrame = field(default_factory=lambda: _empty("counter_overrides"))
 
     @classmethod
     def build(
@@ -115,6 +124,7 @@ class History:
         involvements: pd.DataFrame,
         marac: pd.DataFrame | None = None,
         management: pd.DataFrame | None = None,
+        counter_overrides: pd.DataFrame | None = None,
     ) -> History:
         """A History with every column typed; raises ValueError naming a missing column."""
         inc = _typed("incidents", incidents)
@@ -124,6 +134,7 @@ class History:
             involvements=_typed("involvements", involvements),
             marac=_typed("marac", marac),
             management=_typed("management", management),
+            counter_overrides=_typed("counter_overrides", counter_overrides),
         )
 
     @property

@@ -54,6 +54,7 @@ AUDIT_ACTIONS = (
     # issue 12: accounts, sessions, the audit's own exports, settings approval, MoPI/DPA duties
     "sign_in_locked", "session_expired", "account_change", "marac_search", "audit_export",
     "settings_approved", "settings_rejected", "erasure", "subject_access", "retention_report",
+    "counter_allegation_label",  # issue 13: an officer's predominant-aggressor label
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, String, cast, literal, select
 
 from adapt.core.history import History
 from adapt.db import bulk
+from adapt.db.counter import live_overrides
 from adapt.db.models import (
     incidents,
     involvements,
@@ -99,5 +100,6 @@ def load_history(engine: Engine, with_protected: bool = True) -> History:
             "involvements": _involvements(conn, with_protected),
             "marac": _marac(conn),
             "management": _management(conn),
+            "counter_overrides": live_overrides(conn),
         }
     return History.build(**frames)

@@ -524,3 +524,27 @@ erasures = Table(
     Column("reason", Text, nullable=False),
     Column("counts", Text, nullable=False),
 )
+
+
+# --------------------------------------------- counter-allegation overrides
+#
+# counter_allegation_overrides: an officer's label of the predominant aggressor
+# of a counter-allegation pair (adapt.db.counter), with who, when and why.
+# person_a < person_b (the pair in one order). Clearing a label keeps the row
+# (cleared_at, cleared_by, clear_reason); the live label of a pair is its row
+# with cleared_at NULL (at most one).
+
+counter_allegation_overrides = Table(
+    "counter_allegation_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_a", String(20), nullable=False, index=True),
+    Column("person_b", String(20), nullable=False, index=True),
+    Column("aggressor", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("set_by", String(100), nullable=False),
+    Column("set_at", DateTime, nullable=False),
+    Column("cleared_at", DateTime, nullable=True),
+    Column("cleared_by", String(100), nullable=True),
+    Column("clear_reason", Text, nullable=True),
+)

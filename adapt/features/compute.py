@@ -19,6 +19,7 @@ from scipy.stats import binom
 from adapt.core.dates import DAY, cutoff_of
 from adapt.core.history import History
 from adapt.core.settings import Settings
+from adapt.rules.counter import apply_overrides, decide_roles
 from adapt.rules.harm import incident_harm, is_serious_harm
 from adapt.rules.pairs import SUSPECT, VICTIM, pairs_of, role_rows
 from adapt.rules.safelives import repeat_incidents
@@ -100,7 +101,11 @@ FEATURES: dict[str, str] = {
     "counter_allegation": (
         "the person and a victim of theirs have each been recorded as the other's suspect"
     ),
-    "counter_role": "predominant (more harm, injuries, incidents), secondary, or unclear (a tie)",
+    "counter_role": (
+        "predominant, secondary, or unclear (a tie) in every such pair: an officer's label,"
+        " else the evidence (adapt.rules.counter: other partners as suspect or victim, harm,"
+        " injuries, DASH, who was the suspect first, incidents)"
+    ),
     "counter_parties": "the other person(s) of such pairs",
     "counter_excluded_incidents": (
         "incidents left out because the person was the secondary"
@@ -143,32 +148,42 @@ def _roles(history: History, inc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFr
 def _dyads(sus: pd.DataFrame, vic: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
     """One row per (incident, suspect, victim) (:func:`adapt.rules.pairs.pairs_of`:
     no self-pairs), the suspect as ``person_id``, with the incident's date,
-    harm and injury."""
+    harm, injury and DASH grading."""
     d = pairs_of(sus, vic).rename(columns={"suspect_id": "person_id"})
-    return d.merge(inc[["incident_id", "occurred_at", "harm", "injury"]], on="incident_id")
+    cols = ["incident_id", "occurred_at", "harm", "injury", "dash_risk"]
+    return d.merge(inc[cols], on="incident_id")
 
 
-def _counter_allegations(dyads: pd.DataFrame, cutoff: pd.Timestamp, days: int) -> pd.DataFrame:
+def _counter_allegations(
+    dyads: pd.DataFrame, cutoff: pd.Timestamp, days: int, overrides: pd.DataFrame
+) -> pd.DataFrame:
     """Ordered pairs (person, other) where each was the other's suspect in the
-    window, with who is the predominant aggressor (harm, then injuries, then
-    incidents; a tie is unclear)."""
+    window, with the harm of the person's incidents against the other in the
+    window, the votes of the evidence and who is the predominant aggressor
+    (:func:`adapt.rules.counter.decide_roles` over the whole history up to the
+    date; an officer's label wins, :func:`adapt.rules.counter.apply_overrides`)."""
     d = dyads[dyads["occurred_at"] >= cutoff - days * DAY]
-    d = d.assign(injured=d["injury"].isin(["minor", "serious"]).astype("int64"))
-    per = d.groupby(["person_id", "victim_id"], sort=False).agg(
-        harm=("harm", "sum"), injuries=("injured", "sum"), incidents=("incident_id", "nunique")
-    )
+    per = d.groupby(["person_id", "victim_id"], sort=False).agg(harm=("harm", "sum"))
     per = per.reset_index()
-    rev = per.rename(columns={"person_id": "victim_id", "victim_id": "person_id"})
-    pairs = per.merge(rev, on=["person_id", "victim_id"], suffixes=("", "_other"))
-    if not len(pairs):
-        return pairs.assign(role=pd.Series(dtype="string"))
-    mine = pairs[["harm", "injuries", "incidents"]].to_numpy(dtype=float)
-    theirs = pairs[["harm_other", "injuries_other", "incidents_other"]].to_numpy(dtype=float)
-    diff = np.sign(mine - theirs)
-    # lexicographic: the first criterion that differs decides
-    first = np.where(diff[:, 0] != 0, diff[:, 0], np.where(diff[:, 1] != 0, diff[:, 1], diff[:, 2]))
-    pairs["role"] = np.select([first > 0, first < 0], ["predominant", "secondary"], "unclear")
-    return pairs
+    rev = per[["person_id", "victim_id"]].rename(
+        columns={"person_id": "victim_id", "victim_id": "person_id"}
+    )
+    pairs = per.merge(rev, on=["person_id", "victim_id"])
+    decided = decide_roles(pairs, dyads).drop(columns=["person_id", "victim_id"])
+    pairs = pd.concat([pairs.reset_index(drop=True), decided], axis=1)
+    return apply_overrides(pairs, overrides)
+
+
+def counter_allegation_pairs(history: History, as_of: object, settings: Settings) -> pd.DataFrame:
+    """The counter-allegation pairs as of ``as_of``: one row per ordered pair
+    (person_id, victim_id) with the person's role (predominant, secondary,
+    unclear), the evidence's votes, ``overridden`` (an officer's label) and the
+    harm of the person's incidents against the other in the window."""
+    cutoff = cutoff_of(as_of)
+    inc = _incidents_until(history, cutoff, settings.harm_table)
+    sus, vic = _roles(history, inc)
+    days = settings.windows.counter_allegation_days
+    return _counter_allegations(_dyads(sus, vic, inc), cutoff, days, history.counter_overrides)
 
 
 def _window_counts(si: pd.DataFrame, cutoff: pd.Timestamp, s: Settings) -> pd.DataFrame:
@@ -398,7 +413,8 @@ def compute_features(history: History, as_of: object, settings: Settings) -> pd.
 
     # Counter-allegations: the secondary party's incidents against the
     # predominant aggressor do not count towards the secondary party's features.
-    pairs = _counter_allegations(dyads, cutoff, s_days := settings.windows.counter_allegation_days)
+    s_days = settings.windows.counter_allegation_days
+    pairs = _counter_allegations(dyads, cutoff, s_days, history.counter_overrides)
     secondary = pairs.loc[pairs["role"] == "secondary", ["person_id", "victim_id"]].assign(
         excluded=True
     )
