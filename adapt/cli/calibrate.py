@@ -1,5 +1,146 @@
-"""``adapt calibrate``: fit the score's settings on the force's own past."""
+"""``adapt calibrate``: fit the score's settings on the force's own past.
+
+Reads the stored history (as ``adapt score`` does), searches the part
+multipliers on the rolling origins before the as-of date
+(:mod:`adapt.evaluation.calibrate`), saves the result as a **draft** settings
+version with its evidence (a second person approves it; nothing goes live
+here), prints the evidence and, with ``--out``, writes the draft as a
+settings JSON that ``--settings`` accepts.
+"""
 
 from __future__ import annotations
 
-TOP_LEVEL: dict = {}
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from adapt.cli.common import DbOption, disk_full_exits, fail, open_db, os_user
+from adapt.db.calibration import next_version, save_calibration
+from adapt.db.history import load_history
+from adapt.db.settings_store import SettingsVersionExists, live_settings
+from adapt.evaluation.calibrate import (
+    DEFAULT_K,
+    DRAFT,
+    EVIDENCE_METHODS,
+    HELD_OUT,
+    Calibration,
+    CalibrationError,
+)
+from adapt.evaluation.calibrate import (
+    calibrate as run_calibration,
+)
+
+NAME = "calibrated"
+SHOWN = ("draft", "live", "attendances_window", "harm_window", "visible_oracle")
+
+
+def _table(result: Calibration) -> list[str]:
+    """The evidence in a few lines: harm share by origin, method and K, then the spread."""
+    e = result.evidence
+    ks = sorted(e["k"].unique().tolist())
+    head = f"{'origin':<12}{'role':<10}{'method':<20}" + "".join(f"{f'K={k}':>8}" for k in ks)
+    lines = [head]
+    for (origin, role, method), g in e.groupby(["origin", "role", "method"], sort=False):
+        if method not in SHOWN:
+            continue
+        shares = g.set_index("k")["harm_share"]
+        lines.append(
+            f"{origin!s:<12}{role:<10}{method:<20}"
+            + "".join(f"{shares.get(k, float('nan')):>8.1%}" for k in ks)
+        )
+    lines.append(f"spread over the {len(result.origins)} origins (mean, least-most):")
+    sp = result.spread
+    for method in EVIDENCE_METHODS:
+        if method not in SHOWN:
+            continue
+        g = sp[sp["method"] == method].set_index("k")
+        cells = "".join(
+            f"  K={k} {g.at[k, 'mean']:.1%} ({g.at[k, 'min']:.1%}-{g.at[k, 'max']:.1%})"
+            for k in ks
+            if k in g.index
+        )
+        lines.append(f"  {method:<20}{cells}")
+    return lines
+
+
+def calibrate(
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="Use nothing after this date (default: the latest incident date).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the draft as a settings JSON file."),
+    ] = None,
+    k: Annotated[
+        int, typer.Option("--k", min=1, help="The list size the search maximises capture for.")
+    ] = DEFAULT_K,
+    db: DbOption = None,
+) -> None:
+    """Fit the score's part weights on the force's own past (rolling origin, nothing
+    after the date), judge them on the latest year nobody fitted on, and save them
+    as a draft settings version with the evidence (a second person approves it)."""
+    engine = open_db(db)
+    try:
+        history = load_history(engine, with_protected=False)
+        if history.last_date is None:
+            fail(1, "nothing to calibrate on: no incidents are stored (run `adapt load` first)")
+        day = pd.Timestamp(as_of).date() if as_of is not None else history.last_date.date()
+        live, live_words = live_settings(engine)
+        user = os_user()
+        version = next_version(engine, NAME, day)
+        try:
+            result = run_calibration(
+                history, day, live, k=k, name=NAME, version=version,
+                author=f"adapt calibrate ({user})"[:100],
+            )  # fmt: skip
+        except CalibrationError as err:
+            fail(1, str(err))
+        with disk_full_exits(engine):
+            try:
+                save_calibration(
+                    engine, result.draft, day, result.evidence, result.spread, username=user
+                )
+            except SettingsVersionExists as err:
+                fail(1, str(err))
+    finally:
+        engine.dispose()
+    oot = result.out_of_time()
+    typer.echo(
+        f"calibrated as of {day:%Y-%m-%d} against the live settings ({live_words}); "
+        f"held out: as of {result.held_out.as_of:%Y-%m-%d}"
+    )
+    for line in _table(result):
+        typer.echo(line)
+    typer.echo(
+        f"out of time ({HELD_OUT}), top {result.k}: draft {oot.get(DRAFT, 0.0):.1%}, "
+        f"live {oot.get('live', 0.0):.1%}, attendances {oot.get('attendances_window', 0.0):.1%}, "
+        f"harm {oot.get('harm_window', 0.0):.1%} (fitted, in-sample: "
+        f"{result.fitted_capture:.1%}, not to be judged by)"
+    )
+    if oot.get(DRAFT, 0.0) < oot.get("live", 0.0):
+        typer.echo(
+            "the draft caught less of the held-out year's harm than the live settings: "
+            "review it before approving (it may fit the earlier years' noise)"
+        )
+    typer.echo(
+        f"saved draft {result.draft.name} v{result.draft.version}: not live until a second "
+        f"person approves it (`adapt settings approve {result.draft.name} "
+        f"{result.draft.version} --reason ...` or the Tuning page)"
+    )
+    if out is not None:
+        try:
+            out.write_text(result.draft.to_json(), encoding="utf-8")
+        except OSError as err:
+            fail(1, f"{out.name}: cannot be written ({type(err).__name__})")
+        typer.echo(f"wrote {out}")
+
+
+TOP_LEVEL = {"calibrate": calibrate}

@@ -526,6 +526,35 @@ erasures = Table(
 )
 
 
+# ------------------------------------------------------- calibration evidence
+#
+# calibration_evidence: what `adapt calibrate` measured for the draft settings
+# version it saved (settings_name, settings_version): per rolling origin (role
+# fit or held_out) and method (draft, live, the baselines, the oracles) the
+# share of next-year harm and incidents the top K captured; role "spread" rows
+# (origin NULL) carry the mean, least and most harm share over the origins.
+# No person is named.
+
+calibration_evidence = Table(
+    "calibration_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("settings_name", String(100), nullable=False, index=True),
+    Column("settings_version", String(40), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("origin", Date, nullable=True),
+    Column("role", String(12), nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("k", Integer, nullable=False),
+    Column("harm_share", Float, nullable=False),
+    Column("incident_share", Float, nullable=True),
+    Column("people", Integer, nullable=True),
+    Column("harm_share_min", Float, nullable=True),
+    Column("harm_share_max", Float, nullable=True),
+    Column("stored_at", DateTime, nullable=False),
+)
+
+
 # --------------------------------------------- counter-allegation overrides
 #
 # counter_allegation_overrides: an officer's label of the predominant aggressor
