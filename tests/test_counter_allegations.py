@@ -24,6 +24,7 @@ from adapt.db.models import counter_allegation_overrides, person_assignments
 from adapt.features import compute_features
 from adapt.features.compute import counter_allegation_pairs
 from adapt.rules.counter import EVIDENCE_WEIGHTS
+from adapt.views.person import HistoryIndex
 from tests.histories import HistoryBuilder
 
 S = default_settings()
@@ -146,6 +147,12 @@ def test_an_officers_label_wins_over_the_rule() -> None:
     assert f.loc["B", "attendances_window"] == 1
     # A label on a tie decides it too.
     assert _roles(_pair(), ov) == {"A": "secondary", "B": "predominant"}
+    # The Person pathway reads a local History around the person: the label holds there too.
+    local = compute_features(HistoryIndex.build(h).local(["A"]), AS_OF, S)
+    assert {p: local.loc[p, "counter_role"] for p in ("A", "B")} == {
+        "A": "secondary",
+        "B": "predominant",
+    }
 
 
 # ---------------------------------------------------------------- storage

@@ -115,6 +115,7 @@ class HistoryIndex:
             involvements=h.involvements.iloc[inv],
             marac=h.marac.iloc[self._take(self.marac_by_person, people)],
             management=h.management.iloc[self._take(self.management_by_person, people)],
+            counter_overrides=h.counter_overrides,  # an officer's labels hold here too
         )
 
     def neighbours(self, person_id: str) -> list[str]:
