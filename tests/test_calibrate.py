@@ -241,3 +241,21 @@ def test_calibrate_on_too_short_a_history_says_so(loaded: str) -> None:
     done = runner.invoke(app, ["calibrate", "--db", loaded, "--as-of", "2025-01-01"])
     assert done.exit_code == 1
     assert "three years of history" in done.output
+
+
+def test_min_score_rescaled_to_keep_the_score_route_as_wide(history, result) -> None:
+    # The multipliers change the score's scale: a min_score of 40 could let in
+    # everyone or no one. At the last fit origin as many people reach the
+    # draft's min_score under the draft as reach the live one under the live
+    # settings (at least as many: a tie at the threshold counts everyone on it).
+    live = default_settings()
+    past = history_until(history, T)
+    last_fit = [d for d in rolling_origins(past, T) if d.role == FIT][-1]
+    features = compute_features(past, last_fit.as_of, live)
+    live_total = score_parts(features, live).sum(axis=1)
+    draft_total = score_parts(features, result.draft).sum(axis=1)
+    reach_live = int((live_total >= live.cohort.min_score).sum())
+    reach_draft = int((draft_total >= result.draft.cohort.min_score).sum())
+    assert reach_live > 0
+    assert reach_draft >= reach_live
+    assert int((draft_total > result.draft.cohort.min_score + 0.1).sum()) <= reach_live
