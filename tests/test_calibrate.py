@@ -18,12 +18,19 @@ import pytest
 from typer.testing import CliRunner
 
 from adapt.cli import app
+from adapt.cli.common import os_user
 from adapt.core.dates import cutoff_of
 from adapt.core.settings import Settings, default_settings
 from adapt.db import connect
 from adapt.db.app_store import audit_frame
 from adapt.db.calibration import calibration_evidence_frame
-from adapt.db.settings_store import live_settings, settings_versions_frame
+from adapt.db.settings_store import (
+    OPERATOR,
+    ApprovalRefused,
+    decide_settings_version,
+    live_settings,
+    settings_versions_frame,
+)
 from adapt.evaluation.calibrate import (
     FIT,
     HELD_OUT,
@@ -210,7 +217,11 @@ def test_calibrate_saves_a_draft_with_evidence_and_writes_settings(
         versions = settings_versions_frame(engine)
         (row,) = versions.itertuples()
         assert row.name == "calibrated" and row.status == "draft" and not row.live
-        assert row.author.startswith("adapt calibrate (")
+        assert row.author == os_user() and row.reason.startswith("adapt calibrate")
+        # Whoever ran it cannot make it live alone: a second person must approve.
+        with pytest.raises(ApprovalRefused, match="a second person"):
+            decide_settings_version(engine, row.name, row.version, approve=True, by=os_user(),
+                                    role=OPERATOR, reason="looks good")  # fmt: skip
         assert "Out of time" in row.reason
         live, words = live_settings(engine)  # the draft is not live
         assert live == default_settings() and "packaged defaults" in words

@@ -87,6 +87,10 @@ def calibrate(
     """Fit the score's part weights on the force's own past (rolling origin, nothing
     after the date), judge them on the latest year nobody fitted on, and save them
     as a draft settings version with the evidence (a second person approves it)."""
+    # The author is the operating-system user who ran the calibration (the
+    # reason says it was `adapt calibrate`), so that the same person cannot
+    # approve it: a label such as "adapt calibrate (alice)" would not be alice
+    # to the four-eyes rule, and alice could make her own draft live.
     engine = open_db(db)
     try:
         history = load_history(engine, with_protected=False)
@@ -99,7 +103,7 @@ def calibrate(
         try:
             result = run_calibration(
                 history, day, live, k=k, name=NAME, version=version,
-                author=f"adapt calibrate ({user})"[:100],
+                author=user,
             )  # fmt: skip
         except CalibrationError as err:
             fail(1, str(err))
