@@ -28,7 +28,7 @@ from adapt import pipeline
 from adapt.cli import app
 from adapt.cli.common import os_user
 from adapt.contract import read_extract
-from adapt.db import app_store, connect, continuity, load_extract
+from adapt.db import app_store, connect, continuity, counter, load_extract
 from adapt.db import identity as store
 from adapt.db.erasure import ERASURE_PLAN, erase_person
 from adapt.db.models import (
@@ -295,13 +295,19 @@ def test_erase_without_confirmation_changes_nothing(force) -> None:  # type: ign
 
 def test_erasure_removes_the_person_from_every_table(force, extract) -> None:  # type: ignore[no-untyped-def]
     engine, person, other, needles = force
+    # an officer's counter-allegation label on a pair with the person
+    with engine.connect() as conn:
+        someone = conn.execute(
+            select(persons.c.person_id).where(persons.c.person_id.not_in([person, other]))
+        ).scalars().first()  # fmt: skip
+    counter.set_label(engine, person, someone, aggressor=person, reason="CCTV", by="pc1")
     before = _holders(engine, needles)
     # The search sees the person everywhere they are held (it would fail on a
     # half-done erasure).
     for table in ("involvements", "marac_referrals", "quarantine", "persons",
                   "person_assignments", "person_redirects", "person_lineage", "case_moves",
                   "cohort_decisions", "plan_entries", "person_scores", "identity_decisions",
-                  "identity_links"):  # fmt: skip
+                  "identity_links", "counter_allegation_overrides"):  # fmt: skip
         assert table in before, table
     with engine.connect() as conn:
         counts_before = {

@@ -73,6 +73,7 @@ from adapt.db.engine import utc_now, writer
 from adapt.db.models import (
     case_moves,
     cohort_decisions,
+    counter_allegation_overrides,
     erasures,
     identity_decisions,
     identity_links,
@@ -112,6 +113,8 @@ ERASURE_PLAN: dict[str, str] = {
     "cohort_decisions": "deleted",
     "plan_entries": "deleted",
     "case_moves": "deleted",
+    "counter_allegation_overrides": "deleted (an officer's labels of a pair with the person)",
+    "calibration_evidence": "no personal data (capture figures per as-of date)",
     "audit_log": "never altered; one erasure entry added",
     "erasures": "one row added (who, when, why, counts)",
     "imports": "no personal data",
@@ -216,6 +219,10 @@ def _apply(conn: Connection, scope: PersonScope, erasure_id: int) -> dict[str, i
     )
     counts["case_moves"] = _delete(
         conn, case_moves, [or_(mv.from_person_id.in_(ids), mv.to_person_id.in_(ids))]
+    )
+    ca = counter_allegation_overrides.c
+    counts["counter_allegation_overrides"] = _delete(
+        conn, counter_allegation_overrides, [or_(ca.person_a.in_(ids), ca.person_b.in_(ids))]
     )
     for table in (person_scores, cohort_decisions, plan_entries):
         counts[table.name] = _delete(conn, table, [table.c.person_id.in_(ids)])

@@ -14,7 +14,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "Disclosed or exported": ("marac_pdf", "export", "audit_export", "subject_access"),
     "Decisions and settings": ("cohort_decision", "settings_saved", "settings_approved",
                                "settings_rejected", "identity_decision", "plan_change",
-                               "case_items_moved"),
+                               "case_items_moved", "counter_allegation_label"),
     "Erasure and retention": ("erasure", "retention_report"),
     "Sign-ins": ("sign_in", "sign_in_failed", "sign_in_locked", "sign_out", "session_expired"),
     "Accounts": ("account_change",),
