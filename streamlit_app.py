@@ -23,7 +23,9 @@ st.set_page_config(page_title="ADAPT", layout="wide")
 
 PAGE_FILES = {
     "cohort": "app_pages/cohort.py",
+    "caseload": "app_pages/caseload.py",
     "person": "app_pages/person.py",
+    "victim": "app_pages/victim.py",
     "marac": "app_pages/marac.py",
     "tuning": "app_pages/tuning.py",
     "data": "app_pages/data.py",

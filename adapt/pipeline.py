@@ -24,7 +24,7 @@ Every export states its purpose and who asks for it, and is written to the
 audit log before a byte of the file is (:func:`export`).
 
 >>> EXPORT_KINDS
-('quarantine', 'persons', 'cohort', 'links', 'audit')
+('quarantine', 'persons', 'cohort', 'links', 'audit', 'review', 'i2', 'graphml')
 """
 
 from __future__ import annotations
@@ -47,10 +47,12 @@ from adapt.db.history import load_history
 from adapt.db.identity import persons_export_frame
 from adapt.db.load import LoadResult
 from adapt.db.queries import store_summary
-from adapt.exports import clip_long_text, write_table
+from adapt.exports import clip_long_text, write_bytes, write_table
 from adapt.graph import build_links
+from adapt.graph.exports import export_graph, graphml_bytes, i2_export_frame
 from adapt.identity.runner import RunSummary, resolve_database
 from adapt.learned import train
+from adapt.scoring.cycle import ReviewResult, create_review, review_export_frame
 from adapt.scoring.export import cohort_export_frame
 from adapt.scoring.runner import ScoreResult, cohort_table, score_database
 from adapt.synthetic import GeneratorConfig
@@ -62,8 +64,10 @@ Progress = Callable[[str, int, int], None]
 AfterStep = Callable[[str, object], None]
 Database = Engine | str | None
 
-EXPORT_KINDS = ("quarantine", "persons", "cohort", "links", "audit")
+EXPORT_KINDS = ("quarantine", "persons", "cohort", "links", "audit", "review", "i2", "graphml")
 EXPORT_SUFFIXES = (".csv", ".xlsx")
+#: Kinds that are not tables, with the one suffix each is written as.
+GRAPH_SUFFIXES = {"graphml": ".graphml"}
 DEMO_CONFIG = GeneratorConfig(seed=1, incidents=5000)
 
 __all__ = [
@@ -81,6 +85,7 @@ __all__ = [
     "generate",
     "load",
     "resolve",
+    "review",
     "run",
     "score",
     "stored_summary",
@@ -213,7 +218,13 @@ def _check_kind(kind: str) -> None:
 def check_export(kind: str, out: Path) -> None:
     """Raise ValueError (one line) unless ``kind`` and the file's suffix can be exported."""
     _check_kind(kind)
-    if Path(out).suffix.lower() not in EXPORT_SUFFIXES:
+    suffix = Path(out).suffix.lower()
+    if kind in GRAPH_SUFFIXES:
+        if suffix != GRAPH_SUFFIXES[kind]:
+            raise ValueError(
+                f"{Path(out).name}: a {kind} export must end in {GRAPH_SUFFIXES[kind]}"
+            )
+    elif suffix not in EXPORT_SUFFIXES:
         raise ValueError(f"{Path(out).name}: export files must end in .csv or .xlsx")
 
 
@@ -258,6 +269,11 @@ def _export_frame(
         if kind == "audit":
             about = f"from {start or 'the first entry'} to {end or 'the last entry'}"
             return app_store.audit_export_frame(engine, start=start, end=end), about
+        if kind == "review":
+            return review_export_frame(engine, as_of=as_of)
+        if kind in ("i2", "graphml"):
+            about = f"as of {pd.Timestamp(as_of).date()}" if as_of is not None else "all dates"
+            return i2_export_frame(load_history(engine), as_of=as_of), about
         return quarantine_frame(engine), ""
 
 
@@ -303,8 +319,11 @@ def export(
                  "purpose": app_store.listed_purpose(purpose)}  # fmt: skip
         audit_id = app_store.record(engine, detail=detail, **entry)
         try:
-            # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
-            write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
+            if kind == "graphml":
+                write_bytes(graphml_bytes(export_graph(load_history(engine), as_of=as_of)), out)
+            else:
+                # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
+                write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             try:
@@ -314,6 +333,20 @@ def export(
                 log.warning("could not record that export %s failed", audit_id)
             raise
     return ExportResult(kind, len(frame), out, audit_id)
+
+
+def review(
+    db: Database,
+    *,
+    as_of: object | None = None,
+    settings: Settings | None = None,
+    username: str,
+) -> ReviewResult:
+    """Store a review of the cohort as of ``as_of`` under ``settings`` (the
+    approved ones, chosen by the caller), audited with ``username``."""
+    with _opened(db) as engine:
+        return create_review(engine, as_of=as_of, settings=settings or default_settings(),
+                             username=username)  # fmt: skip
 
 
 def stored_summary(db: Database) -> dict[str, object]:

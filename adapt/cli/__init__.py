@@ -27,6 +27,7 @@ from adapt.cli import audit as audit_cli
 from adapt.cli import calibrate as calibrate_cli
 from adapt.cli import counter as counter_cli
 from adapt.cli import retention as retention_cli
+from adapt.cli import review as review_cli
 from adapt.cli import settings as settings_cli
 from adapt.cli import users as users_cli
 from adapt.cli.common import DbOption, disk_full_exits, os_user
@@ -511,8 +512,9 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(settings_cli.app, name="settings")
 app.add_typer(counter_cli.app, name="counter-allegation")
-for _name, _command in {**retention_cli.TOP_LEVEL, **calibrate_cli.TOP_LEVEL}.items():
-    app.command(_name)(_command)  # erase, subject-access, calibrate
+_TOP_LEVEL = {**retention_cli.TOP_LEVEL, **calibrate_cli.TOP_LEVEL, **review_cli.TOP_LEVEL}
+for _name, _command in _TOP_LEVEL.items():
+    app.command(_name)(_command)  # erase, subject-access, calibrate, review
 
 if __name__ == "__main__":
     app()

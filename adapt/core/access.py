@@ -17,7 +17,9 @@ ROLES: dict[str, str] = {
 
 PAGES: dict[str, str] = {
     "cohort": "Cohort",
+    "caseload": "Caseload",
     "person": "Person pathway",
+    "victim": "Victim",
     "marac": "MARAC check",
     "tuning": "Tuning",
     "data": "Data",
@@ -27,9 +29,11 @@ PAGES: dict[str, str] = {
 
 # page -> actions on that page ("view" is opening the page at all)
 ACTIONS: dict[str, tuple[str, ...]] = {
-    "cohort": ("view", "export", "decide"),
+    "cohort": ("view", "export", "decide", "review"),
+    "caseload": ("view", "edit_plan", "end_management"),
     "person": ("view", "edit_plan", "split_identity", "export"),
-    "marac": ("view", "pdf"),
+    "victim": ("view",),
+    "marac": ("view", "pdf", "meeting_list"),
     "tuning": ("view", "save_settings", "approve_settings"),
     "data": ("view", "import", "review_identity", "export"),
     "audit": ("view", "export"),
@@ -38,16 +42,19 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 
 PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     "iom_officer": {
-        "cohort": frozenset({"view", "export", "decide"}),
+        "cohort": frozenset({"view", "export", "decide", "review"}),
+        "caseload": frozenset({"view", "edit_plan", "end_management"}),
         "person": frozenset({"view", "edit_plan", "export"}),
+        "victim": frozenset({"view"}),
         "marac": frozenset({"view"}),
     },
     "marac_chair": {
+        "marac": frozenset({"view", "pdf", "meeting_list"}),
         "person": frozenset({"view"}),
-        "marac": frozenset({"view", "pdf"}),
+        "victim": frozenset({"view"}),
     },
     "analyst": {
-        "cohort": frozenset({"view", "export"}),
+        "cohort": frozenset({"view", "export", "review"}),
         "person": frozenset({"view", "split_identity"}),
         "tuning": frozenset({"view", "save_settings", "approve_settings"}),
         "data": frozenset({"view", "import", "review_identity", "export"}),
@@ -85,5 +92,11 @@ def require(role: str | None, page: str, action: str = "view") -> None:
 
 
 def pages_for(role: str | None) -> list[str]:
-    """The pages a role may open, in menu order."""
-    return [p for p in PAGES if can(role, p)]
+    """The pages a role may open, in menu order: the order of the role's own
+    permissions, so each role lands on the page it works from (a MARAC chair on
+    MARAC check).
+
+    >>> pages_for("marac_chair")[0], pages_for("iom_officer")[0]
+    ('marac', 'cohort')
+    """
+    return [p for p in PERMISSIONS.get(role or "", {}) if can(role, p)]

@@ -554,6 +554,31 @@ class Governance(_Strict):
     retention: Retention = Field(Retention(), description="Review periods by record group (MoPI).")
 
 
+class Cycle(_Strict):
+    """The four-weekly cycle: reviews of the cohort and officers' caseloads."""
+
+    review_interval_days: int = Field(
+        28,
+        ge=1,
+        le=365,
+        description="Days between reviews of the cohort (MATAC forces meet every four "
+        "weeks). Default 28.",
+    )
+    score_change_step: float = Field(
+        5,
+        ge=0,
+        description="A score change since the last review at least this large is listed. "
+        "Default 5 points.",
+    )
+    plan_review_days: int = Field(
+        28,
+        ge=1,
+        le=365,
+        description="Days after which an adopted person's plan is due for review (from "
+        "adoption or the last plan review). Default 28.",
+    )
+
+
 class Settings(_Strict):
     """A named, versioned, authored set of scoring settings."""
 
@@ -626,6 +651,11 @@ class Settings(_Strict):
         Governance(),
         description="Sessions, sign-in lockout, the PDF's protective marking and retention "
         "periods: how the force runs the tool, approved like any other setting.",
+    )
+    cycle: Cycle = Field(
+        Cycle(),
+        description="The four-weekly cycle: how often the cohort is reviewed, which score "
+        "changes a review lists, and when a plan review falls due.",
     )
 
     @field_validator("harm_table")

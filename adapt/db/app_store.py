@@ -55,6 +55,8 @@ AUDIT_ACTIONS = (
     "sign_in_locked", "session_expired", "account_change", "marac_search", "audit_export",
     "settings_approved", "settings_rejected", "erasure", "subject_access", "retention_report",
     "counter_allegation_label",  # issue 13: an officer's predominant-aggressor label
+    # issue 14: the four-weekly cycle
+    "review_created", "management_ended", "marac_meeting_list",
 )  # fmt: skip
 
 

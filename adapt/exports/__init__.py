@@ -16,6 +16,7 @@ from adapt.exports.table import (
     XLSX_MAX_ROWS,
     clip_long_text,
     table_bytes,
+    write_bytes,
     write_table,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "formula_mask",
     "neutralise_formula",
     "table_bytes",
+    "write_bytes",
     "write_table",
 ]

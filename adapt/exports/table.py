@@ -107,6 +107,15 @@ def write_table(frame: pd.DataFrame, path: Path | str, *, sheet: str | None = No
     return path
 
 
+def write_bytes(data: bytes, path: Path | str) -> Path:
+    """Write ``data`` to ``path`` atomically, private (mode 0600) like every
+    export; parent folders are created. For exports that are not tables (GraphML)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(path, lambda tmp: tmp.write_bytes(data))
+    return path
+
+
 # --------------------------------------------------------------------------- shared
 
 
