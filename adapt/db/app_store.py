@@ -47,6 +47,10 @@ IOM_PATHWAYS: tuple[str, ...] = (
 )
 PLAN_KINDS = ("intervention", "action", "review", "note")
 PLAN_STATUSES = ("open", "done", "cancelled")
+#: How an adopted person's management ended (issue 14): stored as a cohort
+#: decision "ended" with one of these, besides "adopted" and "declined".
+EXIT_STATES = ("completed", "moved away", "in custody", "deceased", "transferred")
+ENDED = "ended"
 AUDIT_ACTIONS = (
     "sign_in", "sign_in_failed", "sign_out", "view_person", "marac_check", "marac_pdf",
     "export", "cohort_decision", "settings_saved", "import", "identity_decision", "plan_change",
@@ -409,19 +413,72 @@ def record_decision(
     return int(result.inserted_primary_key[0])
 
 
+def end_management(
+    engine: Engine,
+    *,
+    person_id: str,
+    exit_state: str,
+    author: str,
+    reason: str,
+    on: date | None = None,
+) -> int:
+    """Record that the management of an adopted person ended, how
+    (:data:`EXIT_STATES`) and why (required), as a cohort decision "ended"
+    dated ``on`` (default today): the person is no longer managed, and the
+    ending stays in their decision history. It carries the adoption's score
+    snapshot and settings. Audited ``management_ended`` in the same
+    transaction. Raises ValueError when the person's latest decision is not an
+    adoption (nobody manages them)."""
+    if exit_state not in EXIT_STATES:
+        raise ValueError(f"exit state must be one of {', '.join(EXIT_STATES)}")
+    if not reason or not reason.strip():
+        raise ValueError("a reason is required")
+    person_id = continuity.current_person_id(engine, person_id)  # merged since drawn
+    d = cohort_decisions.c
+    with writer(engine) as conn:
+        latest = conn.execute(
+            select(d.decision, d.settings_name, d.settings_version, d.score, d.score_snapshot)
+            .where(d.person_id == person_id)
+            .order_by(d.id.desc())
+            .limit(1)
+        ).first()
+        if latest is None or latest.decision != "adopted":
+            raise ValueError("this person is not managed: their latest decision is not an adoption")
+        result = conn.execute(
+            insert(cohort_decisions).values(
+                person_id=person_id,
+                decision=ENDED,
+                exit_state=exit_state,
+                author=author,
+                reason=reason.strip(),
+                decided_at=utc_now(),
+                as_of=on or utc_now().date(),
+                settings_name=latest.settings_name,
+                settings_version=latest.settings_version,
+                score=latest.score,
+                score_snapshot=latest.score_snapshot,
+            )
+        )
+        record_in(conn, username=author, action="management_ended", person_id=person_id,
+                  detail=f"{exit_state}: {reason.strip()[:500]}")  # fmt: skip
+    return int(result.inserted_primary_key[0])
+
+
 def decisions_frame(engine: Engine, person_id: str | None = None) -> pd.DataFrame:
-    """Every decision (newest first)."""
+    """Every decision (newest first); ``exit_state`` is set on an ending
+    (:func:`end_management`)."""
     d = cohort_decisions.c
     stmt = select(
         d.id, d.person_id, d.decision, d.author, d.reason, d.decided_at, d.as_of,
-        d.settings_name, d.settings_version, d.score, d.score_snapshot,
+        d.settings_name, d.settings_version, d.score, d.score_snapshot, d.exit_state,
     )  # fmt: skip
     if person_id:
         stmt = stmt.where(d.person_id == person_id)
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(d.id.desc())).all()
     cols = ["id", "person_id", "decision", "author", "reason", "decided_at", "as_of",
-            "settings_name", "settings_version", "score", "score_snapshot"]  # fmt: skip
+            "settings_name", "settings_version", "score", "score_snapshot",
+            "exit_state"]  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -485,6 +542,23 @@ def save_plan_entry(
     record(engine, username=author, action="plan_change", person_id=person_id,
            detail=f"{kind} {key} v{(current or 0) + 1} ({status})")  # fmt: skip
     return key
+
+
+def plan_entries_frame(engine: Engine, person_ids: list[str]) -> pd.DataFrame:
+    """Every version of every plan entry of these people, oldest first (the
+    caseload reads its last contact and last plan review from them)."""
+    p = plan_entries.c
+    cols = ["person_id", "entry_key", "version", "pathway", "kind", "text", "owner", "due_date",
+            "status", "author", "recorded_at"]  # fmt: skip
+    ids = sorted({str(x) for x in person_ids})
+    rows: list = []
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            chunk = ids[start : start + 900]
+            rows += conn.execute(
+                select(*[p[c] for c in cols]).where(p.person_id.in_(chunk)).order_by(p.id)
+            ).all()
+    return pd.DataFrame(rows, columns=cols)
 
 
 def plan_frame(engine: Engine, person_id: str, history: bool = False) -> pd.DataFrame:

@@ -446,7 +446,7 @@ cohort_decisions = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("person_id", String(20), nullable=False, index=True),
-    Column("decision", String(10), nullable=False),  # adopted | declined
+    Column("decision", String(10), nullable=False),  # adopted | declined | ended
     Column("author", String(100), nullable=False),
     Column("reason", Text, nullable=False),
     Column("decided_at", DateTime, nullable=False),
@@ -455,6 +455,9 @@ cohort_decisions = Table(
     Column("settings_version", String(40), nullable=False),
     Column("score", Float, nullable=False),
     Column("score_snapshot", Text, nullable=False),
+    # decision "ended" (migration 0017): how the management ended, one of
+    # adapt.db.app_store.EXIT_STATES; empty on adopt and decline.
+    Column("exit_state", String(20), nullable=True),
 )
 
 plan_entries = Table(
