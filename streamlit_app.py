@@ -20,6 +20,7 @@ from adapt.services import accounts, session
 # fonts.gstatic.com (no request may leave the machine), and emoji need a font
 # many police desktops lack. The favicon is Streamlit's own, served locally.
 st.set_page_config(page_title="ADAPT", layout="wide")
+session.page_style()
 
 PAGE_FILES = {
     "cohort": "app_pages/cohort.py",
@@ -39,27 +40,31 @@ SIGN_IN_MESSAGES = {
     "Try again later, or ask an administrator to reset the password.",
 }
 
+# WCAG 2.2 AA: field and button edges at 3:1 or more against the page (1.4.11),
+# labels above their fields, the focus outline in session.PAGE_STYLE.
 _FIELD = (
-    "display:block;width:100%;max-width:22rem;padding:0.45rem 0.6rem;margin:0.2rem 0 0.8rem;"
-    "border:1px solid #c8c8d0;border-radius:0.4rem;font:inherit"
+    "display:block;width:100%;max-width:22rem;padding:0.45rem 0.6rem;margin:0.2rem 0 0.9rem;"
+    "border:2px solid #0b0c0c;border-radius:0.4rem;font:inherit;color:#0b0c0c;background:#fff"
 )
+_LABEL = "display:block;font-weight:600"
 _BUTTON = (
-    "padding:0.45rem 1.2rem;border:1px solid #c8c8d0;border-radius:0.4rem;"
-    "background:#fff;font:inherit;cursor:pointer"
+    "padding:0.45rem 1.2rem;border:2px solid #0b0c0c;border-radius:0.4rem;"
+    "background:#fff;color:#0b0c0c;font:inherit;cursor:pointer;min-height:2.5rem"
 )
 SIGN_IN_FORM = f"""
-<form method="post" action="/auth/sign-in" autocomplete="on">
-  <label for="adapt-username">Username</label>
+<form class="adapt-form" method="post" action="/auth/sign-in" autocomplete="on">
+  <label for="adapt-username" style="{_LABEL}">Username</label>
   <input id="adapt-username" name="username" type="text" autocomplete="username"
+         autocapitalize="none" spellcheck="false"
          required maxlength="100" style="{_FIELD}">
-  <label for="adapt-password">Password</label>
+  <label for="adapt-password" style="{_LABEL}">Password</label>
   <input id="adapt-password" name="password" type="password" autocomplete="current-password"
          required maxlength="1024" style="{_FIELD}">
   <button type="submit" style="{_BUTTON}">Sign in</button>
 </form>
 """
 SIGN_OUT_FORM = f"""
-<form method="post" action="/auth/sign-out">
+<form class="adapt-form" method="post" action="/auth/sign-out">
   <button type="submit" style="{_BUTTON}">Sign out</button>
 </form>
 """

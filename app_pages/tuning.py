@@ -12,7 +12,7 @@ import plotly.express as px
 import streamlit as st
 
 from adapt.core.settings import MANAGEMENT_STATUSES, SettingsError
-from adapt.services import data, session
+from adapt.services import charts, data, session
 from adapt.services import settings as saved_settings
 from adapt.services import tuning as view
 
@@ -33,7 +33,7 @@ as_of = data.default_as_of()
 st.info(f"Live settings (used by every page): {view.md_escape(live_words)}")
 
 # ---- saved versions and approval --------------------------------------------
-st.subheader("Saved versions")
+st.header("Saved versions")
 if versions.empty:
     st.caption("No version is saved yet.")
 else:
@@ -104,7 +104,7 @@ else:
                     st.rerun()
 
 # ---- the editors ------------------------------------------------------------
-st.subheader("Edit")
+st.header("Edit")
 start = st.selectbox(
     "Start from (the saved settings compared against)",
     choices,
@@ -182,14 +182,21 @@ with right:
     st.dataframe(changes["leaving"], hide_index=True, height=220)
 
 bins = view.score_histogram(ranked_new)
-fig = px.bar(bins, x="score", y="people", color="in_cohort",
-             title="Score distribution (edited settings)")  # fmt: skip
+fig = px.bar(
+    view.histogram_frame(bins), x="score", y="people", color="group", pattern_shape="group",
+    color_discrete_sequence=charts.COLOURS, pattern_shape_sequence=["", "/"],
+    labels={"score": "Score", "people": "People", "group": ""},
+    title="Score distribution (edited settings)",
+)  # fmt: skip
 fig.update_traces(width=bins["width"].iloc[0] if len(bins) else None)
 fig.update_layout(bargap=0)
-st.plotly_chart(fig, width="stretch")
+charts.chart(
+    fig, alt=view.histogram_sentence(ranked_new), table=view.histogram_table(bins),
+    key="tune_histogram",
+)  # fmt: skip
 
 # ---- backtest ---------------------------------------------------------------
-st.subheader("Backtest")
+st.header("Backtest")
 
 
 @st.fragment(run_every=1.0)
@@ -213,14 +220,23 @@ elif st.toggle("Show the backtest capture curve", value=False, key="tune_backtes
         st.warning(f"The backtest did not finish. {job.error}")
     else:
         result = job.result
-        fig = px.line(result.curve, x="k", y="harm_share", color="method",
-                      title=f"Share of the next year's harm captured by the top K, ranked as of "
-                      f"{result.as_of:%d/%m/%Y}")  # fmt: skip
+        fig = px.line(
+            view.capture_frame(result.curve), x="k", y="harm_share", color="method",
+            line_dash="method", color_discrete_sequence=charts.COLOURS,
+            labels={"k": "Top K (people)", "harm_share": "Share of the next year's harm",
+                    "method": "Ranked by"},
+            title=f"Share of the next year's harm captured by the top K, ranked as of "
+            f"{result.as_of:%d/%m/%Y}",
+        )  # fmt: skip
+        fig.update_yaxes(tickformat=".0%")
         fig.add_vline(x=result.cohort, line_dash="dot", annotation_text="cohort size")
-        st.plotly_chart(fig, use_container_width=True)
+        charts.chart(
+            fig, alt=view.capture_sentence(result.curve, result.cohort, result.as_of),
+            table=view.capture_table(result.curve, result.cohort), key="tune_backtest_chart",
+        )  # fmt: skip
 
 # ---- save -------------------------------------------------------------------
-st.subheader("Save as a named version (a draft)")
+st.header("Save as a named version (a draft)")
 if session.allowed("tuning", "save_settings"):
     st.caption("A saved version is not used until a second person approves it.")
     with st.form(f"save_settings:{generation}"):
@@ -251,7 +267,7 @@ else:
     st.caption("Your role cannot save settings.")
 
 # ---- compare ----------------------------------------------------------------
-st.subheader("Compare two versions")
+st.header("Compare two versions")
 if len(choices) < 2:
     st.caption("Save a version to compare it with another.")
 else:

@@ -188,3 +188,111 @@ def next_version(existing: pd.DataFrame, name: str) -> str:
     versions = existing.loc[existing["name"] == name, "version"] if len(existing) else []
     numbers = [int(v) for v in versions if str(v).isdigit()]
     return str(max(numbers, default=0) + 1)
+
+
+# ---- the charts' text alternatives (adapt.services.charts) -------------------
+METHOD_LABELS = {
+    "score": "The score",
+    "attendances_window": "Attendances in the window",
+    "seven_in_12": "7 incidents in 12 months",
+    "harm_window": "Harm in the window",
+    "visible_oracle": "Best possible (hindsight)",
+}
+CAPTURE_KS = (10, 25, 50, 100, 200, 500)
+IN_COHORT_LABELS = {True: "In the cohort", False: "Not in the cohort"}
+
+
+def histogram_frame(bins: pd.DataFrame) -> pd.DataFrame:
+    """:func:`score_histogram`'s bins with the cohort flag in words (the
+    chart's legend): ``score, width, people, group``."""
+    return bins.assign(group=bins["in_cohort"].map(IN_COHORT_LABELS)).drop(columns="in_cohort")
+
+
+def histogram_table(bins: pd.DataFrame) -> pd.DataFrame:
+    """The score histogram as a table: one row a score band that holds someone,
+    lowest first, with the people in and not in the cohort.
+
+    >>> bins = pd.DataFrame({"score": [1.0, 3.0, 1.0, 3.0], "width": 2.0,
+    ...                      "in_cohort": [False, False, True, True], "people": [5, 0, 0, 2]})
+    >>> histogram_table(bins).values.tolist()
+    [[0.0, 2.0, 0.0, 5.0], [2.0, 4.0, 2.0, 0.0]]
+    """
+    columns = ["Scores from", "Scores to", *IN_COHORT_LABELS.values()]
+    if bins.empty:
+        return pd.DataFrame(columns=columns)
+    wide = bins.pivot_table(
+        index=["score", "width"], columns="in_cohort", values="people", aggfunc="sum"
+    ).reindex(columns=[True, False], fill_value=0)
+    wide = wide.fillna(0).astype(int).reset_index()
+    out = pd.DataFrame(
+        {
+            "Scores from": (wide["score"] - wide["width"] / 2).round(1),
+            "Scores to": (wide["score"] + wide["width"] / 2).round(1),
+            "In the cohort": wide[True].to_numpy(),
+            "Not in the cohort": wide[False].to_numpy(),
+        }
+    )
+    held = (out["In the cohort"] + out["Not in the cohort"]) > 0
+    return out[held].reset_index(drop=True)[columns]
+
+
+def histogram_sentence(ranked: pd.DataFrame) -> str:
+    """What the score histogram shows, in a sentence.
+
+    >>> ranked = pd.DataFrame({"score": [1.0, 2.5, 9.0, 12.25], "in_cohort": [0, 0, 1, 1]})
+    >>> print(histogram_sentence(ranked))  # doctest: +NORMALIZE_WHITESPACE
+    4 people scored from 1.0 to 12.2: the 2 in the cohort from 9.0 to 12.2,
+    the other 2 from 1.0 to 2.5.
+    >>> histogram_sentence(ranked.assign(in_cohort=False))
+    '4 people scored from 1.0 to 12.2; nobody is in the cohort.'
+    """
+    if ranked.empty:
+        return "Nobody is scored as of this date."
+    scores = ranked["score"].astype(float)
+    inside = ranked["in_cohort"].astype(bool)
+
+    def span(s: pd.Series) -> str:
+        return f"from {s.min():.1f} to {s.max():.1f}"
+
+    head = f"{len(ranked):,} people scored {span(scores)}"
+    if not inside.any():
+        return f"{head}; nobody is in the cohort."
+    if inside.all():
+        return f"{head}, all of them in the cohort."
+    return (
+        f"{head}: the {int(inside.sum()):,} in the cohort {span(scores[inside])}, "
+        f"the other {int((~inside).sum()):,} {span(scores[~inside])}."
+    )
+
+
+def capture_frame(curve: pd.DataFrame) -> pd.DataFrame:
+    """The capture curve with the methods in words (the chart's legend)."""
+    return curve.assign(method=curve["method"].map(METHOD_LABELS).fillna(curve["method"]))
+
+
+def capture_table(curve: pd.DataFrame, cohort: int) -> pd.DataFrame:
+    """The capture curve at a few list sizes (and the cohort's): the share of
+    the next year's harm each method's top K had, as percentages."""
+    sizes = sorted({*CAPTURE_KS, int(cohort)} & set(curve["k"].astype(int)))
+    rows = curve[curve["k"].isin(sizes)]
+    wide = rows.pivot_table(index="k", columns="method", values="harm_share", aggfunc="first")
+    wide = wide.reindex(columns=[m for m in CURVE_METHODS if m in wide.columns])
+    shares = wide.apply(lambda col: col.map(lambda x: "" if pd.isna(x) else f"{x:.1%}"))
+    shares.columns = [METHOD_LABELS.get(m, m) for m in shares.columns]
+    top = [f"{k:,} (the cohort size)" if k == cohort else f"{k:,}" for k in shares.index]
+    return shares.reset_index(drop=True).assign(**{"Top K": top})[["Top K", *shares.columns]]
+
+
+def capture_sentence(curve: pd.DataFrame, cohort: int, as_of: date) -> str:
+    """What the capture curve says at the cohort size, in a sentence."""
+    k = min(int(cohort), int(curve["k"].max())) if len(curve) else 0
+    at = curve[curve["k"] == k].set_index("method")["harm_share"]
+    if k == 0 or "score" not in at.index:
+        return f"No capture curve for {as_of:%d/%m/%Y}."
+    others = "; ".join(
+        f"{METHOD_LABELS[m].lower()} {at[m]:.1%}" for m in CURVE_METHODS[1:] if m in at.index
+    )
+    return (
+        f"Ranked as of {as_of:%d/%m/%Y}, the top {k:,} by the score (the cohort size) had "
+        f"{at['score']:.1%} of the next year's harm" + (f"; by {others}." if others else ".")
+    )
