@@ -45,13 +45,15 @@ from adapt.core.settings import Settings, default_settings
 from adapt.db import accounts, app_store, connect, load_extract, quarantine_frame
 from adapt.db.history import load_history
 from adapt.db.identity import persons_export_frame
+from adapt.db.learned_models import latest_learned_model
 from adapt.db.load import LoadResult
 from adapt.db.queries import store_summary
 from adapt.exports import clip_long_text, write_bytes, write_table
 from adapt.graph import build_links
 from adapt.graph.exports import export_graph, graphml_bytes, i2_export_frame
 from adapt.identity.runner import RunSummary, resolve_database
-from adapt.learned import train
+from adapt.learned import HarmModel, train
+from adapt.learned.advice import model_advice
 from adapt.scoring.cycle import ReviewResult, create_review, review_export_frame
 from adapt.scoring.export import cohort_export_frame
 from adapt.scoring.runner import ScoreResult, cohort_table, score_database
@@ -262,7 +264,16 @@ def _export_frame(
             history = load_history(engine, with_protected=False)
             day, table = cohort_table(history, as_of, chosen)
             about = f"as of {day.isoformat()}, settings {chosen.name} v{chosen.version}"
-            return cohort_export_frame(table), about
+            # The learned model trained on this force's own past (adapt calibrate),
+            # beside the score; no such model: the columns stay empty.
+            stored = latest_learned_model(engine)
+            advice = None
+            if stored is not None:
+                features = table.set_index("person_id")
+                model = HarmModel.from_dict(stored.model)
+                advice = model_advice(model, stored.version, features)
+                about += f", learned model {stored.version}"
+            return cohort_export_frame(table, advice), about
         if kind == "links":
             about = f"as of {pd.Timestamp(as_of).date()}" if as_of is not None else "all dates"
             return build_links(load_history(engine), as_of=as_of), about

@@ -18,12 +18,14 @@ import pytest
 from typer.testing import CliRunner
 
 from adapt.cli import app
+from adapt.cli.calibrate import model_card_path
 from adapt.cli.common import os_user
 from adapt.core.dates import cutoff_of
 from adapt.core.settings import Settings, default_settings
 from adapt.db import connect
 from adapt.db.app_store import audit_frame
 from adapt.db.calibration import calibration_evidence_frame
+from adapt.db.learned_models import latest_learned_model
 from adapt.db.settings_store import (
     OPERATOR,
     ApprovalRefused,
@@ -43,7 +45,7 @@ from adapt.evaluation.calibrate import (
     scaled_settings,
 )
 from adapt.features import compute_features
-from adapt.pipeline import generate
+from adapt.pipeline import export_frame, generate
 from adapt.scoring.score import PARTS, score_parts
 from adapt.synthetic import GeneratorConfig
 from tests.histories import HistoryBuilder
@@ -202,6 +204,15 @@ def loaded(module_db_url: str, extract: Path) -> str:
     return module_db_url
 
 
+def test_no_model_trained_on_the_force_leaves_the_model_columns_empty(loaded: str) -> None:
+    # Before any `adapt calibrate` no model was trained on this force: the
+    # export is still valid and its model columns are empty (the model trained
+    # on synthetic forces is never shown as if it were the force's).
+    frame = export_frame(loaded, "cohort")
+    assert list(frame.columns[-2:]) == ["model_probability", "model_version"]
+    assert frame["model_probability"].isna().all() and (frame["model_version"] == "").all()
+
+
 def test_calibrate_saves_a_draft_with_evidence_and_writes_settings(
     loaded: str, tmp_path: Path
 ) -> None:
@@ -234,8 +245,19 @@ def test_calibrate_saves_a_draft_with_evidence_and_writes_settings(
         assert shown in done.output  # the printed out-of-time figure is the stored one
         audit = audit_frame(engine)
         assert (audit["action"] == "settings_saved").sum() == 1
+        # The learned model, trained the same rolling way, stored with its card.
+        stored = latest_learned_model(engine)
+        assert stored is not None and stored.target == "any_incident"
+        assert stored.fit_origins and max(stored.fit_origins) < stored.held_out_origin
+        assert stored.held_out_origin < stored.as_of
+        assert f"learned model {stored.version}" in done.output
+        card = model_card_path(out).read_text(encoding="utf-8")
+        assert card == stored.card and "not a decision" in card
     finally:
         engine.dispose()
+    frame = export_frame(db_url, "cohort")
+    assert frame["model_probability"].between(0, 1).all()
+    assert (frame["model_version"] == stored.version).all()
 
     draft = Settings.from_file(out)
     assert (draft.name, draft.version) == (row.name, row.version)

@@ -234,7 +234,7 @@ def test_sklearn_conventions(rows: pd.DataFrame) -> None:
     model = HarmModel(C=0.5, calibration_folds=3)
     assert model.get_params() == {
         "features": None, "C": 0.5, "threshold_days": 10.0, "horizon_days": 365,
-        "calibration_folds": 3, "max_iter": 200,
+        "calibration_folds": 3, "max_iter": 200, "target": "harm",
     }  # fmt: skip
     twin = clone(model)
     assert twin.get_params() == model.get_params() and twin is not model

@@ -37,6 +37,7 @@ identity_review    deleted (queue items naming their ids or rows)
 identity_decisions deleted (analyst decisions about their rows)
 person_scores      deleted (their ranked rows; the run's counts stay)
 cohort_decisions   deleted
+review_people      deleted (their rows in every stored review)
 plan_entries       deleted (every version)
 case_moves         deleted (moves from or to their ids)
 audit_log          never altered (append-only, hash-chained); the erasure
@@ -50,7 +51,7 @@ erasures           one row: who, when, why and the counts (never the person)
 ================== ==========================================================
 
 Tables with no personal data of the person (imports, import_files,
-identity_runs, identity_models, settings_versions, score_runs, app_users,
+identity_runs, identity_models, settings_versions, score_runs, reviews, app_users,
 app_sessions, sign_in_attempts) are left alone; :data:`ERASURE_PLAN` says so
 for every table and a test fails when a table is added without a line here.
 
@@ -88,6 +89,7 @@ from adapt.db.models import (
     persons,
     plan_entries,
     quarantine,
+    review_people,
 )
 from adapt.db.subject_access import SIDES, PersonScope, UnknownPerson, chunks, person_scope
 
@@ -115,6 +117,9 @@ ERASURE_PLAN: dict[str, str] = {
     "case_moves": "deleted",
     "counter_allegation_overrides": "deleted (an officer's labels of a pair with the person)",
     "calibration_evidence": "no personal data (capture figures per as-of date)",
+    "review_people": "deleted (their rows in every stored review; the review's counts stay)",
+    "reviews": "no personal data (date, settings, counts)",
+    "learned_models": "no personal data (coefficients, dates, figures per group)",
     "audit_log": "never altered; one erasure entry added",
     "erasures": "one row added (who, when, why, counts)",
     "imports": "no personal data",
@@ -224,7 +229,7 @@ def _apply(conn: Connection, scope: PersonScope, erasure_id: int) -> dict[str, i
     counts["counter_allegation_overrides"] = _delete(
         conn, counter_allegation_overrides, [or_(ca.person_a.in_(ids), ca.person_b.in_(ids))]
     )
-    for table in (person_scores, cohort_decisions, plan_entries):
+    for table in (person_scores, cohort_decisions, plan_entries, review_people):
         counts[table.name] = _delete(conn, table, [table.c.person_id.in_(ids)])
     counts["persons"] = (
         conn.execute(

@@ -558,6 +558,33 @@ calibration_evidence = Table(
 )
 
 
+# --------------------------------------------- learned models
+#
+# learned_models: each version of the learned model `adapt calibrate` trained
+# on the force's own stored history (adapt.db.learned_models): the model as
+# JSON (coefficients and scaling), its fit and held-out as-of dates, its
+# out-of-time figures, calibration table and fairness-by-sex audit (counts per
+# group) as JSON, and its card. Advice beside the RFG score. No person is named.
+
+learned_models = Table(
+    "learned_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", String(40), nullable=False, unique=True),
+    Column("as_of", Date, nullable=False),
+    Column("target", String(40), nullable=False),
+    Column("fit_origins", String(200), nullable=False),
+    Column("held_out_origin", Date, nullable=False),
+    Column("auc_any_incident", Float, nullable=True),
+    Column("capture_k100", Float, nullable=True),
+    Column("model_json", Text, nullable=False),
+    Column("evidence_json", Text, nullable=False),
+    Column("card", Text, nullable=False),
+    Column("stored_by", String(100), nullable=False),
+    Column("stored_at", DateTime, nullable=False),
+)
+
+
 # --------------------------------------------- counter-allegation overrides
 #
 # counter_allegation_overrides: an officer's label of the predominant aggressor
@@ -579,4 +606,57 @@ counter_allegation_overrides = Table(
     Column("cleared_at", DateTime, nullable=True),
     Column("cleared_by", String(100), nullable=True),
     Column("clear_reason", Text, nullable=True),
+)
+
+
+# ------------------------------------------------------------------ reviews
+#
+# reviews: one per `adapt review` (or the Cohort page's "Create a review"): the
+# cohort as of a date under the approved settings (a JSON snapshot), who made it
+# and when (adapt.db.reviews). review_people: each person scored in it, with
+# their rank, score and parts, whether in the cohort, their alerts, the latest
+# cohort decision about them when the review was made, and the figures the
+# next review's reasons are written from (issue 14). Erased with the person.
+
+REVIEW_FLOATS = (
+    "score", "score_recency", "score_frequency", "score_gravity", "score_serial",
+    "score_frequency_escalation", "score_severity_escalation", "score_markers", "score_marac",
+    "score_serious_history",
+)  # fmt: skip
+REVIEW_INTS = ("attendances_window", "days_since_last", "incidents_total")
+REVIEW_BOOLS = (
+    "in_cohort", "alert_new_partner", "alert_marac_repeat", "alert_frequency", "alert_severity",
+)  # fmt: skip
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("as_of", Date, nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("settings_name", String(100), nullable=False),
+    Column("settings_version", String(40), nullable=False),
+    Column("settings_json", Text, nullable=False),
+    Column("identity_run_id", Integer, nullable=True),
+    Column("people", BigInteger, nullable=False),
+    Column("in_cohort", BigInteger, nullable=False),
+)
+
+review_people = Table(
+    "review_people",
+    metadata,
+    Column("review_id", Integer, ForeignKey("reviews.id"), primary_key=True),
+    Column("person_id", String(20), primary_key=True, index=True),
+    Column("rank", Integer, nullable=False),
+    *[Column(c, Float, nullable=False) for c in REVIEW_FLOATS],
+    *[Column(c, Integer, nullable=False) for c in REVIEW_INTS],
+    *[Column(c, Boolean, nullable=False) for c in REVIEW_BOOLS],
+    Column("last_incident_at", DateTime, nullable=True),
+    Column("new_partner_first_at", DateTime, nullable=True),
+    Column("last_marac_repeat_at", DateTime, nullable=True),
+    Column("already_managed", String(60), nullable=True),
+    Column("decision", String(10), nullable=True),  # the latest cohort decision then
+    Column("exit_state", String(20), nullable=True),
+    Column("reason", Text, nullable=False),
 )

@@ -236,3 +236,105 @@ parts = explain(features.loc[person_id])
 
 Retrain: `adapt train-harm-model` (writes this card and the model).
 """
+
+
+def render_force_card(model: HarmModel, evidence: dict[str, Any], version: str) -> str:
+    """The card of a model ``adapt calibrate`` trained on the force's own past
+    (stored with the model in ``learned_models`` and written next to ``--out``)."""
+    meta = model.metadata_
+    held = evidence["held_out"]
+    train = evidence["train"]
+    auc = held.get("auc", {})
+    cap = pd.DataFrame(evidence["capture"])
+    cap_rows = []
+    if len(cap):
+        wide = cap.pivot(index="method", columns="k", values="harm_share")
+        order = [m for m in ("learned", "score", "attendances_window", "seven_in_12",
+                             "harm_window", "visible_oracle") if m in wide.index]  # fmt: skip
+        for m in order:
+            cap_rows.append({"method": m, **{f"K={k}": wide.loc[m, k] for k in wide.columns}})
+    coefs = model.coefficients().reset_index()
+    coefs = coefs.reindex(coefs["coefficient"].abs().sort_values(ascending=False).index)
+    calib = pd.DataFrame(evidence["calibration"])
+    calib_text = (
+        _table(calib[["decile", "people", "mean_predicted", "observed_rate"]])
+        if len(calib)
+        else "No held-out people."
+    )
+    fair = evidence.get("fairness_by_sex")
+    fair_cols = [
+        "sex", "people", "share_of_people", "observed_rate", "mean_predicted",
+        "predicted_over_observed", "auc", "top_selected", "share_of_top", "share_of_positives",
+    ]  # fmt: skip
+    fair_text = (
+        _table(pd.DataFrame(fair)[fair_cols])
+        if fair
+        else "Not run: the recorded sex was not available to the audit."
+    )
+    return f"""# Model card: learned model {version}, trained on this force's own past
+
+**Advice beside the RFG score, not a decision.** The probability that a person
+is recorded as a suspect in **any further domestic-abuse incident in the next
+{model.horizon_days} days**, shown beside the score and its parts on the
+Cohort page, the Person pathway and the cohort export (`model_probability`,
+`model_version`). It never changes a score or a rank, never decides who is in
+the cohort, and is never the sole basis of a decision: an officer decides and
+records the reason.
+
+**How it was trained.** By `adapt calibrate` as of {meta.get("as_of")}, on this
+force's stored history only, cut at the end of that date (nothing after it
+was read). Rolling origin: fitted on everyone who had been a suspect by
+{", ".join(train["origins"])} (the fit as-of dates), labelled with the year
+after each ({train["rows"]:,} rows, {train["people"]:,} people, {train["positive_rate"]:.1%}
+with a further incident); judged out of time as of {held["as_of"]} on the
+year after it, which it never saw. The figures below are of this very model
+(no refit). An L2-regularised logistic regression (C = {model.C:g}) on
+{len(model.feature_names_)} scaled behaviour inputs, Platt-calibrated on
+out-of-fold scores of the latest fit as-of date. scikit-learn
+{meta.get("sklearn_version")}; features under settings `{meta.get("feature_settings")}`.
+
+**Inputs.** Behaviour recorded by police only (counts and harm over 90 days,
+12 months, 3 years and the whole record, recency, victims, markers, MARAC,
+counter-allegations). Not inputs: sex, age or date of birth, ethnicity,
+postcode, area or address. Sex is read only by the audit below, after scoring.
+
+## Out of time (as of {held["as_of"]}, judged on the year after)
+
+{held["people"]:,} people; {held["any_incident_rate"]:.1%} had a further incident.
+AUC for any further incident {_f(auc.get("any_incident"))}; for harm of
+{HARM_WORDS} {_f(auc.get("harm_target"))}. Brier {_f(held.get("brier"), 4)}
+(the base rate alone: {_f(held.get("brier_base_rate"), 4)}). Published anchor on
+real data (Turner, Brown and Medina-Ariza 2022): AUC about 0.75.
+
+Share of the next year's harm (CHI days) the top K would have covered:
+
+{_table(pd.DataFrame(cap_rows)) if cap_rows else "No capture figures."}
+
+### Calibration (held-out people, by decile of predicted probability)
+
+{calib_text}
+
+## Fairness audit by sex (audit only; sex is never an input)
+
+Top 100 by the model's probability; `share_of_top` against
+`share_of_positives` (the share of the people who did have a further
+incident): a list that mirrored who went on to offend would select each group
+at about its share of them.
+
+{fair_text}
+
+## Coefficients (scaled inputs, before calibration)
+
+{_table(coefs, 4)}
+
+## Limits
+
+* Trained on this force's recording: what the force did not record, or
+  recorded differently over the years, it cannot learn.
+* More than half of the highest-harm pairs had no earlier police contact: no
+  history-based model reaches them.
+* Retrained at every `adapt calibrate`; each version is kept with its figures.
+"""
+
+
+HARM_WORDS = "at least 10 CHI days"

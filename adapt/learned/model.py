@@ -33,6 +33,13 @@ from adapt.core.resources import model_file
 from adapt.learned.matrix import MODEL_FEATURES, TRANSFORMS, is_protected, model_matrix
 
 FORMAT = "adapt-harm-model/1"
+#: What a model predicts: harm reaching ``threshold_days`` (the committed
+#: synthetic-trained model) or any further incident as suspect (the model
+#: ``adapt calibrate`` trains on the force's own past).
+TARGETS = {
+    "harm": "harm (CHI days) as a suspect in the horizon reaches the threshold",
+    "any_incident": "any further incident as a suspect in the horizon",
+}
 DEFAULT_MODEL_PATH = Path(str(model_file("harm-model.json")))
 _LEARNED = (
     "model_features_",
@@ -100,6 +107,9 @@ class HarmModel(ClassifierMixin, BaseEstimator):
         several as-of dates never sit on both sides).
     max_iter
         Solver iterations.
+    target
+        What the labels given to ``fit`` mean (a key of :data:`TARGETS`),
+        recorded with the model: ``"harm"`` (the default) or ``"any_incident"``.
 
     ``fit`` and ``predict_proba`` take either a feature frame (a DataFrame as
     returned by :func:`adapt.features.compute_features`; the model picks and
@@ -137,6 +147,7 @@ class HarmModel(ClassifierMixin, BaseEstimator):
         horizon_days: int = 365,
         calibration_folds: int = 5,
         max_iter: int = 200,
+        target: str = "harm",
     ) -> None:
         self.features = features
         self.C = C
@@ -144,6 +155,7 @@ class HarmModel(ClassifierMixin, BaseEstimator):
         self.horizon_days = horizon_days
         self.calibration_folds = calibration_folds
         self.max_iter = max_iter
+        self.target = target
 
     # -- inputs ---------------------------------------------------------------
 
@@ -189,6 +201,8 @@ class HarmModel(ClassifierMixin, BaseEstimator):
         Platt scaling is fitted to: the rows most like the data the model will
         score (the trainer uses the latest as-of date).
         """
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}")
         spec = dict(MODEL_FEATURES if self.features is None else self.features)
         bad = [name for name in spec if is_protected(name)]
         if bad or any(t not in TRANSFORMS for t in spec.values()):
@@ -292,6 +306,17 @@ class HarmModel(ClassifierMixin, BaseEstimator):
             probability=float(_sigmoid(np.array(logit))),
         )
 
+    def contributions(self, features: pd.DataFrame) -> tuple[float, pd.DataFrame]:
+        """Every person's parts at once: the baseline logit and a frame (same
+        index as ``features``, one column per model feature) of contributions
+        on the logit scale, as :meth:`explain` gives them for one person
+        (``baseline + row.sum()`` is the person's calibrated logit)."""
+        self._check_fitted()
+        slope = self.calibration_["slope"]
+        parts = slope * self.coef_[0] * self._scaled(self._matrix(features))
+        baseline = float(slope * self.intercept_[0] + self.calibration_["intercept"])
+        return baseline, pd.DataFrame(parts, index=features.index, columns=self.feature_names_)
+
     def coefficients(self) -> pd.DataFrame:
         """Per feature: transform, coefficient on the scaled input, odds ratio
         per standard deviation (after calibration), training mean and scale."""
@@ -317,7 +342,8 @@ class HarmModel(ClassifierMixin, BaseEstimator):
             "format": FORMAT,
             "estimator": "HarmModel: StandardScaler + L2 LogisticRegression + Platt",
             "target": {
-                "description": "harm (CHI days) as a suspect in the horizon reaches the threshold",
+                "description": TARGETS.get(self.target, TARGETS["harm"]),
+                "kind": self.target,
                 "threshold_days": float(self.threshold_days),
                 "horizon_days": int(self.horizon_days),
             },

@@ -20,9 +20,27 @@ EXPLAINING_COLUMNS = [
 ]  # fmt: skip
 
 
-def cohort_export_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The ranked table as exported: interface columns, then explaining columns."""
+# Last: the learned model's advice beside the score (issue 13): the probability
+# of any further incident as a suspect in the next 12 months (0-1) and the
+# version of the model trained on this force's own past; empty when no such
+# model is stored. Advice only: it changes no rank and no cohort membership.
+MODEL_COLUMNS = ["model_probability", "model_version"]
+
+
+def cohort_export_frame(table: pd.DataFrame, advice: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ranked table as exported: interface columns, explaining columns,
+    then :data:`MODEL_COLUMNS` from ``advice`` (indexed by person id; None or a
+    person missing from it: empty cells)."""
     out = table[[*COHORT_COLUMNS, *EXPLAINING_COLUMNS]].copy()
     out["already_managed"] = out["already_managed"].fillna("")
     out["last_incident_at"] = out["last_incident_at"].dt.strftime("%Y-%m-%d")
+    ids = out["person_id"]
+    if advice is None:
+        out["model_probability"] = pd.Series(float("nan"), index=out.index, dtype="float64")
+        out["model_version"] = ""
+    else:
+        prob = advice["model_probability"].reindex(ids).to_numpy(dtype="float64")
+        version = advice["model_version"].astype("string").reindex(ids).fillna("")
+        out["model_probability"] = prob.round(4)
+        out["model_version"] = version.to_numpy(dtype=object)
     return out
