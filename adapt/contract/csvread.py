@@ -51,6 +51,11 @@ class Records:
     # so that raw text can be cut from the file when it is asked for.
     _data: bytes | None = None
     _base: int = 0
+    # A sheet of a workbook (adapt.contract.xlsx): cells that are bad before any
+    # rule (a formula saved without its value, an error value), by header
+    # position: (record positions, reasons); and where the sheet is, for messages.
+    bad_cells: dict[int, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
+    location: str | None = None
 
     @property
     def n(self) -> int:
@@ -75,7 +80,8 @@ class Records:
                     data[base + starts[i] : base + ends[i]].decode("utf-8", errors="replace")
                     for i in pos
                 ]
-        # Not expected: the file's records could not be found again. Rebuild them.
+        # A workbook's sheet (no bytes to cut from), or, not expected, a file whose
+        # records could not be found again: rebuild each record as a CSV line.
         out = []
         for i in pos:
             if i in self.raw_override:

@@ -1,4 +1,11 @@
-"""read_extract: structure first (every file), then records, then rules, then frames."""
+"""read_extract: structure first (every file), then records, then rules, then frames.
+
+A contract file is a CSV in the folder or a sheet of a workbook in it
+(:mod:`adapt.contract.xlsx`); both become the same text records, checked by
+the same rules. The quarantine's ``source_file`` is the contract file's name
+either way (so counts, exports and erasure treat them alike); a sheet's
+reasons end with the workbook, sheet and cell they are about.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from adapt.contract.csvread import Records, read_records
 from adapt.contract.model import Extract, ParsedFile, StructuralError, empty_quarantine
 from adapt.contract.rules import Checked, check_file, check_orphans
 from adapt.contract.sniff import Header, check_bytes, has_records, match_columns, read_header
+from adapt.contract.xlsx import SheetSource, Workbooks, cell_name, find_workbooks, read_sheet
 from adapt.core.spec import FILES, INCIDENTS, INVOLVEMENTS, MANAGEMENT, FileSpec, Kind
 
 Progress = Callable[[str, int, int], None]
@@ -31,6 +39,9 @@ class _Found:
     header: Header
     positions: dict[str, int]
     ignored: list[str]
+    # A sheet of a workbook: read whole when it is found, with its content hash.
+    records: Records | None = None
+    sha256: str | None = None
 
 
 def read_extract(
@@ -48,19 +59,18 @@ def read_extract(
         what = "does not exist" if not folder.exists() else "is not a folder"
         raise StructuralError(str(folder), f"{what}; give the extract's folder")
 
-    found = _check_structure(folder)
+    found, notices = _check_structure(folder)
     total = len(found)
     records: dict[str, Records] = {}
     for i, f in enumerate(found):
         report(f"reading {f.spec.name}", i, total)
-        records[f.spec.name] = read_records(f.spec.name, f.data, f.header)
-    notices: list[str] = []
+        records[f.spec.name] = f.records or read_records(f.spec.name, f.data, f.header)
     checked: dict[str, Checked] = {}
     for i, f in enumerate(found):
         report(f"checking {f.spec.name}", i, total)
         checked[f.spec.name] = check_file(f.spec, records[f.spec.name], f.positions, now)
         notices += [
-            f"{f.spec.name}: column '{c}' is not in the contract and was ignored" for c in f.ignored
+            f"{_where(f)}: column '{c}' is not in the contract and was ignored" for c in f.ignored
         ]
     check_orphans(checked[INVOLVEMENTS.name], checked[INCIDENTS.name])
 
@@ -74,7 +84,7 @@ def read_extract(
         files[f.spec.name] = ParsedFile(
             spec=f.spec,
             path=f.path,
-            sha256=hashlib.sha256(f.data).hexdigest(),
+            sha256=f.sha256 or hashlib.sha256(f.data).hexdigest(),
             records=c.records.n,
             rows=rows,
             ignored_columns=list(f.ignored),
@@ -84,7 +94,7 @@ def read_extract(
                 else frozenset()
             ),
         )
-        quarantines.append(_quarantine(c))
+        quarantines.append(_quarantine(c, f.positions))
     report("done", total, total)
     parts = [q for q in quarantines if len(q)]
     quarantine = pd.concat(parts, ignore_index=True) if parts else empty_quarantine()
@@ -103,13 +113,56 @@ def _find(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _check_structure(folder: Path) -> list[_Found]:
+def _where(f: _Found) -> str:
+    """How messages name the file: ``incidents.csv``, or the workbook and sheet."""
+    return f.records.location if f.records is not None and f.records.location else f.spec.name
+
+
+def _check_structure(folder: Path) -> tuple[list[_Found], list[str]]:
+    """Every contract file found (a CSV or a workbook's sheet) with its header
+    checked, and notices (sheets that are not contract files)."""
+    workbooks = find_workbooks(folder)
+    try:
+        return _check_files(folder, workbooks), list(workbooks.notices)
+    finally:
+        workbooks.close()
+
+
+def _sheet(spec: FileSpec, workbooks: Workbooks, source: SheetSource) -> _Found:
+    sheet = read_sheet(workbooks, source)
+    try:
+        positions, ignored = match_columns(spec, sheet.header)
+    except StructuralError as err:  # name the workbook and sheet, not the contract file
+        raise StructuralError(
+            f"{source.where} ({spec.name})", err.message, row=err.row, column=err.column
+        ) from None
+    if spec.required and not sheet.records.n:
+        raise StructuralError(source.where, "has a header but no records")
+    return _Found(spec, source.path, b"", sheet.header, positions, ignored, sheet.records,
+                  sheet.sha256)  # fmt: skip
+
+
+def _check_files(folder: Path, workbooks: Workbooks) -> list[_Found]:
     found: list[_Found] = []
     for spec in FILES:
         path = _find(folder, spec.name)
+        source = workbooks.sources.get(spec.name)
+        if path is not None and source is not None:
+            raise StructuralError(
+                spec.name, f"is given twice: as {path.name} and as {source.where}; keep one"
+            )
+        if source is not None:
+            found.append(_sheet(spec, workbooks, source))
+            continue
         if path is None:
             if spec.required:
-                raise StructuralError(spec.name, "required file is missing from the folder")
+                also = (
+                    f" (no {spec.name}, and no sheet named "
+                    f"'{spec.name.removesuffix('.csv')}' in a workbook)"
+                    if workbooks.sources or workbooks.notices
+                    else ""
+                )
+                raise StructuralError(spec.name, f"required file is missing from the folder{also}")
             continue
         try:
             data = path.read_bytes()
@@ -281,7 +334,24 @@ def _seq(ids: pa.ChunkedArray) -> np.ndarray:
     return seq
 
 
-def _quarantine(c: Checked) -> pd.DataFrame:
+def _located(
+    reasons: list[str], columns: list[str | None], rows: np.ndarray, c: Checked,
+    positions: dict[str, int],
+) -> list[str]:  # fmt: skip
+    """Reasons of a workbook's sheet with the cell (or row) they are about:
+    ``... (extract.xlsx, sheet 'incidents', cell C5)``."""
+    where = c.records.location
+    if where is None:
+        return reasons
+    out = []
+    for reason, column, row in zip(reasons, columns, rows.tolist(), strict=True):
+        at = positions.get(column) if column is not None else None
+        place = f"cell {cell_name(at, row)}" if at is not None else f"row {row}"
+        out.append(f"{reason} ({where}, {place})")
+    return out
+
+
+def _quarantine(c: Checked, positions: dict[str, int]) -> pd.DataFrame:
     pr = c.problems
     if not pr.rows:
         return empty_quarantine()
@@ -307,7 +377,16 @@ def _quarantine(c: Checked) -> pd.DataFrame:
             "source_row": pd.array(c.records.source_row[pos], dtype="int64"),
             "column": pd.array([columns[i] for i in ordered], dtype="string"),
             "value": pd.array([preview(values[i]) for i in ordered], dtype="string"),
-            "reason": pd.array([reasons[i] for i in ordered], dtype="string"),
+            "reason": pd.array(
+                _located(
+                    [reasons[i] for i in ordered],
+                    [columns[i] for i in ordered],
+                    c.records.source_row[pos],
+                    c,
+                    positions,
+                ),
+                dtype="string",
+            ),
             "raw": pd.array(raw, dtype="string"),
         }
     )

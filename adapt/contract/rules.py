@@ -95,6 +95,8 @@ def check_file(spec: FileSpec, rec: Records, positions: dict[str, int], now: dat
     raw: dict[str, pa.ChunkedArray] = {}
     parsed: dict[str, Parsed] = {}
     now64 = np.datetime64(now.replace(tzinfo=None), "ns")
+    checkable = usable
+    cell_bad = np.zeros(n, dtype=bool)  # rows with a bad workbook cell in a contract column
     for col in spec.columns:
         if col.name in positions:
             arr = rec.columns[positions[col.name]]
@@ -102,6 +104,15 @@ def check_file(spec: FileSpec, rec: Records, positions: dict[str, int], now: dat
             arr = pa.chunked_array([pa.repeat(pa.scalar("", pa.string()), n)]) if n else empty
         raw[col.name] = arr
         name = col.name
+        # A workbook cell that was bad before any rule (a formula without its saved
+        # value, an error value) is that one problem, not also "not a date".
+        usable = checkable
+        if col.name in positions and positions[col.name] in rec.bad_cells:
+            rows, reasons = rec.bad_cells[positions[col.name]]
+            problems.add(rows, name, _cells(arr, rows), [f"{name} {r}" for r in reasons])
+            usable = checkable.copy()
+            usable[rows] = False
+            cell_bad[rows] = True
         if col.kind is Kind.TEXT:
             p, lengths = parse_text(arr, col.max_length)
             rows = np.flatnonzero(p.error & usable)
@@ -154,6 +165,8 @@ def check_file(spec: FileSpec, rec: Records, positions: dict[str, int], now: dat
                 rows, name, [""] * len(rows), [f"{name} is empty; it is required"] * len(rows)
             )
         parsed[name] = p
+    # Rows already quarantined for a bad cell take no part in the checks across columns.
+    usable = checkable & ~cell_bad
 
     if spec.one_of:
         none = usable.copy()
@@ -276,10 +289,11 @@ def check_orphans(inv: Checked, incidents: Checked) -> None:
     for v, r in zip(qids, incidents.records.source_row[qpos].tolist(), strict=True):
         quarantined.setdefault(v, r)
     reasons = []
+    where = incidents.records.location or "incidents.csv"
     for v in vals:
         if v in quarantined:
             reasons.append(
-                f"incident '{_show(v)}' was quarantined (incidents.csv row {quarantined[v]}), "
+                f"incident '{_show(v)}' was quarantined ({where} row {quarantined[v]}), "
                 "so this involvement cannot load"
             )
         else:

@@ -1,6 +1,6 @@
 """The data page's logic: which server folders may be imported (only inside
 the import folder, :func:`folder_in_root`), writing uploaded extract files
-(plain ``*.csv`` names only), filtering the quarantine, and the data quality
+(plain ``*.csv`` and ``*.xlsx`` names only), filtering the quarantine, and the data quality
 figures. The import itself runs through the pipeline as a job
 (:mod:`adapt.services.imports`).
 """
@@ -15,7 +15,9 @@ import pandas as pd
 
 from adapt.core.history import History
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.(csv|xlsx|xlsm)$", re.IGNORECASE)
+#: What the Data page's uploader accepts: CSV files and Excel workbooks.
+UPLOAD_TYPES: tuple[str, ...] = ("csv", "xlsx", "xlsm")
 
 
 def folder_in_root(typed: str, root: Path) -> Path | None:
@@ -55,15 +57,18 @@ def folder_in_root(typed: str, root: Path) -> Path | None:
 def write_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[str]:
     """Write uploaded extract files into ``folder`` under their own base names.
 
-    Only plain ``*.csv`` names are accepted (no paths); returns the names
-    written. Raises ValueError naming a refused file.
+    Only plain ``*.csv``, ``*.xlsx`` or ``*.xlsm`` names are accepted (no
+    paths); returns the names written. Raises ValueError naming a refused file.
     """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files:
         base = Path(name).name
         if not _SAFE_NAME.match(base):
-            raise ValueError(f"{base!r} is not an extract file name (expected e.g. incidents.csv)")
+            raise ValueError(
+                f"{base!r} is not an extract file name "
+                "(expected e.g. incidents.csv, or an Excel workbook such as extract.xlsx)"
+            )
         (folder / base).write_bytes(content)
         written.append(base)
     return written
