@@ -7,7 +7,7 @@ can say what changed since the review before it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -20,7 +20,11 @@ from adapt.db.settings_store import live_settings
 def review(
     as_of: Annotated[
         datetime | None,
-        typer.Option("--as-of", formats=["%Y-%m-%d"], help="The review's date (default: today)."),
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="The review's date (default: the latest incident date).",
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -33,9 +37,13 @@ def review(
             result = pipeline.review(engine, as_of=as_of, settings=settings, username=os_user())
         except ValueError as exc:
             fail(2, str(exc))
+    due = result.as_of + timedelta(days=settings.cycle.review_interval_days)
     typer.echo(
         f"review {result.review_id} as of {result.as_of.isoformat()}: "
-        f"{result.in_cohort} in the cohort of {result.people} people scored"
+        f"{result.in_cohort} in the cohort of {result.people} people scored; "
+        f"the next review is due on {due.isoformat()} (every "
+        f"{settings.cycle.review_interval_days} days). What changed since the review "
+        "before: adapt export review --out FILE --purpose TEXT"
     )
 
 
