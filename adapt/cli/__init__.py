@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +43,9 @@ from adapt.db.accounts import DEMO_PASSWORD
 from adapt.db.identity import record_decision, revoke_decision
 from adapt.db.load import LoadResult
 from adapt.db.settings_store import live_settings
+from adapt.identity import spark_engine as spark_identity
 from adapt.identity.runner import RunSummary
+from adapt.scoring import spark_engine as spark_scoring
 from adapt.scoring.runner import NotResolved, ScoreResult
 from adapt.scoring.transparency import render_transparency
 from adapt.synthetic import GeneratorConfig
@@ -84,6 +87,32 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+class Engines(StrEnum):
+    """Where resolve and score run."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOption = Annotated[
+    Engines,
+    typer.Option(
+        "--engine",
+        help="duckdb: this machine (default). spark: splink's Spark backend and the features "
+        "per partition on Spark (pip install 'adapt[spark]'; Java 17). Under spark-submit the "
+        "job's session is used, else Spark runs in local mode.",
+    ),
+]
+
+
+def _spark_session():  # type: ignore[no-untyped-def]
+    """The Spark session (spark-submit's, or local); a clear exit without pyspark."""
+    try:
+        return spark_identity.get_session()
+    except spark_identity.SparkUnavailable as exc:
+        _fail(2, str(exc))
 
 
 @contextmanager
@@ -322,22 +351,39 @@ def resolve(
         ),
     ] = False,
     db: DbOption = None,
+    engine_name: EngineOption = Engines.duckdb,
 ) -> None:
     """Resolve person identities over everything stored."""
     engine = _open(db)
     with _progress() as progress:
-        summary = pipeline.resolve(engine, full=full, retrain=retrain, progress=progress)
+        if engine_name is Engines.spark:
+            spark = _spark_session()
+            summary = spark_identity.resolve_database_spark(
+                engine, retrain=retrain, progress=progress, spark=spark
+            )
+        else:
+            summary = pipeline.resolve(engine, full=full, retrain=retrain, progress=progress)
     _print_resolve(summary)
 
 
 @app.command()
-def score(as_of: AsOfOption = None, settings: SettingsOption = None, db: DbOption = None) -> None:
+def score(
+    as_of: AsOfOption = None,
+    settings: SettingsOption = None,
+    db: DbOption = None,
+    engine_name: EngineOption = Engines.duckdb,
+) -> None:
     """Compute features and scores as they stood at the end of a date; nothing after it is used."""
     from_file = _settings(settings)
     engine = _open(db)
     chosen = _in_force(engine, from_file)
     with _refusals(engine):
-        result = pipeline.score(engine, as_of=as_of, settings=chosen)
+        if engine_name is Engines.spark:
+            result = spark_scoring.score_database_spark(
+                engine, as_of, chosen, spark=_spark_session()
+            )
+        else:
+            result = pipeline.score(engine, as_of=as_of, settings=chosen)
     _print_score(result, chosen)
 
 

@@ -34,7 +34,7 @@ from adapt.db.engine import utc_now
 from adapt.identity.ids import assign_ids
 from adapt.identity.model import IdentityModel
 from adapt.identity.normalise import prepare_rows
-from adapt.identity.resolve import resolve, resolve_incremental
+from adapt.identity.resolve import Resolution, resolve, resolve_incremental
 from adapt.identity.review import review_queue
 
 log = logging.getLogger(__name__)
@@ -199,15 +199,19 @@ def resolve_database(
     model_path: Path | None = None,
     progress: Progress | None = None,
     min_training_rows: int = MIN_TRAINING_ROWS,
+    resolver: Callable[..., Resolution] | None = None,
 ) -> RunSummary:
     """Resolve the identities of every stored person row.
 
     ``retrain``: train a new model on the stored rows (and resolve them all
     with it). ``model_path``: the packaged model to start from (default the
-    one committed under ``models/``).
+    one committed under ``models/``). ``resolver``: another engine's
+    :func:`~adapt.identity.resolve.resolve` (same arguments, same result,
+    e.g. :func:`adapt.identity.spark_engine.resolve_spark`); a run with one
+    is always full.
     """
 
-    full = full or retrain
+    full = full or retrain or resolver is not None
     started = utc_now()
     rows = store.person_rows(engine)
     previous = store.assignments(engine)
@@ -259,7 +263,9 @@ def resolve_database(
             cannot_link=cannot_link,
         )
     else:
-        resolution = resolve(prepared, model, must_link=must_link, cannot_link=cannot_link)
+        resolution = (resolver or resolve)(
+            prepared, model, must_link=must_link, cannot_link=cannot_link
+        )
     ids = assign_ids(
         resolution.clusters, previous[["row_key", "person_id"]], store.next_person_number(engine)
     )

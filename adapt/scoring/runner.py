@@ -5,6 +5,7 @@ functions of ``adapt.features`` and ``adapt.scoring.score``."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -60,11 +61,15 @@ def score_database(
     as_of: object | None = None,
     settings: Settings | None = None,
     store: bool = True,
+    cohort: Callable[[History, object | None, Settings], tuple[date, pd.DataFrame]] | None = None,
 ) -> ScoreResult:
-    """Score everything stored as of a date and (by default) store the run."""
+    """Score everything stored as of a date and (by default) store the run.
+
+    ``cohort``: another engine's :func:`cohort_table` (same arguments, same
+    table; e.g. :func:`adapt.scoring.spark_engine.cohort_table_spark`)."""
     settings = settings or default_settings()
     history = load_history(engine, with_protected=False)
-    day, table = cohort_table(history, as_of, settings)
+    day, table = (cohort or cohort_table)(history, as_of, settings)
     unresolved = history.unresolved_rows()
     if unresolved:
         log.warning("%d involvement rows are not resolved and were left out", unresolved)

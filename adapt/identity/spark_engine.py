@@ -1,0 +1,413 @@
+"""Identity resolution with splink's Spark backend (``adapt resolve --engine spark``).
+
+The same trained model, the same context stage, decisions, guards and
+clustering as :func:`adapt.identity.resolve.resolve`; only the pairwise
+scoring (splink's blocking and prediction, the expensive part that grows with
+the square of block sizes) runs on Spark instead of DuckDB. The model's
+settings are written in DuckDB SQL (:mod:`adapt.identity.splink_adapter`);
+:func:`spark_settings` translates them to Spark SQL, with splink's Scala
+similarity functions (``jaro_winkler``, ``damerau_levenshtein``) in place of
+DuckDB's. Term frequencies are computed exactly as the default engine computes
+them and handed to splink as lookups.
+
+The pairs then come back to the driver, where the context stage, the guards
+and the clustering run as in the default engine (they are linear in the
+number of kept pairs). Only full runs: an incremental run is the default
+engine's (``adapt resolve``); the Spark engine always resolves every row with
+the model chosen as for a full run (trained or reused, see
+:func:`adapt.identity.runner.choose_model`).
+
+pyspark is an optional extra (``pip install 'adapt[spark]'``) and needs Java
+17 or later; importing this module without it works, using it raises
+:class:`SparkUnavailable`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import sqlglot
+from sqlalchemy import Engine
+
+from adapt.identity import splink_adapter
+from adapt.identity.cluster import (
+    _override_frame,
+    build_clusters,
+    override_positions,
+    spanning_forest,
+)
+from adapt.identity.context import context_rows
+from adapt.identity.guards import Guards
+from adapt.identity.model import IdentityModel
+from adapt.identity.resolve import (
+    ANALYST,
+    BELOW,
+    FOREST_ABOVE_PROBABILITY,
+    Resolution,
+    _ensure_prepared,
+    _finish_links,
+    _keep_probability,
+    _keep_weight,
+    _key_rank,
+    _score_and_decide,
+    _strongest_per_cluster_pair,
+)
+from adapt.identity.runner import Progress, RunSummary, resolve_database
+
+try:  # the optional extra: adapt[spark]
+    from pyspark.sql import DataFrame as SparkFrame
+    from pyspark.sql import SparkSession
+    from splink import Linker, SparkAPI
+    from splink.internals.spark.jar_location import similarity_jar_location
+
+    HAVE_PYSPARK = True
+except ImportError:  # pragma: no cover - depends on the installation
+    SparkFrame = SparkSession = Linker = SparkAPI = None  # type: ignore[assignment,misc]
+    similarity_jar_location = None  # type: ignore[assignment]
+    HAVE_PYSPARK = False
+
+LOG = logging.getLogger(__name__)
+INSTALL_HINT = "the Spark engine needs pyspark and Java 17: pip install 'adapt[spark]'"
+# DuckDB function -> the Spark function splink registers from its jar (or Spark's own).
+SPARK_FUNCTIONS = {
+    "list_has_any(": "arrays_overlap(",
+    "jaro_winkler_similarity(": "jaro_winkler(",
+}
+
+
+class SparkUnavailable(RuntimeError):
+    """pyspark (or Java) is missing: install the ``spark`` extra."""
+
+
+def require_spark() -> None:
+    if not HAVE_PYSPARK:
+        raise SparkUnavailable(INSTALL_HINT)
+
+
+def local_session(
+    master: str = "local[2]",
+    *,
+    shuffle_partitions: int = 8,
+    driver_memory: str | None = None,
+    checkpoint_dir: str | None = None,
+) -> Any:
+    """A Spark session for ADAPT: splink's similarity jar, UTC, no UI, no network.
+
+    On a cluster ``spark-submit`` (or the managed service) makes the session;
+    :func:`get_session` then returns it and this is not called.
+    """
+    require_spark()
+    # Local mode talks to itself only: no lookup of the machine's address.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("adapt")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.default.parallelism", str(shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    if driver_memory:
+        builder = builder.config("spark.driver.memory", driver_memory)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(checkpoint_dir or tempfile.mkdtemp(prefix="adapt-spark-"))
+    return spark
+
+
+def get_session() -> Any:
+    """The active Spark session (spark-submit's), else a local one."""
+    require_spark()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        if active.sparkContext.getCheckpointDir() is None:
+            active.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="adapt-spark-"))
+        return active
+    return local_session()
+
+
+def to_spark_sql(sql: str) -> str:
+    """One SQL expression of the model (DuckDB dialect) in Spark SQL."""
+    for duck, spark in SPARK_FUNCTIONS.items():
+        sql = sql.replace(duck, spark)
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+def spark_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The model's prediction settings (capped blocks) with every SQL in Spark's dialect.
+
+    What the model learned (prior, m, u) is untouched.
+    """
+    out = json.loads(json.dumps(splink_adapter._predict_settings(settings)))
+    out["sql_dialect"] = "spark"
+    for comp in out["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if level["sql_condition"].strip().upper() != "ELSE":
+                level["sql_condition"] = to_spark_sql(level["sql_condition"])
+    out["blocking_rules_to_generate_predictions"] = [
+        to_spark_sql(rule) for rule in out["blocking_rules_to_generate_predictions"]
+    ]
+    return out
+
+
+def _tf_lookup(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Term frequencies of ``column``, computed as :func:`splink_frame` computes them."""
+    freq = rows[column].value_counts(normalize=True, dropna=True)
+    return pd.DataFrame(
+        {column: freq.index.astype(str), f"tf_{column}": freq.to_numpy(dtype="float64")}
+    )
+
+
+def _arrow(frame: Any) -> pa.Table:
+    """A Spark frame collected to the driver as Arrow."""
+    return frame.toArrow()
+
+
+class SparkScorer:
+    """:class:`adapt.identity.splink_adapter.Scorer` on Spark: the same two passes.
+
+    :meth:`chunks` yields the scored pairs with what the decisions need
+    (``l``, ``r``, weights, ``lbl_forename``, ``lbl_dob``); splink's scored
+    table stays in Spark (checkpointed), and :meth:`fetch` reads back the full
+    columns of chosen pairs only.
+    """
+
+    def __init__(
+        self, rows: pd.DataFrame, settings: dict[str, Any], *, threshold_weight: float, spark: Any
+    ) -> None:
+        require_spark()
+        self.settings = settings
+        self.threshold_weight = threshold_weight
+        self.spark = spark
+        self.pairs_scored = 0
+        self.n_rows = len(rows)
+        self.db = SparkAPI(spark_session=spark)
+        frame = splink_adapter.splink_frame(rows, with_tf=False, ids=np.arange(len(rows)))
+        sdf = self.db.register(frame, table_name="adapt_rows")
+        del frame
+        self.linker = Linker(sdf, spark_settings(settings), log_level=logging.WARNING)
+        for column in splink_adapter.TF_COLUMNS:
+            lookup = self.db.register(_tf_lookup(rows, column), table_name=f"adapt_tf_{column}")
+            self.linker.table_management.register_term_frequency_lookup(lookup, column)
+        self.predicted: Any = None
+
+    def __enter__(self) -> SparkScorer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.predicted is not None:
+            self.predicted.drop_table_from_database_and_remove_from_cache()
+            self.predicted = None
+
+    def set_memory_limit(self, limit: str) -> None:
+        """Nothing to do: Spark manages its own memory (the DuckDB scorer's hook)."""
+
+    def _sql(self, duckdb_sql: str) -> Any:
+        return self.spark.sql(to_spark_sql(duckdb_sql))
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        self.predicted = self.linker.inference.predict(threshold_match_weight=self.threshold_weight)
+        names = [
+            n
+            for n in splink_adapter.comparison_names(self.settings)
+            if n in splink_adapter.GUARD_COMPARISONS
+        ]
+        tables = splink_adapter.level_weights(self.settings)
+        raw = ", ".join(f'"mw_{n}" AS "raw_{n}"' for n in names)
+        tbl = _arrow(
+            self._sql(
+                "SELECT least(row_key_l, row_key_r) AS l, "
+                "greatest(row_key_l, row_key_r) AS r, match_weight, match_probability, "
+                f"{raw} FROM {self.predicted.physical_name}"
+            )
+        )
+        self.pairs_scored = tbl.num_rows
+        df = pd.DataFrame(
+            {
+                "l": tbl.column("l").to_numpy().astype(np.int64),
+                "r": tbl.column("r").to_numpy().astype(np.int64),
+                "match_weight": tbl.column("match_weight").to_numpy(zero_copy_only=False),
+                "match_probability": tbl.column("match_probability").to_numpy(zero_copy_only=False),
+            }
+        )
+        for n in names:
+            raw_w = tbl.column(f"raw_{n}").to_numpy(zero_copy_only=False)
+            df[f"lbl_{n}"] = splink_adapter._labels(raw_w, tables[n])
+        del tbl
+        yield df
+
+    def fetch(self, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
+        """Full scored columns of pairs (``l`` < ``r``, positions), ordered by (l, r)."""
+        names = splink_adapter.comparison_names(self.settings)
+        n = int(self.n_rows)
+        want = np.unique(np.asarray(left, np.int64) * n + np.asarray(right, np.int64))
+        self.spark.createDataFrame(pa.table({"code": pa.array(want)})).createOrReplaceTempView(
+            "adapt_want"
+        )
+        pairs_sql = splink_adapter._pairs_sql([self.predicted], self.settings, names)
+        tbl = _arrow(
+            self._sql(
+                f"SELECT p.* FROM ({pairs_sql}) AS p "
+                f"LEFT SEMI JOIN adapt_want AS w ON p.l * {n} + p.r = w.code"
+            )
+        )
+        self.spark.catalog.dropTempView("adapt_want")
+        order = np.lexsort((tbl.column("r").to_numpy(), tbl.column("l").to_numpy()))
+        return splink_adapter._frame(tbl.take(pa.array(order)), self.settings, names)
+
+
+def resolve_spark(
+    rows: pd.DataFrame,
+    model: IdentityModel,
+    *,
+    must_link: pd.DataFrame | None = None,
+    cannot_link: pd.DataFrame | None = None,
+    guards: Guards | None = None,
+    spark: Any = None,
+) -> Resolution:
+    """:func:`adapt.identity.resolve.resolve` with the pairs scored on Spark.
+
+    The stages after scoring are the default engine's, step for step (this
+    body follows ``resolve``'s; tests/test_spark_engine.py checks that both
+    give the same people and links on the same rows and model).
+    """
+    model.check_is_fitted()
+    guards = guards or Guards()
+    spark = spark or get_session()
+    rows = _ensure_prepared(rows).reset_index(drop=True)
+    n = len(rows)
+    keys = pd.Index(rows["row_key"].astype("string"))
+    must = override_positions(_override_frame(must_link), keys)
+    cannot = override_positions(_override_frame(cannot_link), keys)
+    del keys
+    t: dict[str, float] = {}
+    keep_p = _keep_probability(model)
+    t0 = time.perf_counter()
+    cx = context_rows(rows)
+    with SparkScorer(
+        rows, model.settings_json_, threshold_weight=_keep_weight(model), spark=spark
+    ) as scorer:
+        acc_parts: list[tuple[np.ndarray, ...]] = []
+        other_parts: list[tuple[np.ndarray, ...]] = []
+        for chunk in scorer.chunks():
+            d = _score_and_decide(chunk, cx, model, must, cannot, guards)
+            del chunk
+            scored = d["match_weight"].notna().to_numpy()
+            acc = d["accepted"].to_numpy(dtype=bool) & scored
+            la, ra = d["l"].to_numpy(), d["r"].to_numpy()
+            fw = d["final_weight"].to_numpy(dtype="float64")
+            p = d["match_probability"].fillna(0).to_numpy(dtype="float64")
+            acc_parts.append(
+                (
+                    la[acc].astype(np.int32),
+                    ra[acc].astype(np.int32),
+                    fw[acc],
+                    p[acc] > FOREST_ABOVE_PROBABILITY,
+                )
+            )
+            other = scored & ~acc & ((p >= keep_p) | d["decision"].isin(ANALYST).to_numpy(bool))
+            below = (d["decision"] == BELOW).to_numpy(dtype=bool)
+            other_parts.append(
+                (la[other].astype(np.int32), ra[other].astype(np.int32), p[other], below[other])
+            )
+            del d, la, ra, fw, p, below
+        t["score_decide"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        empty = (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0), np.empty(0, bool))
+        acc_parts = acc_parts or [empty]
+        other_parts = other_parts or [empty]
+        ea, eb, ew, ep = (np.concatenate(x) for x in zip(*acc_parts, strict=True))
+        del acc_parts
+        key_rank = _key_rank(rows["row_key"])
+        labels = build_clusters(
+            n,
+            cx.dob,
+            rows["occasion"],
+            (ea, eb, ew),
+            must,
+            cannot,
+            rank=key_rank[1],
+            guards=guards,
+        )
+        t["cluster"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        inside = labels[ea] == labels[eb]
+        strong = np.flatnonzero(inside & ep)
+        keep = ~inside | ~ep
+        keep[strong[spanning_forest(n, ea[strong], eb[strong], ew[strong])]] = True
+        ka, kb = ea[keep], eb[keep]
+        del ea, eb, ew, ep, inside, strong, keep
+        oa, ob, op, obelow = (np.concatenate(x) for x in zip(*other_parts, strict=True))
+        del other_parts
+        thin = np.flatnonzero(obelow & (labels[oa] != labels[ob]))
+        keep_o = np.ones(len(oa), dtype=bool)
+        keep_o[thin] = False
+        best = _strongest_per_cluster_pair(labels, oa[thin], ob[thin], op[thin], key_rank[1])
+        keep_o[thin[best]] = True
+        ka, kb = np.concatenate([ka, oa[keep_o]]), np.concatenate([kb, ob[keep_o]])
+        LOG.info("spark: %d pairs scored, %d kept as links", scorer.pairs_scored, len(ka))
+        del oa, ob, keep_o, thin, op, best, obelow
+        t["forest"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pairs = scorer.fetch(ka, kb)
+        del ka, kb
+    decided = _score_and_decide(pairs, cx, model, must, cannot, guards)
+    del pairs, cx
+    clusters = pd.DataFrame(
+        {"row_key": rows["row_key"].astype("string").to_numpy(), "cluster": labels.astype(np.int64)}
+    )
+    links = _finish_links(decided, rows["row_key"], model, key_rank)
+    t["links"] = time.perf_counter() - t0
+    LOG.info("spark: resolved %d rows into %d clusters", n, int(clusters["cluster"].nunique()))
+    return Resolution(clusters, links, model.to_json(), t, guards)
+
+
+def resolve_database_spark(
+    engine: Engine,
+    *,
+    retrain: bool = False,
+    progress: Progress | None = None,
+    spark: Any = None,
+) -> RunSummary:
+    """:func:`adapt.identity.runner.resolve_database` as a full run, scored on Spark.
+
+    Reads the stored rows and analyst decisions, chooses the model as a full
+    run does (reuses the stored model, or trains one on these rows with
+    DuckDB: training samples a bounded number of pairs), resolves on Spark
+    and stores the run (ids kept stable, lineage, links, review queue) like
+    the default engine.
+    """
+    require_spark()
+    session = spark or get_session()
+
+    def resolver(rows: pd.DataFrame, model: IdentityModel, **kw: Any) -> Resolution:
+        return resolve_spark(rows, model, spark=session, **kw)
+
+    return resolve_database(engine, retrain=retrain, progress=progress, resolver=resolver)
+
+
+def stop_session(spark: Any) -> None:
+    """Stop a session made by :func:`local_session` and remove its checkpoints."""
+    folder = spark.sparkContext.getCheckpointDir()
+    spark.stop()
+    if folder:  # Spark checkpoints into a folder of its own inside the one given
+        shutil.rmtree(Path(folder.removeprefix("file:")).parent, ignore_errors=True)
