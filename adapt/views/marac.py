@@ -9,8 +9,11 @@ history says about the perpetrators linked to them.
   (themselves when they are a suspect), each perpetrator's victims past and
   present, addresses, MARAC referrals, SafeLives repeats with their dates and
   the repeat incidents a late flag missed. It is a pure function of a History.
-* :func:`summary_pdf` is the one-page meeting summary (fpdf2, DejaVu Sans as
-  shipped by matplotlib, so names in any European alphabet print as written).
+* :func:`summary_pdf` is the one-page meeting summary (:mod:`adapt.views.pdf_sheet`:
+  DejaVu Sans, long lines wrapped, "and N more" where a list is cut).
+* The tables the page draws, in plain words (:func:`results_table`,
+  :func:`victims_table`, ...): names beside ids, offences in words, dates as
+  ``dd/mm/yyyy`` or "not recorded", shares as percentages.
 
 SafeLives repeats come from :mod:`adapt.rules.safelives` (the rule the
 features use too) with the repeat window of the settings in force; names fold
@@ -23,22 +26,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
-from pathlib import Path
 
 import jellyfish
-import matplotlib
 import numpy as np
 import pandas as pd
-from anyascii import anyascii
-from fpdf import FPDF
 
 from adapt.core.history import History
-from adapt.core.settings import Settings
+from adapt.core.settings import Settings, window_words
+from adapt.core.spec import OFFENCES
 from adapt.identity.nicknames import aliases
 from adapt.rules.names import fold_name, forename_keys, surname_keys
 from adapt.rules.pairs import incident_pairs
 from adapt.rules.safelives import repeat_incidents, window_end
+from adapt.views.pdf_sheet import Sheet
+from adapt.views.pdf_sheet import pdf_text as pdf_text  # the PDFs draw text through it
 
 DAY = pd.Timedelta(days=1)
 VICTIM_ROLES = ("victim", "marac_victim")
@@ -63,6 +64,7 @@ class NameIndex:
     forenames: np.ndarray  # distinct folded first forenames
     surnames: np.ndarray  # distinct folded surnames (words joined)
     forename_canon: list[frozenset[str]]  # the formal names each forename may stand for
+    row_person: np.ndarray  # for each row, its person's position in ``people``
 
 
 def _joined(person_id: pd.Series, values: pd.Series) -> pd.Series:
@@ -113,6 +115,9 @@ def build_name_index(name_rows: pd.DataFrame) -> NameIndex:
     people["roles"] = _joined(rows["person_id"], rows["role"])
     people = people.fillna({"name": "(no name recorded)", "other_names": "",
                             "dates_of_birth": "", "refs": ""})  # fmt: skip
+    # A plain (numpy) index: its hash table is built once, so a lookup by id is
+    # quick; an Arrow-backed one is converted again on every lookup.
+    people.index = pd.Index(people.index.to_numpy(dtype=object), name="person_id")
 
     forms = rows.drop_duplicates(["person_id", "fn", "sn", "dob", "person_ref"])[
         ["person_id", "name", "fn", "sn", "dob", "person_ref"]
@@ -128,6 +133,7 @@ def build_name_index(name_rows: pd.DataFrame) -> NameIndex:
         forenames=np.asarray(forenames, dtype=object),
         surnames=np.asarray(surnames, dtype=object),
         forename_canon=canon,
+        row_person=people.index.get_indexer(forms["person_id"].to_numpy(dtype=object)),
     )
 
 
@@ -170,7 +176,10 @@ def name_scores(index: NameIndex, text: str) -> pd.Series:
             + 0.6 * _similarity(lead, index.surnames)[sn_code]
         )
         score = np.maximum(straight, swapped)
-    return pd.Series(score, index=index.rows["person_id"].to_numpy()).groupby(level=0).max()
+    # the best row of each person, by position (a groupby on the ids is far slower)
+    best = np.zeros(len(index.people))
+    np.maximum.at(best, index.row_person, score)
+    return pd.Series(best, index=index.people.index)
 
 
 def search(
@@ -418,43 +427,151 @@ def _home_addresses(history: History, perpetrators: list[str]) -> pd.DataFrame:
     return out
 
 
-# -------------------------------------------------------------------- PDF
-PDF_FONT = "DejaVuSans"
+# ------------------------------------------------------------ plain words
+NOT_RECORDED = "not recorded"
+_OFFENCE_WORDS = {
+    "abh": "Actual bodily harm (ABH)",
+    "gbh": "Grievous bodily harm (GBH)",
+    "breach_of_order": "Breach of a protective order",
+}
+OFFENCE_WORDS: dict[str, str] = {
+    o: _OFFENCE_WORDS.get(o, o.replace("_", " ").capitalize()) for o in OFFENCES
+}
+ROLE_WORDS = {"victim": "victim", "suspect": "suspect", "witness": "witness", "other": "other",
+              "marac_victim": "MARAC victim", "marac_perpetrator": "MARAC perpetrator"}  # fmt: skip
 
 
-def _font_files() -> dict[str, Path]:
-    """DejaVu Sans (regular, bold, oblique) from matplotlib's own data folder:
-    a Unicode TrueType font that installs with a registry package, so a force's
-    machine has it without a download."""
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    return {"": folder / "DejaVuSans.ttf", "B": folder / "DejaVuSans-Bold.ttf",
-            "I": folder / "DejaVuSans-Oblique.ttf"}  # fmt: skip
+def offence_words(offence: pd.Series) -> pd.Series:
+    """Offence codes in words ("abh" -> "Actual bodily harm (ABH)"); a code
+    outside the vocabulary in words too; missing -> "".
 
-
-@cache
-def _drawable() -> frozenset[int]:
-    """The code points DejaVu Sans has a glyph for (read once)."""
-    pdf = FPDF()
-    pdf.add_font(PDF_FONT, "", _font_files()[""])
-    return frozenset(pdf.fonts[PDF_FONT.lower()].cmap)
-
-
-def pdf_text(text: object) -> str:
-    """``text`` as the PDF can draw it: every letter DejaVu Sans has
-    (``Łukasz Żółć``, Greek, Cyrillic) as written; a character it lacks
-    (``山田``, emoji) transliterated (:mod:`anyascii`), or ``?``.
-
-    >>> pdf_text("Łukasz Żółć — 山田")
-    'Łukasz Żółć — ShanTian'
+    >>> offence_words(pd.Series(["abh", "common_assault", None])).tolist()
+    ['Actual bodily harm (ABH)', 'Common assault', '']
     """
-    have = _drawable()
-    return "".join(c if ord(c) in have else (anyascii(c) or "?") for c in str(text))
+    text = offence.astype("string")
+    words = text.map(OFFENCE_WORDS, na_action="ignore")
+    fallback = text.str.replace("_", " ").str.capitalize()
+    return words.fillna(fallback).fillna("").astype(object)
 
 
-def _day(value: object) -> str:
+def day_words(value: object, missing: str = NOT_RECORDED) -> str:
+    """A date as ``dd/mm/yyyy``; a missing one says ``missing`` ("not recorded")."""
     if value is None or pd.isna(value):
-        return "-"
+        return missing
     return pd.Timestamp(value).strftime("%d/%m/%Y")
+
+
+def days_words(values: pd.Series, missing: str = NOT_RECORDED) -> pd.Series:
+    """Dates as ``dd/mm/yyyy`` text; a missing one says ``missing``."""
+    return pd.to_datetime(values).dt.strftime("%d/%m/%Y").fillna(missing).astype(object)
+
+
+def count_words(values: pd.Series) -> pd.Series:
+    """Whole numbers as text; a missing one is empty (never "nan" or "None")."""
+    numbers = pd.to_numeric(values, errors="coerce").round().astype("Int64")
+    return numbers.astype("string").fillna("").astype(object)
+
+
+def yes_no(values: pd.Series) -> pd.Series:
+    return values.fillna(False).astype(bool).map({True: "yes", False: "no"}).astype(object)
+
+
+def percent_words(share: pd.Series) -> pd.Series:
+    """Shares (0..1) as whole percentages: ``0.874 -> "87%"``."""
+    return ((pd.to_numeric(share) * 100).round().astype("Int64").astype("string") + "%").fillna("")
+
+
+def named(ids: pd.Series, names: dict[str, str], missing: str = "") -> pd.Series:
+    """Person ids as ``Name (id)`` labels; a missing id is ``missing``."""
+    shown = ids.astype("string").map(lambda p: names.get(str(p), str(p)), na_action="ignore")
+    return shown.fillna(missing).astype(object)
+
+
+# --------------------------------------------------- tables, in plain words
+def results_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The search matches (:func:`search`) as the page shows them, same order."""
+    born = (
+        results["dates_of_birth"]
+        .astype("string")
+        .str.replace(r"(\d{4})-(\d{2})-(\d{2})", r"\3/\2/\1", regex=True)
+    )
+    roles = results["roles"].astype("string").str.split("; ")
+    roles = roles.map(lambda r: "; ".join(ROLE_WORDS.get(x, x) for x in r), na_action="ignore")
+    return pd.DataFrame(
+        {
+            "Name": results["name"].astype(object),
+            "Person id": results["person_id"].astype(object),
+            "Other names": results["other_names"].fillna("").astype(object),
+            "Dates of birth": born.fillna("").astype(object),
+            "References": results["refs"].fillna("").astype(object),
+            "Recorded as": roles.fillna("").astype(object),
+            "Match": percent_words(results["match"]),
+        }
+    )
+
+
+def victims_table(victims: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """One perpetrator's victims (:attr:`MaracCheck.victims`) in words."""
+    return pd.DataFrame(
+        {
+            "Victim": named(victims["victim_id"], names),
+            "Incidents": count_words(victims["incidents"]),
+            "First incident": days_words(victims["first_incident"]),
+            "Last incident": days_words(victims["last_incident"]),
+            "Current": yes_no(victims["current"]),
+        }
+    )
+
+
+def addresses_table(addresses: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Kind": addresses["kind"].astype(object),
+            "Address": addresses["address"].fillna("").astype(object),
+            "Postcode": addresses["postcode"].fillna("").astype(object),
+            "Incidents": count_words(addresses["incidents"]),
+            "First seen": days_words(addresses["first_seen"]),
+            "Last seen": days_words(addresses["last_seen"]),
+        }
+    )
+
+
+def referrals_table(referrals: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """MARAC referrals (:attr:`MaracCheck.referrals`) in words."""
+    return pd.DataFrame(
+        {
+            "Referral": referrals["referral_id"].astype(object),
+            "Referred on": days_words(referrals["referral_date"]),
+            "Heard on": days_words(referrals["meeting_date"]),
+            "Flag on": days_words(referrals["flagged_at"]),
+            "Days to the flag": count_words(referrals["flag_lag_days"]),
+            "Victim": named(referrals["victim_id"], names),
+            "Perpetrator": named(referrals["perpetrator_id"], names, "not recorded"),
+        }
+    )
+
+
+def repeats_table(repeats: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """SafeLives repeat incidents (:attr:`MaracCheck.repeat_incidents`) in words."""
+    late = repeats["late_flag"].astype(bool)
+    return pd.DataFrame(
+        {
+            "Date": days_words(repeats["occurred_at"]),
+            "Incident": repeats["incident_id"].astype(object),
+            "Offence": offence_words(repeats["offence"]),
+            "Victim": named(repeats["victim_id"], names),
+            "Referral": repeats["referral_id"].astype(object),
+            "Referred on": days_words(repeats["referral_date"]),
+            "Days after the referral": count_words(repeats["days_after_referral"]),
+            "Flag on": days_words(repeats["flagged_at"]),
+            "Flag on by that day": late.map({True: "no: missed by a late flag", False: "yes"}),
+        }
+    )
+
+
+# -------------------------------------------------------------------- PDF
+VICTIMS_SHOWN, ADDRESSES_SHOWN, REFERRALS_SHOWN = 6, 3, 4
+ON_THE_PAGE = "see the MARAC check on screen"
 
 
 def summary_pdf(
@@ -467,70 +584,66 @@ def summary_pdf(
     recipient: str,
     marking: str,
 ) -> bytes:
-    """The one-page meeting summary; sections are cut to fit one A4 page.
+    """The one-page meeting summary. Long lines wrap; a list cut to fit (a
+    perpetrator's victims, addresses, referrals, or whole perpetrators when
+    the page is full) says how many more there are.
 
     Text is drawn in DejaVu Sans (:func:`pdf_text`): ``Łukasz Żółć`` prints
     as written. The footer carries ``marking``, the protective marking of
     the settings in force (``governance.protective_marking``).
     """
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    for style, path in _font_files().items():
-        pdf.add_font(PDF_FONT, style, path)
-    pdf.set_auto_page_break(False)
-    pdf.set_margins(12, 12, 12)
-    pdf.add_page()
-    bottom = 297 - 22
-
-    def line(text: str, size: float = 9, style: str = "", height: float = 4.6) -> bool:
-        """One fact, wrapped to the page's width (at most three lines); False
-        once the page is full."""
-        pdf.set_font(PDF_FONT, style, size)
-        parts = pdf.multi_cell(0, height, pdf_text(text), dry_run=True, output="LINES")[:3]
-        if pdf.get_y() + height * len(parts) > bottom:
-            return False
-        for n, part in enumerate(parts):
-            pdf.cell(0, height, ("    " if n else "") + part, new_x="LMARGIN", new_y="NEXT")
-        return True
+    sheet = Sheet(
+        f"Generated by {generated_by} at {generated_at:%d/%m/%Y %H:%M} — {marking}",
+        where=ON_THE_PAGE,
+    )
 
     def name(pid: object) -> str:
         return names.get(str(pid), str(pid))
 
-    line("MARAC check - summary for the meeting", 14, "B", 8)
-    line(f"Subject: {name(check.person_id)}    As of: {_day(check.as_of)}")
-    line(f"Purpose: {purpose}    Recipient: {recipient}")
-    line(f"SafeLives repeats: incidents within {check.repeat_days} days of the pair's referral")
-    pdf.ln(2)
-    for perp in check.perpetrators:
-        if not line(f"Perpetrator: {name(perp)}", 11, "B", 6):
+    sheet.line("MARAC check - summary for the meeting", 14, "B", 8)
+    sheet.line(f"Subject: {name(check.person_id)}    As of: {day_words(check.as_of)}")
+    sheet.line(f"Purpose: {purpose}    Recipient: {recipient}")
+    sheet.line(f"SafeLives repeats: incidents within {window_words(check.repeat_days)} "
+               f"({check.repeat_days} days) of the pair's last referral")  # fmt: skip
+    sheet.gap(2)
+    for n, perp in enumerate(check.perpetrators):
+        if not sheet.line(f"Perpetrator: {name(perp)}", 11, "B", 6, count=None):
+            sheet.left_out(len(check.perpetrators) - n, "perpetrator(s)")
             break
-        vics = check.victims[check.victims["perpetrator_id"] == perp]
-        line(f"Victims ({len(vics)}, current {int(vics['current'].sum())}):", 9, "B")
-        for v in vics.head(6).itertuples():
-            line(f"  {name(v.victim_id)}: {v.incidents} incident(s), {_day(v.first_incident)}"
-                 f" to {_day(v.last_incident)}{' (current)' if v.current else ''}")  # fmt: skip
-        if len(vics) > 6:
-            line(f"  ... and {len(vics) - 6} more")
-        adds = check.addresses[check.addresses["perpetrator_id"] == perp].head(3)
-        for a in adds.itertuples():
-            line(f"  Address ({a.kind}): {a.address} {a.postcode if pd.notna(a.postcode) else ''}"
-                 f" last {_day(a.last_seen)}")  # fmt: skip
-        refs = check.referrals[check.referrals["perpetrator_id"] == perp]
-        line(f"MARAC referrals: {len(refs)}", 9, "B")
-        for r in refs.tail(4).itertuples():
-            line(f"  {r.referral_id} referred {_day(r.referral_date)}, victim "
-                 f"{name(r.victim_id)}, flagged {_day(r.flagged_at)}")  # fmt: skip
-        stat = check.repeat_status[check.repeat_status["perpetrator_id"] == perp]
-        for s in stat.itertuples():
-            verdict = "REPEAT" if s.repeat else "no repeat"
-            line(f"  SafeLives: {name(s.victim_id)}: {verdict}; last referral "
-                 f"{_day(s.last_referral_date)}; {s.repeat_incidents} repeat incident(s) "
-                 f"{_day(s.first_repeat_at)} to {_day(s.last_repeat_at)}; "
-                 f"{s.late_flag_missed} missed by a late flag")  # fmt: skip
-        pdf.ln(1.5)
-    pdf.set_y(297 - 16)
-    pdf.set_font(PDF_FONT, "I", 8)
-    pdf.multi_cell(
-        0, 4,
-        pdf_text(f"Generated by {generated_by} at {generated_at:%d/%m/%Y %H:%M} — {marking}"),
+        _perpetrator_lines(sheet, check, perp, name)
+        sheet.gap(1.5)
+    return sheet.output()
+
+
+def _perpetrator_lines(sheet: Sheet, check: MaracCheck, perp: str, name) -> None:  # type: ignore[no-untyped-def]
+    vics = check.victims[check.victims["perpetrator_id"] == perp]
+    sheet.line(f"Victims ({len(vics)}, current {int(vics['current'].sum())}):", 9, "B")
+    sheet.listing(
+        [f"{name(v.victim_id)}: {v.incidents} incident(s), {day_words(v.first_incident)} to "
+         f"{day_words(v.last_incident)}{' (current)' if v.current else ''}"
+         for v in vics.itertuples()],
+        limit=VICTIMS_SHOWN, what="victim(s)",
     )  # fmt: skip
-    return bytes(pdf.output())
+    adds = check.addresses[check.addresses["perpetrator_id"] == perp]
+    sheet.listing(
+        [f"Address ({a.kind}): {a.address} {a.postcode if pd.notna(a.postcode) else ''}".rstrip()
+         + f", last seen {day_words(a.last_seen)}" for a in adds.itertuples()],
+        limit=ADDRESSES_SHOWN, what="address(es)",
+    )  # fmt: skip
+    refs = check.referrals[check.referrals["perpetrator_id"] == perp]
+    sheet.line(f"MARAC referrals: {len(refs)}", 9, "B")
+    newest = refs.iloc[::-1]  # the newest first, so a cut leaves out the oldest
+    sheet.listing(
+        [f"{r.referral_id} referred {day_words(r.referral_date)}, victim {name(r.victim_id)}, "
+         f"flag on {day_words(r.flagged_at)}" for r in newest.itertuples()],
+        limit=REFERRALS_SHOWN, what="earlier referral(s)",
+    )  # fmt: skip
+    stat = check.repeat_status[check.repeat_status["perpetrator_id"] == perp]
+    sheet.listing(
+        [f"SafeLives: {name(s.victim_id)}: {'REPEAT' if s.repeat else 'no repeat'}; last "
+         f"referral {day_words(s.last_referral_date)}; {s.repeat_incidents} repeat incident(s)"
+         + (f" {day_words(s.first_repeat_at)} to {day_words(s.last_repeat_at)}" if s.repeat
+            else "")
+         + f"; {s.late_flag_missed} missed by a late flag" for s in stat.itertuples()],
+        limit=len(stat), what="SafeLives status line(s)",
+    )  # fmt: skip
