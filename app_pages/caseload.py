@@ -35,7 +35,7 @@ def _record_contact(user: dict, load: caseload.Caseload) -> None:
     st.subheader("Record a plan review or a contact")
     with st.form("caseload_contact", clear_on_submit=True):
         person = st.selectbox(
-            "Person", list(load.choices), format_func=load.choices.get, index=None,
+            "Person", list(load.choices), format_func=lambda p: load.choices.get(p, p), index=None,
             placeholder="Choose a person on the caseload", key="contact_person",
         )  # fmt: skip
         what = st.radio("What happened", [REVIEW_HELD, CONTACT], horizontal=True)
@@ -64,13 +64,13 @@ def _end_management(user: dict, load: caseload.Caseload) -> None:
     )
     with st.form("caseload_end", clear_on_submit=True):
         person = st.selectbox(
-            "Person", list(load.choices), format_func=load.choices.get, index=None,
+            "Person", list(load.choices), format_func=lambda p: load.choices.get(p, p), index=None,
             placeholder="Choose a person on the caseload", key="end_person",
         )  # fmt: skip
-        state = st.radio(
-            "Exit state", list(caseload.EXIT_STATES), format_func=caseload.EXIT_STATE_WORDS.get,
-            index=None, horizontal=True,
-        )  # fmt: skip
+        words = st.radio(
+            "Exit state", list(caseload.EXIT_STATE_CHOICES), index=None, horizontal=True
+        )
+        state = caseload.EXIT_STATE_CHOICES.get(words) if words else None
         reason = st.text_area("Reason (required)")
         submitted = st.form_submit_button("End management")
     if not submitted:

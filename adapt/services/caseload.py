@@ -27,6 +27,8 @@ from adapt.views.text import md_escape
 
 EXIT_STATES = app_store.EXIT_STATES
 EXIT_STATE_WORDS = views.EXIT_STATE_WORDS
+#: The exit states in words, as the page offers them -> the stored state.
+EXIT_STATE_CHOICES = {words: state for state, words in EXIT_STATE_WORDS.items()}
 CASELOAD_LABELS = views.CASELOAD_LABELS
 CASELOAD_COLUMNS = views.CASELOAD_COLUMNS
 SOON_DAYS = views.SOON_DAYS
@@ -35,6 +37,7 @@ __all__ = [
     "CASELOAD_COLUMNS",
     "CASELOAD_LABELS",
     "EXIT_STATES",
+    "EXIT_STATE_CHOICES",
     "EXIT_STATE_WORDS",
     "SOON_DAYS",
     "Caseload",

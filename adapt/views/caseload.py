@@ -79,6 +79,14 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").fillna("").astype(str)
 
 
+def _lookup(ids: pd.Series, values: pd.Series) -> pd.Series:
+    """``values[id]`` for each of ``ids`` (missing where it has none), on
+    ``ids``' index. (pandas 3 fails to ``map`` through an empty datetime
+    series, so this reindexes.)"""
+    found = values.reindex(ids.astype(str).to_numpy())
+    return pd.Series(found.to_numpy(), index=ids.index, dtype=values.dtype)
+
+
 def _labels(ids: pd.Series, labels: dict[str, str]) -> pd.Series:
     return ids.astype(str).map(labels).fillna("").astype(str)
 
@@ -199,7 +207,7 @@ def review_status(
     ``review`` in words ("overdue by 3 days", "due in 5 days")."""
     out = people.copy()
     ids = out["person_id"].astype(str)
-    out["last_review"] = pd.to_datetime(ids.map(last_reviews(plan_versions)))
+    out["last_review"] = pd.to_datetime(_lookup(ids, last_reviews(plan_versions)))
     base = out["last_review"].fillna(out["adopted_on"])
     out["review_due"] = (base + pd.to_timedelta(review_days, unit="D")).dt.normalize()
     days = ((out["review_due"] - pd.Timestamp(today)) / pd.Timedelta(days=1)).to_numpy()
@@ -232,11 +240,11 @@ def new_incidents(
     incident_id, occurred_at, offence, harm, since`` (the contact or adoption
     it is counted from), oldest first."""
     ids = people["person_id"].astype(str)
-    since = ids.map(last_contacts(plan_versions))
+    since = _lookup(ids, last_contacts(plan_versions))
     since = pd.to_datetime(since).fillna(people["adopted_on"] + pd.Timedelta(days=1))
-    start = pd.Series(since.to_numpy(), index=ids.to_numpy())
+    start = pd.Series(pd.to_datetime(since).to_numpy(), index=ids.to_numpy())
     rows = incidents[incidents["person_id"].astype(str).isin(set(ids))].copy()
-    rows["since"] = rows["person_id"].astype(str).map(start)
+    rows["since"] = pd.to_datetime(_lookup(rows["person_id"], start))
     rows = rows[rows["occurred_at"] > rows["since"]]
     cols = ["person_id", "incident_id", "occurred_at", "offence", "harm", "since"]
     return rows[cols].sort_values(["occurred_at", "incident_id"]).reset_index(drop=True)
@@ -300,12 +308,12 @@ def caseload_table(
     else:
         opened = plan[(plan["kind"] == "action") & (plan["status"] == "open")]
         open_counts = opened.groupby(opened["person_id"].astype(str)).size()
-    contact = pd.to_datetime(ids.map(last_contacts(plan_versions)))
+    contact = pd.to_datetime(_lookup(ids, last_contacts(plan_versions)))
     out = out.assign(
         name=_labels(ids, labels),
         last_contact=date_words(contact),
-        new_incidents=ids.map(counts).fillna(0).astype(int),
-        open_actions=ids.map(open_counts).fillna(0).astype(int),
+        new_incidents=_lookup(ids, counts.astype(float)).fillna(0).astype(int),
+        open_actions=_lookup(ids, open_counts.astype(float)).fillna(0).astype(int),
         _order=out["review_state"].map(REVIEW_ORDER),
     )
     out = out.sort_values(["_order", "review_due", "person_id"], kind="stable")
