@@ -76,10 +76,14 @@ def _import_result() -> None:
     elif not outcome.ok:
         st.error(imports.md_escape(outcome.message))
     else:
-        st.success(imports.md_escape(outcome.message))
+        # anything quarantined is said as a warning (an error when a whole file was), never
+        # as a green success
+        {"success": st.success, "warning": st.warning, "error": st.error}[outcome.level](
+            imports.md_escape(outcome.message)
+        )
         for notice in outcome.notices:
             st.info(imports.md_escape(notice))
-        st.dataframe(outcome.files, hide_index=True)
+        st.dataframe(imports.files_table(outcome.files), hide_index=True)
         if outcome.identities:
             st.info(imports.md_escape(outcome.identities))
 
@@ -93,8 +97,11 @@ else:
     folder = st.text_input("Extract folder on the server", placeholder=f"{root}/2026-06")
     st.caption(f"Server folders are imported only from inside {imports.md_escape(root)} "
                "(set by `ADAPT_IMPORT_ROOT`).")  # fmt: skip
-    uploads = st.file_uploader("…or upload the extract's CSV files", type=["csv"],
-                               accept_multiple_files=True)  # fmt: skip
+    uploads = st.file_uploader("…or upload the extract's CSV files or Excel workbooks",
+                               type=list(imports.UPLOAD_TYPES), accept_multiple_files=True,
+                               help="A workbook's sheets are read as the contract files they "
+                               "are named after (incidents, involvements, marac, management); "
+                               "formulas are read as the values Excel saved.")  # fmt: skip
     c1, c2 = st.columns(2)
     strict = c1.checkbox("Strict (refuse the whole import if any row is bad)", value=False)
     resolve_after = c2.checkbox("Resolve identities after the import", value=True)
@@ -118,7 +125,7 @@ else:
 
 # ---- history ------------------------------------------------------------------
 st.subheader("Import history")
-st.dataframe(imports.history(), hide_index=True)
+st.dataframe(imports.history_table(), hide_index=True)
 
 # ---- quarantine -------------------------------------------------------------------
 st.subheader("Quarantine")
@@ -127,8 +134,8 @@ q1, q2 = st.columns([2, 1])
 q_text = q1.text_input("Search the quarantine", placeholder="reason, column or value")
 q_files = q2.multiselect("Files", sorted(quarantine["source_file"].unique()))
 shown = imports.filter_quarantine(quarantine, q_text, q_files)
-st.caption(f"{len(shown)} of {len(quarantine)} quarantined problem(s).")
-st.dataframe(shown, hide_index=True)
+st.caption(f"{len(shown):,} of {len(quarantine):,} quarantined problem(s).")
+st.dataframe(imports.quarantine_table(shown), hide_index=True)
 if session.allowed("data", "export") and len(shown):
     e1, e2, e3 = st.columns(3)
     purpose = e1.selectbox("Purpose of the export", PURPOSES, index=None,

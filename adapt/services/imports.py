@@ -38,8 +38,17 @@ from adapt.identity.card import render_model_card
 from adapt.identity.runner import MIN_TRAINING_ROWS as MIN_TRAINING_ROWS
 from adapt.services import data, jobs, session
 from adapt.services.data import hide_table_downloads
+from adapt.views.data import (
+    UPLOAD_TYPES,
+    filter_quarantine,
+    folder_in_root,
+    import_files_table,
+    import_history_table,
+    import_verdict,
+    quarantine_table,
+    write_uploads,
+)
 from adapt.views.data import data_quality as _data_quality_figures
-from adapt.views.data import filter_quarantine, folder_in_root, write_uploads
 from adapt.views.text import md_escape
 
 log = logging.getLogger(__name__)
@@ -52,18 +61,22 @@ REVIEW_ROWS = 5000  # the review queue shown (highest priority first)
 __all__ = [
     "IMPORT",
     "IMPORT_ROOT_ENV",
+    "UPLOAD_TYPES",
     "ImportOutcome",
     "data_quality",
+    "files_table",
     "filter_quarantine",
     "folder_refused",
     "hide_table_downloads",
     "history",
+    "history_table",
     "import_folder",
     "import_job",
     "import_root",
     "md_escape",
     "quarantine",
     "quarantine_bytes",
+    "quarantine_table",
     "review_queue",
     "submit_folder",
     "submit_uploads",
@@ -81,6 +94,13 @@ class ImportOutcome:
     quarantined: int = 0
     notices: list[str] = field(default_factory=list)
     identities: str | None = None  # what the identity run after it did, when asked for
+    # success: every row accepted; warning: some rows quarantined; error: not
+    # imported, or every row of a file quarantined (adapt.views.data.import_verdict)
+    level: str = "success"
+
+    def __post_init__(self) -> None:
+        if not self.ok:
+            object.__setattr__(self, "level", "error")
 
 
 # ---- the import itself (the job's body) -------------------------------------------------
@@ -96,14 +116,11 @@ def _load(
     except InputRefused as err:
         return ImportOutcome(False, f"Strict mode refused the import: {err}")
     files = result.as_frame()
-    loaded = int(files["loaded"].sum()) if len(files) else 0
-    message = (
-        f"Import {result.import_id} done: {loaded} record(s) loaded, "
-        f"{result.quarantine_rows} problem(s) quarantined."
-    )
+    level, message = import_verdict(result.import_id, files)
     return ImportOutcome(
-        True, message, result.import_id, files, result.quarantine_rows, list(result.notices)
-    )
+        True, message, result.import_id, files, result.quarantine_rows, list(result.notices),
+        level=level,
+    )  # fmt: skip
 
 
 def _resolve(engine: Engine, progress: jobs.Progress) -> str:
@@ -265,6 +282,16 @@ def import_job(job_id: str | None) -> jobs.Job | None:
 def history() -> pd.DataFrame:
     """One row per import and file (:func:`adapt.db.import_history`)."""
     return import_history(session.engine())
+
+
+def history_table() -> pd.DataFrame:
+    """The import history in words, newest first (:func:`adapt.views.data.import_history_table`)."""
+    return import_history_table(history())
+
+
+def files_table(files: pd.DataFrame) -> pd.DataFrame:
+    """An import's counts per file in words (:func:`adapt.views.data.import_files_table`)."""
+    return import_files_table(files)
 
 
 def quarantine() -> pd.DataFrame:
