@@ -18,6 +18,7 @@ import pandas as pd
 from adapt.core.history import History
 from adapt.core.settings import Settings
 from adapt.exports import table_bytes
+from adapt.scoring.cycle import CHANGES, status_words
 from adapt.scoring.export import cohort_export_frame
 from adapt.scoring.score import PART_LABELS, PARTS  # noqa: F401  (labels: the registry's)
 
@@ -205,6 +206,7 @@ def filter_cohort(
     managed: bool | None = None,
     escalating: bool | None = None,
     alerts: bool | str | None = None,
+    keep_adopted_alerts: bool = True,
 ) -> pd.DataFrame:
     """The rows of a :func:`cohort_view` table that pass every filter given.
 
@@ -212,6 +214,9 @@ def filter_cohort(
     ``managed``, ``escalating``: True keeps only those, False only the others,
     None both. ``alerts``: True any alert, False none, or one of
     :data:`ALERTS` for that alert.
+
+    An adopted person with an alert is never hidden by a filter (unless
+    ``keep_adopted_alerts`` is False): an officer managing them must see it.
     """
     keep = pd.Series(True, index=table.index)
     if area:
@@ -228,7 +233,15 @@ def filter_cohort(
         keep &= table["alerts"].str.contains(alerts, regex=False).fillna(False).astype(bool)
     elif alerts is not None:
         keep &= (table["alerts"].fillna("") != "") == alerts
+    if keep_adopted_alerts:
+        keep |= adopted_with_alerts(table)
     return table.loc[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def adopted_with_alerts(table: pd.DataFrame) -> pd.Series:
+    """Rows of a :func:`cohort_view` table whose person is adopted and has an alert."""
+    adopted = table["decision_status"].fillna("") == "adopted"
+    return (adopted & (table["alerts"].fillna("") != "")).astype(bool)
 
 
 def person_at(table: pd.DataFrame, positions: Sequence[int]) -> list[str]:
@@ -287,3 +300,121 @@ ALERT_CHOICES: dict[str, bool | str | None] = {
 def export_bytes(frame: pd.DataFrame, suffix: str, sheet: str = "Cohort") -> bytes:
     """The cohort as a formula-safe CSV or XLSX file's bytes."""
     return table_bytes(frame, suffix, sheet)
+
+
+# ---- plain words for the page ------------------------------------------------------------
+def display_frame(shown: pd.DataFrame) -> pd.DataFrame:
+    """The rows drawn, in words: management statuses as words (``IOM``, ``in
+    custody``), the last incident as a date or "not recorded", nothing
+    missing shown as "None"; ``model_probability`` (when there) as a
+    percentage text."""
+    out = shown.copy()
+    out["already_managed"] = status_words(out["already_managed"]).astype("string")
+    last = pd.to_datetime(out["last_incident"])
+    out["last_incident"] = last.dt.strftime("%Y-%m-%d").astype("string").fillna("not recorded")
+    for col in ("frequency_trend", "severity_trend", "marac_status", "alerts",
+                "decision_status", "area", "name"):  # fmt: skip
+        out[col] = out[col].astype("string").fillna("")
+    if "model_probability" in out.columns:
+        out["model_probability"] = percent(out["model_probability"])
+    return out
+
+
+def percent(shares: pd.Series) -> pd.Series:
+    """Shares (0-1) as percentages in words ("12%", "0.4%"); empty when missing.
+
+    >>> percent(pd.Series([0.123, 0.004, None])).tolist()
+    ['12%', '0.4%', '']
+    """
+    values = pd.to_numeric(shares, errors="coerce").astype(float) * 100
+    whole = values.round(0).astype("Int64").astype("string") + "%"
+    small = values.round(1).astype("string").str.replace(r"\.0$", "", regex=True) + "%"
+    return whole.where(values >= 1, small).astype("string").fillna("")
+
+
+def rank_words(shown: int, scored: int) -> str:
+    """Why ranks skip: they are places among everyone scored, not in the view."""
+    if shown >= scored:
+        return f"Rank is the place among all {scored:,} people scored."
+    return (
+        f"Rank is the place among all {scored:,} people scored; where the ranks skip a "
+        f"number, the people in between are left out by the filters ({scored - shown:,} "
+        "in all)."
+    )
+
+
+def score_spread(view: pd.DataFrame) -> str:
+    """The in-cohort range of scores in a sentence (the histogram's text
+    alternative)."""
+    inside = view.loc[view["in_cohort"].astype(bool), "score"].astype(float)
+    outside = view.loc[~view["in_cohort"].astype(bool), "score"].astype(float)
+    if inside.empty:
+        first = "Nobody is in the cohort."
+    else:
+        first = (
+            f"The {len(inside):,} people in the cohort score from {inside.min():.0f} to "
+            f"{inside.max():.0f} (half score {inside.median():.0f} or more)."
+        )
+    if outside.empty:
+        return first
+    return (
+        f"{first} The other {len(outside):,} score from {outside.min():.0f} to {outside.max():.0f}."
+    )
+
+
+# ---- since the last review ---------------------------------------------------------------
+#: A review's kinds of change as the Cohort page titles them.
+GROUP_TITLES: dict[str, str] = {
+    "entered": "Entered the cohort",
+    "left": "Left the cohort",
+    "new alert": "New alerts",
+    "new incident while adopted": "Adopted, with new incidents",
+    "management ended": "Management ended",
+    "score change": "Score changes",
+}
+GROUP_COLUMNS = ["name", "person_id", "reason", "score", "rank", "in_cohort", "decision", "alerts"]
+
+
+def review_groups(changes: pd.DataFrame, labels: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """:func:`adapt.scoring.cycle.review_changes`'s rows by kind of change
+    (every kind, in :data:`adapt.scoring.cycle.CHANGES` order), each as the
+    page draws it (:data:`GROUP_COLUMNS`, all text: a name beside every id,
+    the score and rank now, "Yes"/"No", nothing shown as "None")."""
+    label = labels.set_index("person_id")["label"] if len(labels) else pd.Series(dtype="string")
+    ids = changes["person_id"].astype("string")
+    frame = pd.DataFrame(
+        {
+            "name": ids.map(label).astype("string").fillna(ids),
+            "person_id": ids,
+            "reason": changes["reason"].astype("string").fillna(""),
+            "score": _number_text(changes["score_now"], 1),
+            "rank": _number_text(changes["rank_now"], 0),
+            "in_cohort": pd.Series(
+                np.where(changes["in_cohort_now"].fillna(False).astype(bool), "Yes", "No"),
+                index=changes.index, dtype="string",
+            ),
+            "decision": changes["decision"].astype("string").fillna(""),
+            "alerts": changes["alerts"].astype("string").fillna(""),
+        }
+    )  # fmt: skip
+    kinds = changes["change"].astype("string")
+    return {c: frame.loc[(kinds == c).to_numpy(dtype=bool)].reset_index(drop=True) for c in CHANGES}
+
+
+def _number_text(values: pd.Series, decimals: int) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce").astype(float).round(decimals)
+    text = numbers.astype("string").str.replace(r"\.0$", "", regex=True)
+    return text.fillna("")
+
+
+def review_summary(counts: dict[str, int], step: float) -> str:
+    """The groups' sizes in one sentence."""
+    words = {
+        "entered": "entered the cohort",
+        "left": "left it",
+        "new alert": "new alerts",
+        "new incident while adopted": "adopted with new incidents",
+        "management ended": "management ended",
+        "score change": f"score changes of {step:g} points or more",
+    }
+    return ", ".join(f"{counts.get(c, 0):,} {words[c]}" for c in CHANGES) + "."
