@@ -232,6 +232,18 @@ def test_an_empty_sheet_and_a_damaged_workbook_are_refused(tmp_path: Path) -> No
         read_extract(tmp_path, now=NOW)
 
 
+def test_an_unreadable_workbook_beside_the_csv_files_is_only_a_notice(tmp_path: Path) -> None:
+    _csv_extract(tmp_path)
+    (tmp_path / "notes.xlsx").write_bytes(b"\xd0\xcf\x11\xe0 a password-protected workbook")
+    (tmp_path / "~$extract.xlsx").write_bytes(b"Excel's lock file")
+    ex = read_extract(tmp_path, now=NOW)
+    assert ex.quarantine.empty and len(ex.files["incidents.csv"].rows) == len(NUMBERS)
+    assert [n for n in ex.notices if "xlsx" in n] == [
+        "notes.xlsx: cannot be opened as an Excel .xlsx workbook (it may be password-protected, "
+        "damaged, or an old .xls saved under a new name); it was ignored"
+    ]
+
+
 def test_an_upload_may_be_a_workbook(tmp_path: Path) -> None:
     assert write_uploads([("extract-2026-06.xlsx", b"PK")], tmp_path) == ["extract-2026-06.xlsx"]
     with pytest.raises(ValueError, match="not an extract file name"):

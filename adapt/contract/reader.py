@@ -155,6 +155,8 @@ def _check_files(folder: Path, workbooks: Workbooks) -> list[_Found]:
             found.append(_sheet(spec, workbooks, source))
             continue
         if path is None:
+            if spec.required and workbooks.unreadable:
+                raise workbooks.unreadable[0]
             if spec.required:
                 also = (
                     f" (no {spec.name}, and no sheet named "

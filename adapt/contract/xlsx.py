@@ -84,6 +84,10 @@ class Workbooks:
 
     sources: dict[str, SheetSource] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    # Workbooks that could not be opened and are not named like a contract file:
+    # only a notice while the contract files are found elsewhere, the error when
+    # a required file is missing (it may have been in one of them).
+    unreadable: list[StructuralError] = field(default_factory=list)
     _open: dict[Path, Workbook] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -110,9 +114,10 @@ def _open(path: Path, *, data_only: bool) -> Workbook:
 def find_workbooks(folder: Path) -> Workbooks:
     """Which sheet of which workbook in ``folder`` is which contract file.
 
-    Raises :class:`StructuralError` for a workbook that cannot be opened, a
-    contract file given by two sheets, or a workbook named like a contract
-    file whose several sheets are none named like it.
+    Raises :class:`StructuralError` for a workbook named like a contract file
+    that cannot be opened or whose several sheets are none named like it, and
+    for a contract file given by two sheets. Any other workbook that cannot be
+    opened is kept in :attr:`Workbooks.unreadable` (see there).
     """
     found = Workbooks()
     paths = sorted(
@@ -126,10 +131,17 @@ def find_workbooks(folder: Path) -> Workbooks:
     candidates: dict[str, list[SheetSource]] = {}
     try:
         for path in paths:
-            book = _open(path, data_only=True)
+            own = stems.get(path.stem.strip().lower())
+            try:
+                book = _open(path, data_only=True)
+            except StructuralError as err:
+                if own is not None:
+                    raise
+                found.unreadable.append(err)
+                found.notices.append(f"{err}; it was ignored")
+                continue
             found._open[path] = book
             named = {title: stems.get(_stem(title)) for title in book.sheetnames}
-            own = stems.get(path.stem.strip().lower())
             if own is not None and own not in named.values():
                 if len(book.sheetnames) != 1:
                     raise StructuralError(
