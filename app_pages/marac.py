@@ -269,7 +269,7 @@ def _meeting(user: dict, purpose: str) -> None:
         st.markdown(f"**{title}** ({len(table)})")
         st.caption(meaning)
         if table.empty:
-            st.write("None since the last meeting.")
+            st.write("Nothing since the last meeting.")
         else:
             st.dataframe(table, hide_index=True)
     _victim_link(ml.victims(), label, f"meeting_victim_{meeting}_{since}")

@@ -479,6 +479,6 @@ def meeting_list_pdf(
                 sheet.left_out(len(rest), rest_what)
             break
         if not items:
-            sheet.line("None.", indent=3.0)
+            sheet.line("Nothing since the last meeting.", indent=3.0)
         sheet.listing(items, limit=PDF_ITEMS, what=what)
     return sheet.output()

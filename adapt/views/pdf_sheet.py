@@ -64,12 +64,12 @@ class _Pages(FPDF):
     numbered = False
 
     def footer(self) -> None:
-        self.set_y(PAGE_HEIGHT - 16)
+        self.set_y(PAGE_HEIGHT - 18)
         self.set_font(PDF_FONT, "I", 8)
-        text = self.footer_text
         if self.numbered:
-            text += f" — page {self.page_no()} of {{nb}}"
-        self.multi_cell(0, 4, pdf_text(text))
+            self.cell(0, 4, f"Page {self.page_no()} of {{nb}}", align="R",
+                      new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        self.multi_cell(0, 4, pdf_text(self.footer_text))
 
 
 class Sheet:
