@@ -268,7 +268,10 @@ def open_actions(
     ].copy()
     acts["_due"] = pd.to_datetime(acts["due_date"])
     acts["_owner"] = acts["owner"].astype("string").fillna("")
-    acts = acts.sort_values(["_owner", "_due", "entry_key"], na_position="last", kind="stable")
+    acts["_none"] = acts["_owner"] == ""  # no owner: last
+    acts = acts.sort_values(
+        ["_none", "_owner", "_due", "entry_key"], na_position="last", kind="stable"
+    )
     days = ((acts["_due"] - pd.Timestamp(today)) / pd.Timedelta(days=1)).to_numpy(dtype=float)
     when = np.select(
         [np.isnan(days), days < 0, days == 0], ["no due date", "overdue", "due today"], "to come"
