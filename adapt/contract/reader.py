@@ -59,7 +59,7 @@ def read_extract(
         what = "does not exist" if not folder.exists() else "is not a folder"
         raise StructuralError(str(folder), f"{what}; give the extract's folder")
 
-    found, notices = _check_structure(folder)
+    found, notices = _check_structure(folder, report)
     total = len(found)
     records: dict[str, Records] = {}
     for i, f in enumerate(found):
@@ -118,12 +118,12 @@ def _where(f: _Found) -> str:
     return f.records.location if f.records is not None and f.records.location else f.spec.name
 
 
-def _check_structure(folder: Path) -> tuple[list[_Found], list[str]]:
+def _check_structure(folder: Path, report: Progress) -> tuple[list[_Found], list[str]]:
     """Every contract file found (a CSV or a workbook's sheet) with its header
     checked, and notices (sheets that are not contract files)."""
     workbooks = find_workbooks(folder)
     try:
-        return _check_files(folder, workbooks), list(workbooks.notices)
+        return _check_files(folder, workbooks, report), list(workbooks.notices)
     finally:
         workbooks.close()
 
@@ -142,7 +142,7 @@ def _sheet(spec: FileSpec, workbooks: Workbooks, source: SheetSource) -> _Found:
                   sheet.sha256)  # fmt: skip
 
 
-def _check_files(folder: Path, workbooks: Workbooks) -> list[_Found]:
+def _check_files(folder: Path, workbooks: Workbooks, report: Progress) -> list[_Found]:
     found: list[_Found] = []
     for spec in FILES:
         path = _find(folder, spec.name)
@@ -152,6 +152,8 @@ def _check_files(folder: Path, workbooks: Workbooks) -> list[_Found]:
                 spec.name, f"is given twice: as {path.name} and as {source.where}; keep one"
             )
         if source is not None:
+            # a sheet is read whole here (openpyxl is slow): say which
+            report(f"reading {source.where}", len(found), len(FILES))
             found.append(_sheet(spec, workbooks, source))
             continue
         if path is None:
