@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -110,6 +111,8 @@ def local_session(
     require_spark()
     # Local mode talks to itself only: no lookup of the machine's address.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (the features per partition) run this interpreter, with ADAPT.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.master(master)
         .appName("adapt")
@@ -122,6 +125,9 @@ def local_session(
         .config("spark.default.parallelism", str(shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # splink's prediction SQL makes methods past the JVM's 64 KB limit: Spark
+        # would try whole-stage code generation, fail and fall back, every query.
+        .config("spark.sql.codegen.wholeStage", "false")
     )
     if driver_memory:
         builder = builder.config("spark.driver.memory", driver_memory)

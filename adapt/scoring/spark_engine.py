@@ -236,6 +236,8 @@ def cohort_table_spark(
     result = frame.groupBy(BUCKET).applyInPandas(task, schema=schema).toArrow()
     table = result.to_pandas()
     for col in sample.columns:  # the default engine's dtypes
+        if isinstance(table[col].dtype, pd.DatetimeTZDtype):  # the session's zone is UTC
+            table[col] = table[col].dt.tz_convert("UTC").dt.tz_localize(None)
         if table[col].dtype != sample[col].dtype:
             table[col] = table[col].astype(sample[col].dtype)
     table = table.sort_values(ORDER, ascending=ASCENDING, kind="mergesort")
