@@ -97,7 +97,7 @@ def require_spark() -> None:
 
 
 def local_session(
-    master: str = "local[2]",
+    master: str = "local[*]",
     *,
     shuffle_partitions: int = 8,
     driver_memory: str | None = None,
