@@ -107,12 +107,14 @@ EngineOption = Annotated[
 ]
 
 
-def _spark_session():  # type: ignore[no-untyped-def]
-    """The Spark session (spark-submit's, or local); a clear exit without pyspark."""
-    try:
-        return spark_identity.get_session()
-    except spark_identity.SparkUnavailable as exc:
-        _fail(2, str(exc))
+@contextmanager
+def _spark_session() -> Iterator:
+    """The Spark session (spark-submit's, or a local one stopped afterwards);
+    a clear exit without pyspark."""
+    if not spark_identity.HAVE_PYSPARK:
+        _fail(2, spark_identity.INSTALL_HINT)
+    with spark_identity.spark_session() as spark:
+        yield spark
 
 
 @contextmanager
@@ -357,10 +359,10 @@ def resolve(
     engine = _open(db)
     with _progress() as progress:
         if engine_name is Engines.spark:
-            spark = _spark_session()
-            summary = spark_identity.resolve_database_spark(
-                engine, retrain=retrain, progress=progress, spark=spark
-            )
+            with _spark_session() as spark:
+                summary = spark_identity.resolve_database_spark(
+                    engine, retrain=retrain, progress=progress, spark=spark
+                )
         else:
             summary = pipeline.resolve(engine, full=full, retrain=retrain, progress=progress)
     _print_resolve(summary)
@@ -379,9 +381,8 @@ def score(
     chosen = _in_force(engine, from_file)
     with _refusals(engine):
         if engine_name is Engines.spark:
-            result = spark_scoring.score_database_spark(
-                engine, as_of, chosen, spark=_spark_session()
-            )
+            with _spark_session() as spark:
+                result = spark_scoring.score_database_spark(engine, as_of, chosen, spark=spark)
         else:
             result = pipeline.score(engine, as_of=as_of, settings=chosen)
     _print_score(result, chosen)

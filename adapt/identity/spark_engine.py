@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,10 @@ SPARK_FUNCTIONS = {
 }
 
 
+# Checkpoint folders this process made (removed by stop_session), never one given.
+_TEMP_DIRS: set[str] = set()
+
+
 class SparkUnavailable(RuntimeError):
     """pyspark (or Java) is missing: install the ``spark`` extra."""
 
@@ -133,19 +138,52 @@ def local_session(
         builder = builder.config("spark.driver.memory", driver_memory)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    spark.sparkContext.setCheckpointDir(checkpoint_dir or tempfile.mkdtemp(prefix="adapt-spark-"))
+    spark.sparkContext.setCheckpointDir(checkpoint_dir or _checkpoint_dir())
     return spark
 
 
+def _checkpoint_dir() -> str:
+    """Where splink's checkpoints go: ``ADAPT_SPARK_CHECKPOINT_DIR`` (on a
+    cluster, shared storage: HDFS, S3, DBFS...), else a local temp folder."""
+    given = os.environ.get("ADAPT_SPARK_CHECKPOINT_DIR")
+    if given:
+        return given
+    folder = tempfile.mkdtemp(prefix="adapt-spark-")
+    _TEMP_DIRS.add(folder)
+    return folder
+
+
 def get_session() -> Any:
-    """The active Spark session (spark-submit's), else a local one."""
+    """The Spark session: the one spark-submit or a managed cluster started
+    (its settings stand; ADAPT sets the time zone and Arrow), else a local one
+    (``ADAPT_SPARK_MASTER``, default ``local[*]``)."""
     require_spark()
     active = SparkSession.getActiveSession()
-    if active is not None:
-        if active.sparkContext.getCheckpointDir() is None:
-            active.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="adapt-spark-"))
-        return active
-    return local_session()
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ or "DATABRICKS_RUNTIME_VERSION" in os.environ
+    if active is None and submitted:
+        active = SparkSession.builder.appName("adapt").getOrCreate()
+    if active is None:
+        return local_session(os.environ.get("ADAPT_SPARK_MASTER", "local[*]"))
+    active.conf.set("spark.sql.session.timeZone", "UTC")
+    active.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    active.conf.set("spark.sql.codegen.wholeStage", "false")
+    if active.sparkContext.getCheckpointDir() is None:
+        active.sparkContext.setCheckpointDir(_checkpoint_dir())
+    return active
+
+
+@contextmanager
+def spark_session() -> Iterator[Any]:
+    """:func:`get_session` for one command: a session this made is stopped
+    afterwards (its temporary checkpoints removed); one already running is left."""
+    require_spark()
+    running = SparkSession.getActiveSession()
+    spark = get_session()
+    try:
+        yield spark
+    finally:
+        if running is None:
+            stop_session(spark)
 
 
 def to_spark_sql(sql: str) -> str:
@@ -416,4 +454,7 @@ def stop_session(spark: Any) -> None:
     folder = spark.sparkContext.getCheckpointDir()
     spark.stop()
     if folder:  # Spark checkpoints into a folder of its own inside the one given
-        shutil.rmtree(Path(folder.removeprefix("file:")).parent, ignore_errors=True)
+        made = str(Path(folder.removeprefix("file:")).parent)
+        if made in _TEMP_DIRS:
+            shutil.rmtree(made, ignore_errors=True)
+            _TEMP_DIRS.discard(made)
