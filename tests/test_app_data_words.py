@@ -131,7 +131,7 @@ def test_a_workbook_import_with_some_bad_rows_is_a_warning(app_env: str, tmp_pat
     quarantine = next(d.value for d in at.dataframe if "Why it was not loaded" in d.value.columns)
     assert (
         quarantine["Why it was not loaded"]
-        .str.contains(r"\(extract.xlsx, sheet 'incidents', cell C3\)", regex=True)
+        .str.contains(r'\(extract.xlsx, sheet "incidents", cell C3\)', regex=True)
         .any()
     )
     _no_empty_words(at)

@@ -95,7 +95,7 @@ def test_a_workbook_reads_exactly_as_the_same_csv_folder(tmp_path: Path) -> None
         # the same typed values and the same row hashes: a re-load in the other form changes nothing
         pd.testing.assert_frame_equal(sheets.files[name].rows, csvs.files[name].rows)
         assert sheets.files[name].records == len(NUMBERS) * (1 if name == "incidents.csv" else 2)
-    assert "extract.xlsx: sheet 'Notes' is not a contract file and was ignored" in sheets.notices
+    assert 'extract.xlsx: sheet "Notes" is not a contract file and was ignored' in sheets.notices
 
 
 def test_one_workbook_per_contract_file(tmp_path: Path) -> None:
@@ -170,27 +170,27 @@ def test_formulas_read_as_saved_values_and_bad_cells_are_quarantined(tmp_path: P
     assert sorted(inc.index) == [5, 6, 7]
     assert inc.loc[5, "column"] == "offence" and inc.loc[5, "value"] == '=UPPER("abh")'
     assert inc.loc[5, "reason"] == (
-        'offence is a formula (=UPPER("abh")) saved without its value; open the workbook in '
-        "Excel and save it, or export the sheet as CSV (extract.xlsx, sheet 'incidents', cell C5)"
+        """offence is a formula '=UPPER("abh")' saved without its value; open the workbook in """
+        'Excel and save it, or export the sheet as CSV (extract.xlsx, sheet "incidents", cell C5)'
     )
     assert inc.loc[6, "reason"] == (
-        "offence holds the spreadsheet error #N/A (extract.xlsx, sheet 'incidents', cell C6)"
+        """offence holds the spreadsheet error '#N/A' (extract.xlsx, sheet "incidents", cell C6)"""
     )
     assert inc.loc[7, "reason"].startswith("offence 'punching' is not one of: ")
-    assert inc.loc[7, "reason"].endswith("(extract.xlsx, sheet 'incidents', cell C7)")
+    assert inc.loc[7, "reason"].endswith('(extract.xlsx, sheet "incidents", cell C7)')
     assert inc.loc[5, "raw"].startswith('INC00004,2024-05-05 22:15:00,"=UPPER(""abh"")",true,')
     # nothing lost: their involvements wait in the quarantine too, naming the incident's row
     inv = q[q["source_file"] == "involvements.csv"]
     assert len(inv) == 6
     assert (
-        inv["reason"].str.contains(r"was quarantined \(extract.xlsx, sheet 'incidents' row ").all()
+        inv["reason"].str.contains(r'was quarantined \(extract.xlsx, sheet "incidents" row ').all()
     )
 
 
 def test_strict_mode_refuses_a_workbook_with_a_bad_cell(tmp_path: Path) -> None:
     folder = _formula_workbook(tmp_path / "x")
     url = f"sqlite:///{tmp_path / 'strict.sqlite'}"
-    with pytest.raises(Exception, match="sheet 'incidents', cell C5"):
+    with pytest.raises(Exception, match='sheet "incidents", cell C5'):
         pipeline.load(url, folder, strict=True)
 
 
@@ -202,7 +202,7 @@ def test_a_contract_file_given_twice_is_refused(tmp_path: Path) -> None:
         read_extract(tmp_path, now=NOW)
     assert str(err.value) == (
         "incidents.csv: is given twice: as incidents.csv and as extract.xlsx, sheet "
-        "'incidents'; keep one"
+        '"incidents"; keep one'
     )
 
 
@@ -214,7 +214,7 @@ def test_a_missing_column_names_the_workbook_and_sheet(tmp_path: Path) -> None:
     with pytest.raises(StructuralError) as err:
         read_extract(tmp_path, now=NOW)
     assert str(err.value).startswith(
-        "extract.xlsx, sheet 'incidents' (incidents.csv): required column 'offence' is missing"
+        """extract.xlsx, sheet "incidents" (incidents.csv): required column 'offence' is missing"""
     )
 
 
@@ -224,7 +224,7 @@ def test_an_empty_sheet_and_a_damaged_workbook_are_refused(tmp_path: Path) -> No
     _sheet(book, "involvements", INVOLVEMENT_HEADER, _involvements())
     book.close()
     with pytest.raises(
-        StructuralError, match=r"^extract.xlsx, sheet 'incidents': the sheet is empty"
+        StructuralError, match=r'^extract.xlsx, sheet "incidents": the sheet is empty'
     ):
         read_extract(tmp_path, now=NOW)
     (tmp_path / "extract.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
@@ -274,6 +274,6 @@ def test_a_workbook_loads_into_the_database_like_csv(db_url: str, tmp_path: Path
     finally:
         engine.dispose()
     assert len(stored) == 9
-    assert stored["reason"].str.contains("extract.xlsx, sheet '").all()
+    assert stored["reason"].str.contains('extract.xlsx, sheet "').all()
     again = {f.file_name: f for f in pipeline.load(db_url, folder).files}
     assert (again["incidents.csv"].loaded, again["incidents.csv"].updated) == (0, 0)

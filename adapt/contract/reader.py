@@ -4,7 +4,8 @@ A contract file is a CSV in the folder or a sheet of a workbook in it
 (:mod:`adapt.contract.xlsx`); both become the same text records, checked by
 the same rules. The quarantine's ``source_file`` is the contract file's name
 either way (so counts, exports and erasure treat them alike); a sheet's
-reasons end with the workbook, sheet and cell they are about.
+reasons end with the workbook, sheet and cell they are about
+(``(extract.xlsx, sheet "incidents", cell C5)``).
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def _check_files(folder: Path, workbooks: Workbooks, report: Progress) -> list[_
             if spec.required:
                 also = (
                     f" (no {spec.name}, and no sheet named "
-                    f"'{spec.name.removesuffix('.csv')}' in a workbook)"
+                    f'"{spec.name.removesuffix(".csv")}" in a workbook)'
                     if workbooks.sources or workbooks.notices
                     else ""
                 )
@@ -343,7 +344,7 @@ def _located(
     positions: dict[str, int],
 ) -> list[str]:  # fmt: skip
     """Reasons of a workbook's sheet with the cell (or row) they are about:
-    ``... (extract.xlsx, sheet 'incidents', cell C5)``."""
+    ``... (extract.xlsx, sheet "incidents", cell C5)``."""
     where = c.records.location
     if where is None:
         return reasons

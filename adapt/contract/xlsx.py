@@ -70,8 +70,9 @@ class SheetSource:
 
     @property
     def where(self) -> str:
-        """``extract.xlsx, sheet 'incidents'``: how messages name the sheet."""
-        return f"{self.path.name}, sheet '{self.sheet}'"
+        """``extract.xlsx, sheet "incidents"``: how messages name the sheet (in
+        double quotes: single quotes mark a cell's value, which logs hide)."""
+        return f'{self.path.name}, sheet "{self.sheet}"'
 
 
 @dataclass
@@ -153,14 +154,14 @@ def find_workbooks(folder: Path) -> Workbooks:
                     raise StructuralError(
                         path.name,
                         f"has {len(book.sheetnames)} sheets and none is named "
-                        f"'{own.name.removesuffix('.csv')}'; name the sheet after its contract "
+                        f'"{own.name.removesuffix(".csv")}"; name the sheet after its contract '
                         "file, or keep one sheet in the workbook",
                     )
                 named[book.sheetnames[0]] = own
             for title, spec in named.items():
                 if spec is None:
                     found.notices.append(
-                        f"{path.name}: sheet '{title}' is not a contract file and was ignored"
+                        f'{path.name}: sheet "{title}" is not a contract file and was ignored'
                     )
                 else:
                     candidates.setdefault(spec.name, []).append(SheetSource(spec, path, title))
@@ -279,7 +280,7 @@ def read_sheet(found: Workbooks, source: SheetSource) -> SheetRecords:
                 formula = formula_row[j] if j < len(formula_row) else None
                 if cell.data_type == "e":  # an error value: #REF!, #N/A, #DIV/0! ...
                     text = cell_text(value)
-                    problems.append((j, f"holds the spreadsheet error {_show(text)}"))
+                    problems.append((j, f"holds the spreadsheet error '{_show(text)}'"))
                 elif value is None and (
                     isinstance(formula, _FORMULAS)
                     or (isinstance(formula, str) and formula.startswith("="))
@@ -288,7 +289,7 @@ def read_sheet(found: Workbooks, source: SheetSource) -> SheetRecords:
                     problems.append(
                         (
                             j,
-                            f"is a formula ({_show(text)}) saved without its value; open the "
+                            f"is a formula '{_show(text)}' saved without its value; open the "
                             "workbook in Excel and save it, or export the sheet as CSV",
                         )
                     )
