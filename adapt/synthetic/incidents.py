@@ -27,9 +27,9 @@ OFF = {name: i for i, name in enumerate(OFFENCES)}
 _CURRENT = [
     {"verbal_argument": 0.62, "child_contact_dispute": 0.06, "unwanted_contact": 0.08,
      "harassment": 0.09, "criminal_damage": 0.08, "common_assault": 0.07},
-    {"common_assault": 0.46, "criminal_damage": 0.15, "harassment": 0.10,
-     "breach_of_bail": 0.07, "breach_of_order": 0.07, "coercive_control": 0.07,
-     "stalking": 0.03, "threats_to_kill": 0.05},
+    {"common_assault": 0.52, "criminal_damage": 0.16, "harassment": 0.10,
+     "breach_of_bail": 0.07, "breach_of_order": 0.07, "coercive_control": 0.04,
+     "stalking": 0.03, "threats_to_kill": 0.01},
     {"abh": 0.46, "coercive_control": 0.12, "strangulation": 0.12,
      "threats_to_kill": 0.11, "sexual_assault": 0.09, "stalking": 0.10},
     {"gbh": 0.42, "rape": 0.33, "attempted_murder": 0.10, "strangulation": 0.15},
