@@ -68,15 +68,11 @@ from adapt.identity.resolve import (
 from adapt.identity.runner import Progress, RunSummary, resolve_database
 
 try:  # the optional extra: adapt[spark]
-    from pyspark.sql import DataFrame as SparkFrame
     from pyspark.sql import SparkSession
-    from splink import Linker, SparkAPI
-    from splink.internals.spark.jar_location import similarity_jar_location
 
     HAVE_PYSPARK = True
 except ImportError:  # pragma: no cover - depends on the installation
-    SparkFrame = SparkSession = Linker = SparkAPI = None  # type: ignore[assignment,misc]
-    similarity_jar_location = None  # type: ignore[assignment]
+    SparkSession = None  # type: ignore[assignment,misc]
     HAVE_PYSPARK = False
 
 LOG = logging.getLogger(__name__)
@@ -114,6 +110,9 @@ def local_session(
     :func:`get_session` then returns it and this is not called.
     """
     require_spark()
+    # splink is imported where used, as in splink_adapter (it costs every command's start).
+    from splink.internals.spark.jar_location import similarity_jar_location
+
     # Local mode talks to itself only: no lookup of the machine's address.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # Python workers (the features per partition) run this interpreter, with ADAPT.
@@ -236,6 +235,8 @@ class SparkScorer:
         self, rows: pd.DataFrame, settings: dict[str, Any], *, threshold_weight: float, spark: Any
     ) -> None:
         require_spark()
+        from splink import Linker, SparkAPI
+
         self.settings = settings
         self.threshold_weight = threshold_weight
         self.spark = spark
