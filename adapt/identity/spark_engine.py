@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import sqlglot
 from sqlalchemy import Engine
 
 from adapt.identity import splink_adapter
@@ -187,6 +186,8 @@ def spark_session() -> Iterator[Any]:
 
 def to_spark_sql(sql: str) -> str:
     """One SQL expression of the model (DuckDB dialect) in Spark SQL."""
+    import sqlglot  # splink's SQL translator, loaded only when Spark is used
+
     for duck, spark in SPARK_FUNCTIONS.items():
         sql = sql.replace(duck, spark)
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
