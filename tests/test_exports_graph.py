@@ -132,6 +132,9 @@ def test_graphml_opens_in_networkx_with_names_roles_and_dates(loaded: str, tmp_p
     assert types[("edge", "incidents")] in ("int", "long")
     assert types[("node", "name")] == types[("edge", "first_at")] == "string"
     assert {d.get("key") for d in root.iter(f"{GRAPHML}data")} <= set(keys)
+    ids = [e.get("id") for e in root.iter(f"{GRAPHML}edge")]
+    assert len(ids) == len(set(ids)) == graph.number_of_edges()  # Gephi drops a repeated id
+    assert ids[0].count(":") == 2  # source:relation:target, as the i2 link id
     assert out.read_bytes().startswith(b"<?xml version='1.0' encoding='utf-8'?>")
 
 

@@ -151,10 +151,11 @@ def export_graph(
     """The graph as of ``as_of`` with names and dates as attributes.
 
     A :class:`networkx.MultiDiGraph` (a counter-allegation is two edges, and a
-    home is often also where incidents happened), each edge keyed by its
-    relation; attributes as in the module's docstring, every text attribute
-    formula-safe. ``person_labels`` (``person_id, label``) gives the names;
-    without it people carry their id only.
+    home is often also where incidents happened), each edge keyed by its link
+    id (``P0000014:suspect_against:P0000020``, as in the i2 export);
+    attributes as in the module's docstring, every text attribute formula-safe.
+    ``person_labels`` (``person_id, label``) gives the names; without it
+    people carry their id only.
     """
     links = build_links(history, as_of=as_of)
     addresses = build_addresses(history, as_of=as_of)
@@ -178,13 +179,17 @@ def export_graph(
         some = nodes.loc[nodes["kind"] == kind]
         records = some[list(attributes)].to_dict("records")
         graph.add_nodes_from(zip(some["node_id"].tolist(), records, strict=True))
-    # Python ints, so that GraphML types the key as int (not numpy's long).
+    # Python ints in the attributes (GraphML types them); each edge keyed by the
+    # i2 link id (source:relation:target), unique in the file, as Gephi needs
+    # edge ids to be (a repeated id is dropped there).
     edge_attrs = edges.astype({"incidents": object}).to_dict("records")
+    source = links["source_id"].astype("string")
+    target = links["target_id"].astype("string")
     graph.add_edges_from(
         zip(
-            links["source_id"].astype("string").tolist(),
-            links["target_id"].astype("string").tolist(),
-            relation.tolist(),
+            source.tolist(),
+            target.tolist(),
+            (source + ":" + relation + ":" + target).tolist(),
             edge_attrs,
             strict=True,
         )
