@@ -31,13 +31,27 @@ def _whose(user: dict, officers: list[str]) -> str | None:
     return None if chosen == WHOLE_TEAM else chosen
 
 
+def _flash(where: str) -> None:
+    """The message of what was just done, shown where it was done (a rerun
+    keeps the scroll position: a message at the top would go unseen)."""
+    flash = st.session_state.get(FLASH)
+    if flash and flash[0] == where:
+        st.session_state.pop(FLASH)
+        st.success(flash[1])
+
+
 def _record_contact(user: dict, load: caseload.Caseload) -> None:
     st.subheader("Record a plan review or a contact")
+    _flash("contact")
     with st.form("caseload_contact", clear_on_submit=True):
         person = st.selectbox(
-            "Person", list(load.choices), format_func=lambda p: load.choices.get(p, p), index=None,
-            placeholder="Choose a person on the caseload", key="contact_person",
-        )  # fmt: skip
+            "Person seen or reviewed",
+            list(load.choices),
+            format_func=lambda p: load.choices.get(p, p),
+            index=None,
+            placeholder="Choose a person on the caseload",
+            key="contact_person",
+        )
         what = st.radio("What happened", [REVIEW_HELD, CONTACT], horizontal=True)
         text = st.text_area("What was done or said (required)")
         submitted = st.form_submit_button("Record it")
@@ -48,25 +62,33 @@ def _record_contact(user: dict, load: caseload.Caseload) -> None:
         return
     caseload.record_contact(user, person, what == REVIEW_HELD, text)
     st.session_state[FLASH] = (
-        f"{what} recorded for {load.choices.get(person, person)}."
-        if what == CONTACT
-        else f"Plan review recorded for {load.choices.get(person, person)}; the next one is "
-        f"due in {load.review_days} days."
+        "contact",
+        (
+            f"Contact recorded for {load.choices.get(person, person)}."
+            if what == CONTACT
+            else f"Plan review recorded for {load.choices.get(person, person)}; the next one is "
+            f"due in {load.review_days} days."
+        ),
     )
     st.rerun()
 
 
 def _end_management(user: dict, load: caseload.Caseload) -> None:
     st.subheader("End management")
+    _flash("end")
     st.caption(
         "The person leaves the caseload and is no longer managed; the ending, its exit "
         "state and reason stay in their decision history."
     )
     with st.form("caseload_end", clear_on_submit=True):
         person = st.selectbox(
-            "Person", list(load.choices), format_func=lambda p: load.choices.get(p, p), index=None,
-            placeholder="Choose a person on the caseload", key="end_person",
-        )  # fmt: skip
+            "Person whose management ends",
+            list(load.choices),
+            format_func=lambda p: load.choices.get(p, p),
+            index=None,
+            placeholder="Choose a person on the caseload",
+            key="end_person",
+        )
         words = st.radio(
             "Exit state", list(caseload.EXIT_STATE_CHOICES), index=None, horizontal=True
         )
@@ -80,8 +102,11 @@ def _end_management(user: dict, load: caseload.Caseload) -> None:
         return
     caseload.end_management(user, person, state, reason)
     st.session_state[FLASH] = (
-        f"Management of {load.choices.get(person, person)} ended "
-        f"({caseload.EXIT_STATE_WORDS[state].lower()}); the reason is recorded."
+        "end",
+        (
+            f"Management of {load.choices.get(person, person)} ended "
+            f"({caseload.EXIT_STATE_WORDS[state].lower()}); the reason is recorded."
+        ),
     )
     st.rerun()
 
@@ -92,7 +117,13 @@ def _outcome() -> None:
     st.markdown(caseload.md_escape(result.sentence()))
     if result.matched:
         st.markdown("Average harm per person (days), 12 months before adoption and after")
-        st.bar_chart(result.chart_frame(), stack=False, y_label="Harm (days per person)")
+        st.bar_chart(
+            result.chart_frame(),
+            stack=False,
+            horizontal=True,
+            x_label="Harm (days per person)",
+            y_label="",
+        )
         st.markdown("The same figures as a table:")
         _table(result.table())
     st.markdown("**What this cannot tell you.** " + caseload.md_escape(result.caveat()))
@@ -102,8 +133,6 @@ def main() -> None:
     user = session.guard("caseload")
     data.hide_table_downloads()
     st.title("Caseload")
-    if flash := st.session_state.pop(FLASH, None):
-        st.success(flash)
     officer = _whose(user, caseload.officers())
     load = caseload.load(officer)
     st.markdown(caseload.md_escape(load.summary))
@@ -145,6 +174,9 @@ def main() -> None:
         _record_contact(user, load)
     if load.choices and session.allowed("caseload", "end_management"):
         _end_management(user, load)
+
+    if flash := st.session_state.pop(FLASH, None):  # its form is gone (nobody left)
+        st.success(flash[1])
 
     st.subheader("Management ended")
     ended = caseload.ended()

@@ -289,7 +289,7 @@ def test_outcome_against_similar_people_not_adopted_over_the_same_dates() -> Non
     table = result.table()
     assert table["Change in harm"].tolist() == ["down 50%", "up 812%"]
     assert table["People"].tolist() == [1, 2]
-    assert result.chart_frame().loc["after"].tolist() == [10.0, 182.5]
+    assert result.chart_frame().iloc[1].tolist() == [10.0, 182.5]
     assert result.sentence().startswith("1 adopted person with a comparison: their harm went "
                                         "from 20 days")  # fmt: skip
     caveat = result.caveat()

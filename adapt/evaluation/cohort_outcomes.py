@@ -42,7 +42,7 @@ YEAR_DAYS = 365
 #: An adoption with fewer days of data after it is too recent to judge.
 MIN_FOLLOW_UP_DAYS = 30
 SCORE_BAND = 10.0
-PERIODS = ("12 months before", "after")
+PERIODS = ("12 months before adoption", "After adoption (up to 12 months)")
 GROUPS = ("Adopted", "Comparison (similar, not adopted)")
 
 

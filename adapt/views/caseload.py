@@ -53,7 +53,7 @@ CASELOAD_LABELS = {
     "review_due": "Plan review due",
     "review": "Plan review",
     "last_contact": "Last contact",
-    "new_incidents": "New incidents since last contact",
+    "new_incidents": "New incidents",
     "open_actions": "Open actions",
 }
 
