@@ -74,8 +74,8 @@ def main() -> None:
     near = labels[labels["person_id"].isin(local.involvements["person_id"].dropna())]
     incidents = views.person_incidents(local, person_id, settings.harm_table, near)
 
-    titles = ["Who this is", "Timeline", "Escalation", "Victims and addresses", "Network",
-              "Management plan", "Outcome"]  # fmt: skip
+    titles = ["Who this is", "Score", "Timeline", "Escalation", "Victims and addresses",
+              "Network", "Management plan", "Outcome"]  # fmt: skip
     tabs = dict(zip(titles, st.tabs(titles, key="person_tabs", on_change="rerun"), strict=True))
 
     def show(title: str) -> bool:  # the costly tabs run only when open
@@ -83,17 +83,19 @@ def main() -> None:
 
     with tabs["Who this is"]:
         _who(user, person_id)
+    with tabs["Score"]:
+        _score(person_id, as_of, settings)
     with tabs["Timeline"]:
         if show("Timeline"):
             _timeline(local, person_id, incidents, history.last_date)
     with tabs["Escalation"]:
-        signals = views.escalation_signals(data.features(as_of, settings), person_id)
+        signals = views.signals(person_id, as_of, settings)
         shown_settings = views.md_escape(saved_settings.label(settings))
         st.caption(f"As of {as_of:%d %b %Y}, settings {shown_settings}.")
         if signals.empty:
             st.write("Not a suspect in any incident up to this date.")
         else:
-            st.dataframe(signals, hide_index=True)
+            st.dataframe(views.plain_table(signals), hide_index=True)
     with tabs["Victims and addresses"]:
         if show("Victims and addresses"):
             _victims_addresses(person_id, incidents)
@@ -106,6 +108,47 @@ def main() -> None:
         _outcome(person_id, incidents, history.last_date)
 
 
+def _score(person_id: str, as_of, settings) -> None:  # type: ignore[no-untyped-def]
+    """The RFG score with its parts and reason, and beside it the learned
+    model's probability with its parts: advice, not a decision."""
+    summary, parts = views.score_parts(person_id, as_of, settings)
+    shown_settings = views.md_escape(saved_settings.label(settings))
+    st.caption(f"As of {as_of:%d %b %Y}, settings {shown_settings}.")
+    if summary is None:
+        st.write("Not a suspect in any incident up to this date: no score.")
+        return
+    cohort = "in the cohort" if summary["in_cohort"] else "not in the cohort"
+    st.markdown(
+        f"**RFG score {summary['score']:g}**: rank {summary['rank']:,} of "
+        f"{summary['people']:,} people ranked, {cohort}."
+    )
+    if summary["reason"]:
+        st.text(f"Why: {summary['reason']}")  # text, not Markdown
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**The score's parts** (points)")
+        st.dataframe(views.plain_table(parts), hide_index=True)
+    with right:
+        st.markdown("**The learned model** (advice beside the RFG score, not a decision)")
+        advice, model_parts = views.model_parts(person_id, as_of, settings)
+        if advice is None:
+            st.caption(
+                "No model has been trained on this force's own past yet (`adapt calibrate` "
+                "trains one), or the person was not a suspect by this date. The score stands "
+                "on its own."
+            )
+            return
+        st.markdown(
+            f"**{advice.probability:.0%}** chance of a further incident as a suspect in the "
+            f"next 12 months (model {views.md_escape(advice.version)})."
+        )
+        st.caption(
+            f"{views.ADVICE_WORDS[0].upper() + views.ADVICE_WORDS[1:]}: it changes no score, rank or cohort place. "
+            "What moved the probability most, against a person with the average record:"
+        )
+        st.dataframe(views.plain_table(model_parts), hide_index=True)
+
+
 def _who(user: dict, person_id: str) -> None:
     rows = views.rows(person_id)
     st.markdown(f"**{len(rows)} records** are joined into this person.")
@@ -113,9 +156,10 @@ def _who(user: dict, person_id: str) -> None:
     for line in lineage.lineage_lines(person_id):
         st.text(line)
     st.markdown("**Names and dates of birth as recorded**")
-    st.dataframe(views.aliases(rows), hide_index=True)
+    st.dataframe(views.plain_table(views.aliases(rows)), hide_index=True)
     st.markdown("**Records joined** (ages as stated on each record)")
-    st.dataframe(views.identity_rows(rows).drop(columns="row_key"), hide_index=True)
+    st.dataframe(views.plain_table(views.identity_rows(rows).drop(columns="row_key")),
+                 hide_index=True)  # fmt: skip
     _why_joined(rows)
     if session.allowed("person", "split_identity") and len(rows) > 1:
         _split(user, person_id, rows)
@@ -209,18 +253,19 @@ def _timeline(history, person_id: str, incidents, last_date) -> None:  # type: i
     )
     if len(periods):
         st.markdown("**Custody and management periods**")
-        st.dataframe(periods, hide_index=True)
+        st.dataframe(views.plain_table(periods), hide_index=True)
     if len(events):
         st.markdown("**MARAC referrals and flags**")
-        st.dataframe(events, hide_index=True)
+        st.dataframe(views.plain_table(events), hide_index=True)
 
 
 def _victims_addresses(person_id: str, incidents) -> None:  # type: ignore[no-untyped-def]
     st.markdown("**Victims**")
-    st.dataframe(views.person_victims(incidents), hide_index=True)
+    st.dataframe(views.plain_table(views.person_victims(incidents)), hide_index=True)
     links, addresses = data.graph()
     st.markdown("**Addresses**")
-    st.dataframe(views.person_addresses(links, addresses, person_id), hide_index=True)
+    st.dataframe(views.plain_table(views.person_addresses(links, addresses, person_id)),
+                 hide_index=True)  # fmt: skip
 
 
 def _network(person_id: str, labels) -> None:  # type: ignore[no-untyped-def]
@@ -236,11 +281,11 @@ def _plan(user: dict, person_id: str) -> None:
     if plan.empty:
         st.caption("No plan entries yet.")
     else:
-        st.dataframe(plan, hide_index=True)
+        st.dataframe(views.plain_table(plan), hide_index=True)
     if session.allowed("person", "edit_plan"):
         _plan_form(user, person_id, plan)
     with st.expander("Plan history (every version)"):
-        st.dataframe(views.plan_history(person_id), hide_index=True)
+        st.dataframe(views.plain_table(views.plan_history(person_id)), hide_index=True)
 
 
 def _plan_form(user: dict, person_id: str, plan) -> None:  # type: ignore[no-untyped-def]
@@ -288,7 +333,9 @@ def _outcome(person_id: str, incidents, last_date) -> None:  # type: ignore[no-u
     if not decisions.empty:
         st.markdown("**Cohort decisions**")
         st.dataframe(
-            decisions[["decision", "author", "decided_at", "as_of", "reason", "score"]],
+            views.plain_table(
+                decisions[["decision", "author", "decided_at", "as_of", "reason", "score"]]
+            ),
             hide_index=True,
         )
     adopted = views.adoption_date(decisions)
@@ -296,7 +343,8 @@ def _outcome(person_id: str, incidents, last_date) -> None:  # type: ignore[no-u
         st.caption("The outcome is shown once the person is adopted into the cohort.")
         return
     st.markdown(f"**Outcome**: 12 months before and after adoption (data date {adopted:%d %b %Y})")
-    st.dataframe(views.outcome_before_after(incidents, adopted, last_date), hide_index=True)
+    st.dataframe(views.plain_table(views.outcome_before_after(incidents, adopted, last_date)),
+                 hide_index=True)  # fmt: skip
 
 
 main()

@@ -4,7 +4,7 @@ its evidence (issue 13, item 2).
 The pure part runs on a hand-built history: 60 suspects over four years
 (2021-2024), each with a steady rate of incidents and a small chance of a
 serious one, so that the score ranks them unevenly and the search has
-something to move. The CLI part runs on a small generated force (600
+something to move. The CLI part runs on a small generated force (2,000
 incidents over three years) on SQLite and PostgreSQL.
 """
 
@@ -191,7 +191,7 @@ def test_evidence_and_reason_give_the_out_of_time_figure(result) -> None:
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("calib") / "extract"
-    generate(folder, GeneratorConfig(seed=5, incidents=600))
+    generate(folder, GeneratorConfig(seed=5, incidents=2000))
     return folder
 
 

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GroupKFold, cross_val_predict
 
 from adapt.core.history import History
 from adapt.core.settings import Settings
@@ -55,13 +57,13 @@ from adapt.learned.audit import (
     probability_scores,
 )
 from adapt.learned.data import labelled_people
-from adapt.learned.matrix import MODEL_FEATURES
+from adapt.learned.matrix import MODEL_FEATURES, model_matrix
 from adapt.learned.model import HarmModel, _plain
 from adapt.scoring.score import rank
 
 TARGET = "any_incident"
 HARM_THRESHOLD_DAYS = 10.0  # the second target the model is judged on (as the card's)
-C = 0.1
+C_GRID = (0.001, 0.01, 0.1, 1.0)
 #: The synthetic-trained model's inputs plus the whole-history features.
 FORCE_FEATURES: dict[str, str] = {
     **MODEL_FEATURES,
@@ -76,6 +78,12 @@ FORCE_FEATURES: dict[str, str] = {
     "harm_trend": "log_ratio",
 }
 UNKNOWN_SEX = "unknown"
+#: Fewer people with a further incident at the fit as-of dates than this: too
+#: few to learn from (the model would fit their noise).
+MIN_POSITIVES = 20
+#: A model that ranks the held-out year no better than this AUC is not kept:
+#: advice that is no better than chance (or worse) must not sit beside the score.
+MIN_AUC = 0.55
 
 
 class ModelNotTrained(ValueError):
@@ -118,14 +126,18 @@ def train_force_model(
     *,
     sex: pd.Series | None = None,
     ks: tuple[int, ...] = DEFAULT_KS,
-    c: float = C,
+    c: float | None = None,
+    min_auc: float = MIN_AUC,
 ) -> ForceModel:
     """Fit on the fit origins before ``as_of``, judge on the held-out year; see the module.
 
     ``sex`` (person id → recorded sex, from :func:`adapt.learned.audit.person_sex`)
     is joined to the held-out rows after scoring, for the fairness audit only.
     Raises :class:`~adapt.evaluation.calibrate.CalibrationError` when the history
-    is too short and :class:`ModelNotTrained` when a set has one class only.
+    is too short and :class:`ModelNotTrained` when too few people offended
+    again at the fit as-of dates, or when the model ranks the held-out year no
+    better than ``min_auc`` (AUC; or its calibration turned the ranking round).
+    ``c``: the penalty (default: chosen by :func:`choose_c`).
     """
     end = pd.Timestamp(as_of).normalize()
     past = history_until(history, end)
@@ -134,18 +146,28 @@ def train_force_model(
     held = next(d for d in dates if d.role == HELD_OUT)
     train = pd.concat([_rows(past, d, settings) for d in fit_dates])
     y = train[TARGET].to_numpy(dtype=int)
-    if len(train) < 20 or y.min() == y.max():
+    if y.sum() < MIN_POSITIVES or y.min() == y.max():
         raise ModelNotTrained(
             f"too few people or outcomes at the fit as-of dates to train the learned model "
             f"({len(train)} rows, {int(y.sum())} with a further incident)"
         )
     latest = (train["origin"] == train["origin"].max()).to_numpy()
+    losses: dict[str, float] = {}
+    if c is None:
+        c, losses = choose_c(train, y)
     model = HarmModel(features=dict(FORCE_FEATURES), C=c, target=TARGET)
     model.fit(train, y, groups=train.index.to_numpy(), calibrate_on=latest)
 
     test = _rows(past, held, settings)
     test["probability"] = model.predict_proba(test)[:, 1]
     evidence = _evidence(model, past, held, test, settings, sex, ks)
+    auc = evidence["held_out"]["auc"]["any_incident"]
+    if min_auc > 0 and not (auc >= min_auc and model.calibration_["slope"] > 0):
+        raise ModelNotTrained(
+            f"the model fitted on the earlier years ranked the held-out year no better than "
+            f"chance (AUC {auc:.2f}, below {min_auc}): not kept; the score stands on its own"
+        )
+    evidence["c_grid_log_loss"] = losses
     evidence["train"] = {
         "rows": len(train),
         "people": int(train.index.nunique()),
@@ -168,6 +190,21 @@ def train_force_model(
         held_out=held,
         evidence=_plain(evidence),
     )
+
+
+def choose_c(train: pd.DataFrame, y: np.ndarray) -> tuple[float, dict[str, float]]:
+    """The penalty (from :data:`C_GRID`) with the lowest out-of-fold log loss
+    on the fit rows (5 folds, a person's rows kept in one fold): a small force
+    gets a stronger penalty, so the model does not fit its noise."""
+    M = model_matrix(train, FORCE_FEATURES).to_numpy(dtype="float64")
+    splits = list(GroupKFold(n_splits=5).split(M, y, groups=train.index.to_numpy()))
+    losses = {}
+    for c in C_GRID:
+        pipe = HarmModel(features=dict(FORCE_FEATURES), C=c)._pipeline()
+        p = cross_val_predict(pipe, M, y, cv=splits, method="predict_proba")[:, 1]
+        losses[str(c)] = float(log_loss(y, p, labels=[0, 1]))
+    best = min(C_GRID, key=lambda c: losses[str(c)])
+    return best, losses
 
 
 def _evidence(

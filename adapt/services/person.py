@@ -5,12 +5,16 @@ management plan and the outcome after adoption."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from adapt.core.history import History
+from adapt.core.settings import Settings
 from adapt.db import app_store, people
 from adapt.db import identity as identity_store
-from adapt.services import data, review, session
+from adapt.services import data, model_advice, review, session
+from adapt.services.model_advice import ADVICE_WORDS, PersonAdvice
 from adapt.services.review import (
     IDENTITY_RUN,
     explain_pair,
@@ -30,13 +34,18 @@ from adapt.views.person import (
     person_addresses,
     person_events,
     person_incidents,
-    person_options,
     person_periods,
     person_victims,
+    plain_table,
     plan_by_pathway,
+    score_parts_shown,
+    score_summary,
+    signals_shown,
     timeline_figure,
 )
 from adapt.views.person import join_reasons as _join_reasons
+from adapt.views.person import model_parts_shown as _model_parts_shown
+from adapt.views.person import person_options as _person_options
 from adapt.views.text import md_escape
 
 IOM_PATHWAYS = app_store.IOM_PATHWAYS
@@ -44,6 +53,7 @@ PLAN_KINDS = app_store.PLAN_KINDS
 PLAN_STATUSES = app_store.PLAN_STATUSES
 
 __all__ = [
+    "ADVICE_WORDS",
     "IDENTITY_RUN",
     "IOM_PATHWAYS",
     "PERSON_OPTIONS",
@@ -59,6 +69,7 @@ __all__ = [
     "link_summary",
     "local_history",
     "md_escape",
+    "model_parts",
     "network_figure",
     "network_frames",
     "outcome_before_after",
@@ -69,14 +80,51 @@ __all__ = [
     "person_options",
     "person_periods",
     "person_victims",
+    "plain_table",
     "plan",
     "plan_history",
     "record_choices",
     "rows",
     "save_plan_entry",
+    "score_parts",
+    "signals",
     "split",
     "timeline_figure",
 ]
+
+
+def person_options(
+    labels: pd.DataFrame, query: str = "", current: str | None = None
+) -> tuple[list[str], int]:
+    """The people the "Person" box offers for a search (accents folded, typos
+    forgiven as on the MARAC check: the same name index), and how many match."""
+    names = data.name_index() if (query or "").strip() else None
+    return _person_options(labels, query, current, PERSON_OPTIONS, names)
+
+
+def score_parts(
+    person_id: str, as_of: date, settings: Settings
+) -> tuple[dict[str, object] | None, pd.DataFrame]:
+    """The person's place in the ranking (``rank, people, score, in_cohort,
+    reason``; None when not ranked) and their score parts in words (``part, points``)."""
+    ranked = data.ranked(as_of, settings)
+    return score_summary(ranked, person_id), score_parts_shown(ranked, person_id)
+
+
+def model_parts(
+    person_id: str, as_of: date, settings: Settings
+) -> tuple[PersonAdvice | None, pd.DataFrame]:
+    """The learned model's advice for the person (None: no model trained on
+    this force, or not a suspect by then) and its largest contributions in words."""
+    advice = model_advice.person_advice(person_id, as_of, settings)
+    if advice is None:
+        return None, pd.DataFrame()
+    return advice, _model_parts_shown(advice.parts)
+
+
+def signals(person_id: str, as_of: date, settings: Settings) -> pd.DataFrame:
+    """The escalation signals in words (``signal, value``)."""
+    return signals_shown(escalation_signals(data.features(as_of, settings), person_id))
 
 
 def local_history(person_id: str) -> History:

@@ -25,6 +25,8 @@ from adapt.identity import explain
 from adapt.rules.harm import incident_harm
 from adapt.rules.names import fold_name, fold_names
 from adapt.rules.pairs import incident_pairs
+from adapt.scoring.score import PART_LABELS, PARTS
+from adapt.views.marac import MATCH_THRESHOLD, NameIndex, name_scores
 from adapt.views.text import plot_text
 
 DAY = pd.Timedelta(days=1)
@@ -539,15 +541,22 @@ PERSON_OPTIONS = 500  # a selectbox's options all go to the browser: keep the li
 
 
 def person_options(
-    labels: pd.DataFrame, query: str = "", current: str | None = None, limit: int = PERSON_OPTIONS
+    labels: pd.DataFrame,
+    query: str = "",
+    current: str | None = None,
+    limit: int = PERSON_OPTIONS,
+    names: NameIndex | None = None,
 ) -> tuple[list[str], int]:
     """The person ids the page's "Person" box offers, and how many people match.
 
     ``query`` matches part of a name, both folded as identity resolution
     folds names (:func:`adapt.rules.names.fold_name`: "Jose Taylor" finds
     "José Taylor"), or part of an id (case-insensitive); empty: everyone.
-    The first ``limit`` matches in id order are offered, with ``current`` kept
-    first when it is not among them.
+    With the MARAC search's name index (``names``) a name with a typo is
+    found too, as the MARAC search finds it (:func:`adapt.views.marac.name_scores`:
+    "Jon Smiht" finds "John Smith"); those come after the exact part matches,
+    best match first. The first ``limit`` matches are offered, with
+    ``current`` kept first when it is not among them.
     """
     ids = labels["person_id"].astype("string")
     query = (query or "").strip()
@@ -556,8 +565,121 @@ def person_options(
         name = fold_name(query)
         if name:
             hit = hit | fold_names(labels["label"]).str.contains(name, regex=False)
-        ids = ids[hit.fillna(False).to_numpy(dtype=bool)]
+        exact = ids[hit.fillna(False).to_numpy(dtype=bool)]
+        if name and names is not None:
+            scores = name_scores(names, query)
+            close = scores[scores >= MATCH_THRESHOLD]
+            close = close[close.index.isin(ids) & ~close.index.isin(exact)]
+            order = pd.DataFrame({"id": close.index.astype(str), "s": close.to_numpy()})
+            order = order.sort_values(["s", "id"], ascending=[False, True], kind="mergesort")
+            exact = pd.concat([exact, pd.Series(order["id"].to_numpy(), dtype="string")])
+        ids = exact
     options = [str(p) for p in ids.iloc[:limit]]
     if current and current not in options:
         options.insert(0, current)
     return options, len(ids)
+
+
+# ------------------------------------------------ score parts and the model's advice
+NOT_RECORDED = "not recorded"
+
+
+def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as the page shows it: dates as "05 Dec 2026" (missing: "not
+    recorded"), yes/no for true/false, column names in words, and no "None",
+    "nan", "NaT" or "<NA>" anywhere (an empty cell is empty)."""
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        v = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(v):
+            t = v.dt.strftime("%d %b %Y").astype(object)
+            out[col] = t.where(v.notna(), NOT_RECORDED)
+        elif pd.api.types.is_bool_dtype(v):
+            out[col] = v.map({True: "yes", False: "no"}).astype(object).where(v.notna(), "")
+        elif pd.api.types.is_numeric_dtype(v):
+            if v.isna().any():  # one type per column: numbers as text beside the empty cells
+                out[col] = v.map(lambda x: "" if pd.isna(x) else f"{x:,.6g}").astype(object)
+            else:
+                out[col] = v
+        else:
+            out[col] = v.map(_cell_words).astype(object)
+    out.columns = [str(c).replace("_", " ") for c in frame.columns]
+    return out
+
+
+def _cell_words(value: object) -> str:
+    """One cell of a text column as text: a date as "05 Dec 2026", missing as empty."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, date):
+        return f"{value:%d %b %Y}"
+    text = str(value)
+    return "" if text in ("None", "nan", "NaT", "<NA>") else text
+
+
+def score_summary(ranked: pd.DataFrame, person_id: str) -> dict[str, object] | None:
+    """One person's place in the ranking: ``rank``, ``people`` ranked,
+    ``score``, ``in_cohort`` and the ``reason`` in words; None when not ranked."""
+    row = ranked[ranked["person_id"].astype(str) == str(person_id)]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    return {
+        "rank": int(r["rank"]),
+        "people": len(ranked),
+        "score": float(r["score"]),
+        "in_cohort": bool(r["in_cohort"]),
+        "reason": "" if pd.isna(r["reason"]) else str(r["reason"]),
+    }
+
+
+def score_parts_shown(ranked: pd.DataFrame, person_id: str) -> pd.DataFrame:
+    """The score's parts for one person, in words: ``part, points`` (every
+    part, the largest first; empty when the person is not ranked)."""
+    row = ranked[ranked["person_id"].astype(str) == str(person_id)]
+    if row.empty:
+        return pd.DataFrame(columns=["part", "points"])
+    points = row.iloc[0][list(PARTS)].astype(float)
+    out = pd.DataFrame(
+        {"part": [PART_LABELS.get(p, p) for p in PARTS], "points": points.round(1).to_numpy()}
+    )
+    return out.sort_values("points", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+def _value_words(name: str, value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return NOT_RECORDED
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if name.startswith("days_since") and float(value) < 0:  # type: ignore[arg-type]
+        return "none on record"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.3g}"
+    return str(value)
+
+
+def model_parts_shown(parts: pd.DataFrame, features_row: pd.Series | None = None,
+                      top: int = 8) -> pd.DataFrame:  # fmt: skip
+    """The model's largest contributions in words: ``what the record shows``
+    (the input), ``value`` and ``effect`` ("raises the odds 1.8 times",
+    "lowers the odds to 0.6 times"). ``parts`` is
+    :func:`adapt.learned.advice.person_parts`' frame (``input, value,
+    contribution``; the contribution on the log-odds scale)."""
+    head = parts.head(top)
+    odds = np.exp(head["contribution"].to_numpy(dtype=float))
+    effect = [
+        f"raises the odds {o:.2g} times" if o >= 1 else f"lowers the odds to {o:.2g} times"
+        for o in odds
+    ]
+    names = head["feature"] if "feature" in head else head["input"]
+    values = [_value_words(str(n), v) for n, v in zip(names, head["value"], strict=True)]
+    return pd.DataFrame(
+        {"what the record shows": head["input"].to_numpy(), "value": values, "effect": effect}
+    )
+
+
+def signals_shown(signals: pd.DataFrame) -> pd.DataFrame:
+    """:func:`escalation_signals` as the page shows it: the signal in words
+    and its value (yes/no for flags; empty stays empty)."""
+    value = signals["value"].replace({"True": "yes", "False": "no"})
+    return pd.DataFrame({"signal": signals["meaning"].to_numpy(), "value": value.to_numpy()})
