@@ -18,7 +18,7 @@ from adapt.services import marac as view
 
 VICTIM_PAGE = "app_pages/victim.py"
 GO_VICTIM = "marac_open_victim"  # set by a choice's callback: switch before any work
-SEARCH, MEETING = "Search the history", "Prepare a meeting list"
+SEARCH, MEETING = "Search the history", "Meeting list"
 EARLIEST = date(1900, 1, 1)
 
 
@@ -53,12 +53,14 @@ def main() -> None:
         st.info("Choose a purpose to search. Each search, and everyone it shows, is recorded in "
                 "the audit log.")  # fmt: skip
         return
-    tasks = [SEARCH, *([MEETING] if session.allowed("marac", "meeting_list") else [])]
-    task = st.radio("Task", tasks, horizontal=True, key="marac_task") if len(tasks) > 1 else SEARCH
-    if task == MEETING:
-        _meeting(user, purpose)
-    else:
+    if not session.allowed("marac", "meeting_list"):
         _search(user, purpose)
+        return
+    search, meeting = st.tabs([SEARCH, MEETING])
+    with search:
+        _search(user, purpose)
+    with meeting:
+        _meeting(user, purpose)
 
 
 # ------------------------------------------------------------------ search
