@@ -2,14 +2,20 @@
 
 Done the way Streamlit's own suite does them (see the field notes):
 
-* one demo database and one ``adapt app`` per session, started here as a
-  subprocess on a free loopback port and stopped afterwards;
+* one demo database per session, built in this process (the demo force and
+  the hostile names of ``test_downloads``, resolved and scored together), and
+  one ``adapt app`` on it, started here as a subprocess on a free loopback
+  port and stopped afterwards;
 * ``/_stcore/health`` is polled until it answers ``ok``;
 * after every interaction the page is waited on until the script state is
   ``notRunning`` and no ``stSkeleton`` is left;
 * every request that is not to 127.0.0.1/localhost is aborted and recorded,
   and each test asserts none happened (the app must work with no internet);
-* each journey saves screenshots to ``test-output/screenshots/``.
+* each journey saves screenshots to ``test-output/screenshots/``;
+* :meth:`Journey.accessibility` runs axe-core (shipped in the
+  ``axe-playwright-python`` package: nothing is fetched) on the page as it is,
+  for WCAG 2.2 A and AA and axe's best practices; a serious or critical
+  violation fails the test that asks (:meth:`Journey.assert_accessible`).
 
 Chromium is never downloaded: Debian's ``/usr/bin/chromium`` is used
 (``.ci/run`` installs it). Without it, or without the ``playwright`` package,
@@ -20,6 +26,7 @@ the tests skip with the reason, unless ``ADAPT_REQUIRE_BROWSER=1`` (set by
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import shutil
 import signal
@@ -35,7 +42,16 @@ from urllib.parse import urlparse
 
 import pytest
 
+try:  # axe-core's rules, shipped in the package (the test extra)
+    from axe_playwright_python.sync_playwright import Axe
+except ImportError:  # the browser fixture says what is missing
+    Axe = None
+
+from adapt import pipeline
+from adapt.core.access import PAGES, pages_for
 from adapt.db import accounts, connect
+from tests.extracts import INCIDENT_HEADER, incident, write_csv
+from tests.test_app_privacy import hostile_extract
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_EXTRACT = ROOT / "data" / "synthetic" / "demo"
@@ -50,6 +66,13 @@ USERS = {"officer": "iom_officer", "chair": "marac_chair", "analyst": "analyst",
 
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
+# the hostile people's extract gets one incident whose date does not exist (quarantined)
+BAD_DATE = "2026-02-31T10:00"
+# axe-core: WCAG 2.2 A and AA as GOV.UK services test it, and axe's best practices;
+# a violation of these impacts fails
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice")
+FAILING_IMPACTS = ("serious", "critical")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
@@ -62,6 +85,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+
+
+def menu(role: str) -> list[str]:
+    """The menu a role sees, in order (``adapt.core.access``)."""
+    return [PAGES[p] for p in pages_for(role)]
 
 
 def _unavailable(reason: str) -> None:
@@ -141,18 +169,29 @@ def stop_app(proc: subprocess.Popen) -> None:
         proc.wait(timeout=5)
 
 
+def hostile_folder(folder: Path) -> Path:
+    """The extract of people with hostile surnames (``tests.test_app_privacy``)
+    and one incident with a date that does not exist, for the quarantine."""
+    hostile_extract(folder)
+    with (folder / "incidents.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows.append(incident(199, occurred_at=BAD_DATE))
+    write_csv(folder / "incidents.csv", INCIDENT_HEADER, rows)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """The demo force, loaded, resolved and scored, served by ``adapt app``."""
+    """The demo force and the hostile people, loaded, resolved and scored (in
+    this process: no second start of the CLI), served by ``adapt app``."""
     workdir = tmp_path_factory.mktemp("browser")
     db_url = f"sqlite:///{workdir / 'demo.sqlite'}"
-    built = subprocess.run(
-        [sys.executable, "-m", "adapt", "run", str(DEMO_EXTRACT), "--db", db_url],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
-    assert built.returncode == 0, built.stderr[-2000:]
     engine = connect(db_url)
     try:
+        pipeline.load(engine, DEMO_EXTRACT)
+        pipeline.load(engine, hostile_folder(workdir / "hostile"))
+        pipeline.resolve(engine)
+        pipeline.score(engine)
         accounts.ensure_demo_users(engine)
     finally:
         engine.dispose()
@@ -170,6 +209,8 @@ def browser() -> Iterator[object]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("the playwright package is not installed (pip install playwright)")
+    if Axe is None:
+        _unavailable("the axe-playwright-python package is not installed (the test extra)")
     exe = chromium_path()
     if exe is None:
         _unavailable("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
@@ -244,6 +285,18 @@ class Journey:
         # each link's text is the icon's ligature name, then the title
         return [t.strip().splitlines()[-1].strip() for t in texts if t.strip()]
 
+    def accessibility(self) -> list[dict]:
+        """axe-core's violations of :data:`AXE_TAGS` on the page as it is now
+        (every impact; each a dict with ``id``, ``impact``, ``help``, ``nodes``)."""
+        options = {"runOnly": {"type": "tag", "values": list(AXE_TAGS)},
+                   "resultTypes": ["violations"]}  # fmt: skip
+        return Axe().run(self.page, options=options).response["violations"]
+
+    def assert_accessible(self, where: str) -> None:
+        """No serious or critical axe-core violation on the page as it is now."""
+        failing = [v for v in self.accessibility() if v["impact"] in FAILING_IMPACTS]
+        assert failing == [], describe_violations(where, failing)
+
     def assert_no_app_error(self) -> None:
         exc = self.page.locator('[data-testid="stException"]')
         assert exc.count() == 0, f"the page shows an exception: {exc.first.inner_text()[:500]}"
@@ -305,6 +358,20 @@ class Journey:
         return text
 
 
+def describe_violations(where: str, violations: list[dict], nodes: int = 3) -> str:
+    """axe-core's violations in a few readable lines: the rule, its impact, and
+    the first ``nodes`` elements with what axe says about each."""
+    lines = [f"{where}: {len(violations)} accessibility violation(s)"]
+    for v in violations:
+        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])} element(s))")
+        for node in v["nodes"][:nodes]:
+            said = [c["message"] for c in node.get("any", []) + node.get("all", [])
+                    + node.get("none", [])]  # fmt: skip
+            lines.append(f"    {node['target']} {node['html'][:160]!r}")
+            lines.append(f"      {'; '.join(said)[:300]}")
+    return "\n".join(lines)
+
+
 def open_options(box, page):  # type: ignore[no-untyped-def]
     """Open a selectbox's list; a rerun landing just then can close it, so retry."""
     combo = box.locator('[role="combobox"], input').first
@@ -321,8 +388,10 @@ def open_options(box, page):  # type: ignore[no-untyped-def]
     return options
 
 
-@pytest.fixture
-def journey(request: pytest.FixtureRequest, app: App, browser) -> Iterator[Journey]:  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def open_journey(browser, app: App, name: str) -> Iterator[Journey]:  # type: ignore[no-untyped-def]
+    """A new browser context and tab on ``app``: offline, JavaScript errors
+    recorded, old screenshots of ``name`` removed, a screenshot on failure."""
     offline = Offline()
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
@@ -330,17 +399,28 @@ def journey(request: pytest.FixtureRequest, app: App, browser) -> Iterator[Journ
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    name = request.node.name.removeprefix("test_")
     for old in SCREENSHOTS.glob(f"{name}-*.png"):
         old.unlink()
     j = Journey(page=page, app=app, offline=offline, name=name, errors=errors)
     try:
         yield j
+    except BaseException:
+        with contextlib.suppress(Exception):  # evidence only
+            j.shot("failure")
+        raise
     finally:
-        if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        context.close()
+
+
+@pytest.fixture
+def journey(request: pytest.FixtureRequest, app: App, browser) -> Iterator[Journey]:  # type: ignore[no-untyped-def]
+    name = request.node.name.removeprefix("test_")
+    with open_journey(browser, app, name) as j:
+        yield j
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
             with contextlib.suppress(Exception):  # evidence only
                 j.shot("failure")
-        context.close()
 
 
 @pytest.hookimpl(wrapper=True)

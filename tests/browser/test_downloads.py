@@ -11,15 +11,12 @@
   the Person pathway and the MARAC check: no request to that address, no
   image or link made from it.
 
-The demo database of the session's ``app`` gets one small extra extract first
-(people with hostile surnames, one bad row for the quarantine).
+The session's demo database holds one small extra extract (people with
+hostile surnames, one bad row for the quarantine): see ``conftest.app``.
 """
 
 from __future__ import annotations
 
-import csv
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,33 +26,20 @@ from urllib.parse import urlparse
 import pytest
 
 from adapt.db import app_store, connect
-from tests.browser.conftest import ROOT, open_options
-from tests.extracts import INCIDENT_HEADER, incident, write_csv
-from tests.test_app_privacy import HOSTILE, hostile_extract
+from tests.browser.conftest import BAD_DATE, open_options
+from tests.test_app_privacy import HOSTILE
 
 if TYPE_CHECKING:
     from tests.browser.conftest import App, Journey
 
 MAIN = '[data-testid="stMain"]'
 CSV_BUTTON = '[data-testid="stElementToolbar"] button[aria-label="Download as CSV"]'
-BAD_DATE = "2026-02-31T10:00"
 JOINER = "\u2060"
 
 
 @pytest.fixture(scope="module")
-def hostile(app: App, tmp_path_factory: pytest.TempPathFactory) -> App:
-    """The session's app, with the hostile people loaded and resolved."""
-    folder = hostile_extract(tmp_path_factory.mktemp("hostile") / "extract")
-    with (folder / "incidents.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    rows.append(incident(199, occurred_at=BAD_DATE))  # a row for the quarantine
-    write_csv(folder / "incidents.csv", INCIDENT_HEADER, rows)
-    for command in (["load", str(folder)], ["resolve"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "adapt", *command, "--db", app.db_url],
-            cwd=ROOT, capture_output=True, text=True, timeout=240,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr[-2000:]
+def hostile(app: App) -> App:
+    """The session's app: its database holds the hostile people and the bad row."""
     return app
 
 

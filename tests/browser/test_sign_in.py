@@ -1,7 +1,12 @@
 """Sign-in, sessions and framing in Chromium, against ``adapt app`` (issue 12):
 wrong passwords lock a name and the right one is then refused; a refresh keeps
 the session (the HTTP-only cookie) and sign-out ends it; no foreign page can
-frame the app; the administrators' Accounts page draws."""
+frame the app; the administrators' Accounts page draws.
+
+Single sign-on and the lockout run on a second, small app of this module (a
+database with only accounts, and approved settings that lock a name after
+:data:`LOCKOUT_AFTER` wrong passwords: the same rule as the default five, with
+less of the back-off to wait through)."""
 
 from __future__ import annotations
 
@@ -12,14 +17,17 @@ import pytest
 from oidc_provider_mock import User, run_server_in_thread
 from sqlalchemy import update
 
-from adapt.db import accounts, connect
+from adapt.core.access import PAGES, pages_for
+from adapt.core.settings import Settings, default_settings
+from adapt.db import accounts, connect, settings_store
 from adapt.db.app_store import audit_frame
 from adapt.db.engine import utc_now
 from adapt.db.models import app_sessions
-from tests.browser.conftest import App, Journey, Offline, free_port, start_app, stop_app
+from tests.browser.conftest import App, Journey, free_port, open_journey, start_app, stop_app
 
 MAIN = '[data-testid="stMain"]'
 LONG_PASSWORD = "correct horse battery"
+LOCKOUT_AFTER = 2  # the small app's live settings (the packaged default is 5)
 
 
 def _errors(j: Journey) -> list[str]:
@@ -32,32 +40,6 @@ def _audit(j: Journey, username: str):  # type: ignore[no-untyped-def]
         return audit_frame(engine, username=username)
     finally:
         engine.dispose()
-
-
-def test_wrong_passwords_lock_the_name_and_the_right_one_is_then_refused(
-    journey: Journey,
-) -> None:
-    j = journey
-    engine = connect(j.app.db_url)
-    try:
-        accounts.add_user(engine, "lock.test", "Lock Test", "analyst", LONG_PASSWORD)
-        limit = accounts.Governance().lockout_after_failures  # the live settings: the defaults
-    finally:
-        engine.dispose()
-    j.open()
-    for _ in range(limit - 1):
-        j.sign_in("lock.test", "a wrong guess")
-        assert any("wrong password" in t for t in _errors(j)), j.main_text()
-    j.sign_in("lock.test", "a wrong guess")
-    assert any("locked" in t for t in _errors(j)), j.main_text()
-    j.sign_in("lock.test", LONG_PASSWORD)  # the right password, while locked
-    assert any("locked" in t for t in _errors(j)), j.main_text()
-    assert j.nav_items() == []
-    j.shot("locked")
-    log = _audit(j, "lock.test")
-    assert list(log["action"]).count("sign_in_locked") == 1
-    assert "sign_in" not in set(log["action"])
-    j.finish()
 
 
 def test_refresh_keeps_the_session_and_sign_out_ends_it(journey: Journey) -> None:
@@ -137,15 +119,31 @@ def test_the_accounts_page_for_administrators(journey: Journey) -> None:
     j.finish()
 
 
-# ------------------------------------------------------------- single sign-on
+# ------------------------------------ the small app: single sign-on and the lockout
 SSO_EMAIL = "j.doe@force.example"
 
 
+def _lower_lockout(engine) -> None:  # type: ignore[no-untyped-def]
+    """Approve settings that lock a name after :data:`LOCKOUT_AFTER` wrong passwords."""
+    base = default_settings()
+    governance = base.governance.model_copy(update={"lockout_after_failures": LOCKOUT_AFTER})
+    lowered = base.model_copy(
+        update={"name": "browser tests", "version": "1", "author": "tests",
+                "reason": "a shorter lockout for the browser tests", "governance": governance}
+    )  # fmt: skip
+    settings_store.save_settings_version(engine, Settings.from_json(lowered.to_json()))
+    settings_store.decide_settings_version(
+        engine, "browser tests", "1", approve=True, by="second person", role="admin",
+        reason="browser tests",
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def sso_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """``adapt app`` with single sign-on against a local OpenID provider
-    (oidc-provider-mock on loopback): one verified user with an account, one
-    whose e-mail is not verified."""
+def small_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """``adapt app`` on a database with accounts only, with single sign-on
+    against a local OpenID provider (oidc-provider-mock on loopback): one
+    verified user with an account, one whose e-mail is not verified; a local
+    account for the lockout, locked after :data:`LOCKOUT_AFTER` wrong passwords."""
     users = [
         User(sub="jdoe", claims={"email": SSO_EMAIL, "email_verified": True}),
         User(sub="unverified", claims={"email": "u@force.example", "email_verified": False}),
@@ -156,6 +154,8 @@ def sso_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     try:
         accounts.add_user(engine, SSO_EMAIL, "J Doe", "marac_chair", None)
         accounts.add_user(engine, "u@force.example", "U", "marac_chair", None)
+        accounts.add_user(engine, "lock.test", "Lock Test", "analyst", LONG_PASSWORD)
+        _lower_lockout(engine)
     finally:
         engine.dispose()
     port = free_port()
@@ -185,15 +185,36 @@ def _sign_on(j: Journey, sub: str) -> None:
     j.settle()
 
 
-def test_single_sign_on_in_the_browser(sso_app: App, browser, request) -> None:  # type: ignore[no-untyped-def]
-    offline = Offline()
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.route("**/*", offline.route)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    j = Journey(page=page, app=sso_app, offline=offline, name="single_sign_on", errors=errors)
+def test_wrong_passwords_lock_the_name_and_the_right_one_is_then_refused(
+    small_app: App, browser
+) -> None:  # type: ignore[no-untyped-def]
+    engine = connect(small_app.db_url)
     try:
+        limit = settings_store.live_settings(engine)[0].governance.lockout_after_failures
+    finally:
+        engine.dispose()
+    assert limit == LOCKOUT_AFTER  # the live settings' limit, not the packaged default
+    with open_journey(browser, small_app, "lockout") as j:
+        j.open()
+        for _ in range(limit - 1):
+            j.sign_in("lock.test", "a wrong guess")
+            assert any("wrong password" in t for t in _errors(j)), j.main_text()
+        j.sign_in("lock.test", "a wrong guess")
+        assert any("locked" in t for t in _errors(j)), j.main_text()
+        j.sign_in("lock.test", LONG_PASSWORD)  # the right password, while locked
+        assert any("locked" in t for t in _errors(j)), j.main_text()
+        assert j.nav_items() == []
+        j.shot("locked")
+        log = _audit(j, "lock.test")
+        assert list(log["action"]).count("sign_in_locked") == 1
+        assert "sign_in" not in set(log["action"])
+        j.finish()
+
+
+def test_single_sign_on_in_the_browser(small_app: App, browser) -> None:  # type: ignore[no-untyped-def]
+    landing = PAGES[pages_for("marac_chair")[0]]  # a chair lands on the MARAC check
+    with open_journey(browser, small_app, "single_sign_on") as j:
+        page = j.page
         j.open()
         _sign_on(j, "unverified")
         assert any("not verified" in t for t in _errors(j)), j.main_text()
@@ -204,18 +225,16 @@ def test_single_sign_on_in_the_browser(sso_app: App, browser, request) -> None: 
         j.settle()
 
         _sign_on(j, "jdoe")
-        j.heading("Person pathway")
+        j.heading(landing)
         assert "MARAC chair" in page.locator('[data-testid="stSidebar"]').inner_text()
         page.reload()
         j.settle()
-        j.heading("Person pathway")  # Streamlit's own cookie keeps single sign-on
+        j.heading(landing)  # Streamlit's own cookie keeps single sign-on
         j.shot("signed-on")
         # the mock provider's own pages fetch a stylesheet from a CDN (aborted);
         # nothing the app serves may leave the machine
         j.offline.blocked = [u for u in j.offline.blocked if "/@picocss/pico" not in u]
         j.finish()
-    finally:
-        context.close()
     refused = _audit(j, "u@force.example")
     assert ("refused", "single sign-on: not verified") in set(
         zip(refused["action"], refused["detail"], strict=True)
