@@ -84,8 +84,13 @@ def _roles(history: History, as_of: object | None, people: pd.Index) -> pd.Serie
         & inv["incident_id"].isin(inc["incident_id"]).fillna(False),
         ["person_id", "role"],
     ]
-    held = pd.crosstab(inv["person_id"].astype("string"), inv["role"].astype("string")) > 0
-    held = held.reindex(index=people, columns=list(GRAPH_ROLES), fill_value=False)
+    role = inv["role"].astype("string")
+    held = (
+        pd.DataFrame({"suspect": role == "suspect", "victim": role == "victim"})
+        .groupby(inv["person_id"].astype("string").to_numpy())
+        .any()
+        .reindex(index=people, fill_value=False)
+    )
     words = np.select(
         [held["suspect"] & held["victim"], held["suspect"], held["victim"]],
         ["suspect and victim", "suspect", "victim"],
