@@ -288,9 +288,13 @@ was read). Rolling origin: fitted on everyone who had been a suspect by
 after each ({train["rows"]:,} rows, {train["people"]:,} people, {train["positive_rate"]:.1%}
 with a further incident); judged out of time as of {held["as_of"]} on the
 year after it, which it never saw. The figures below are of this very model
-(no refit). An L2-regularised logistic regression (C = {model.C:g}) on
-{len(model.feature_names_)} scaled behaviour inputs, Platt-calibrated on
-out-of-fold scores of the latest fit as-of date. scikit-learn
+(its coefficients are not refitted). An L2-regularised logistic regression
+(C = {model.C:g}, chosen by grouped out-of-fold log loss on the fit rows) on
+{len(model.feature_names_)} scaled behaviour inputs. Its probability scale
+(Platt: two numbers) is fitted on {evidence.get("scale_fitted_on", "the fit rows")}:
+the AUC and capture below do not depend on it; the Brier score and
+calibration table are measured on the year the scale was fitted on (see the
+Quality benchmark for a calibration on a later year). scikit-learn
 {meta.get("sklearn_version")}; features under settings `{meta.get("feature_settings")}`.
 
 **Inputs.** Behaviour recorded by police only (counts and harm over 90 days,

@@ -257,6 +257,25 @@ class HarmModel(ClassifierMixin, BaseEstimator):
     def _scaled(self, M: np.ndarray) -> np.ndarray:
         return (M - self.scaler_mean_) / self.scaler_scale_
 
+    def raw_score(self, X: Any) -> np.ndarray:
+        """Log-odds of the target for each row before the Platt calibration."""
+        self._check_fitted()
+        return self._scaled(self._matrix(X)) @ self.coef_[0] + self.intercept_[0]
+
+    def recalibrate(self, X: Any, y: Any) -> HarmModel:
+        """Refit only the Platt scaling (two numbers) on ``X``, ``y``: the
+        ranking (coefficients, AUC) is unchanged, the probabilities' scale
+        follows these rows (for example a later, held-out year)."""
+        labels = np.asarray(y).astype(int).ravel()
+        platt = LogisticRegression(C=1e6, solver="newton-cholesky", max_iter=self.max_iter)
+        platt.fit(self.raw_score(X).reshape(-1, 1), labels)
+        self.calibration_ = {
+            "method": "platt",
+            "slope": float(platt.coef_[0, 0]),
+            "intercept": float(platt.intercept_[0]),
+        }
+        return self
+
     def decision_function(self, X: Any) -> np.ndarray:
         """Calibrated log-odds of the target for each row."""
         self._check_fitted()
