@@ -239,10 +239,12 @@ def read_sheet(found: Workbooks, source: SheetSource) -> SheetRecords:
     """Read one contract sheet as text records (see the module docstring).
 
     Raises :class:`StructuralError` (naming the workbook and sheet) for a
-    sheet with no cells or an empty first row.
+    chart sheet, a sheet with no cells or an empty first row.
     """
     where = source.where
     values = found._open[source.path][source.sheet]
+    if not hasattr(values, "iter_rows"):  # a chart sheet
+        raise StructuralError(where, "is a chart, not a table of records")
     # The formulas' own text (for a formula saved without its value) is a second
     # pass over the sheet: made only when the sheet has formulas at all.
     formulas_book = _open(source.path, data_only=False) if _has_formulas(values) else None
