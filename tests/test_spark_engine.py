@@ -86,8 +86,9 @@ def both(spark, module_db_url: str) -> dict:  # type: ignore[no-untyped-def]
             "default_people": default_people,
             "spark_people": spark_people,
             "spark_run": runs,
-            "default_scores": score_run_frame(engine, 1),
-            "spark_scores": score_run_frame(engine, 2),
+            # the same table but for the run it belongs to
+            "default_scores": score_run_frame(engine, 1).drop(columns="run_id"),
+            "spark_scores": score_run_frame(engine, 2).drop(columns="run_id"),
         }
     finally:
         engine.dispose()
