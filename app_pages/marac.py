@@ -165,10 +165,11 @@ def _perpetrator(check, perp: str, label: dict[str, str], shown) -> None:  # typ
     for s in stat.itertuples():
         verdict = "a repeat" if s.repeat else "no repeat so far"
         window = "open" if s.window_open else "closed"
+        repeats = view.counted(s.repeat_incidents, "repeat incident")
         st.write(
             f"{shown(s.victim_id)}: {verdict} — last referral "
             f"{view.day_words(s.last_referral_date)}, repeat window {window} until "
-            f"{view.day_words(s.repeat_window_ends)}; {s.repeat_incidents} repeat incident(s), "
+            f"{view.day_words(s.repeat_window_ends)}; {repeats}, "
             f"{s.late_flag_missed} missed by a late flag."
         )
     reps = check.repeat_incidents[check.repeat_incidents["perpetrator_id"] == perp]

@@ -43,7 +43,7 @@ def main() -> None:
     query = st.text_input("Find a victim", placeholder="Part of a name or a person id",
                           key="victim_find")  # fmt: skip
     options, matches = views.victim_options(query, current)
-    if matches > views.PERSON_OPTIONS:
+    if matches > views.PERSON_OPTIONS and (query or current is None):
         st.caption(f"{matches:,} victims match; the first {views.PERSON_OPTIONS} are offered. "
                    "Type part of a name or id to find someone else.")  # fmt: skip
     names = views.labels(options)
@@ -101,8 +101,9 @@ def main() -> None:
     st.subheader("Each perpetrator's other victims")
     for perp in perps["perpetrator_id"]:
         others = views.other_victims_table(view, label, perp)
-        with st.expander(f"{views.md_escape(label.get(perp, perp))}: {len(others)} other "
-                         "victim(s)", expanded=len(perps) == 1):  # fmt: skip
+        who = views.md_escape(label.get(perp, perp))
+        title = f"{who}: {views.counted(len(others), 'other victim')}"
+        with st.expander(title, expanded=len(perps) == 1):
             if others.empty:
                 st.write("No other victim is recorded.")
             else:

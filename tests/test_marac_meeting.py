@@ -225,7 +225,7 @@ def test_a_victim_page_on_a_hand_built_history() -> None:
     _words_only(victim.perpetrators_table(view, names))
     _words_only(victim.other_victims_table(view, names, "P7"))
     words = victim.summary_words(view)
-    assert "3 incident(s) as a victim" in words and "suspect in 1 incident(s)" in words
+    assert "3 incidents as a victim" in words and "suspect in 1 incident." in words
     assert len(victim.timeline_figure(view, names).data) >= 3  # two perpetrators' marks + none
 
 
@@ -246,8 +246,8 @@ def test_the_meeting_list_pdf_wraps_and_counts_what_it_cuts() -> None:
     lines = pdf_lines(pdf)
     text = "\n".join(lines)
     # sections are cut at 60 rows and say how many more, and where they are
-    assert "… and 10 more incident(s) (all of them are in the CSV or XLSX export)" in text
-    assert "… and 10 more case(s)" in text
+    assert "… and 10 more incidents (all of them are in the CSV or XLSX export)" in text
+    assert "… and 10 more cases" in text
     # the long name wraps onto a second line instead of running off the page
     wrapped = [ln for ln in lines if "Featherstonehaugh" in ln]
     assert wrapped and all(len(ln) < 120 for ln in lines)
@@ -273,9 +273,9 @@ def test_the_check_pdf_says_and_n_more_for_every_cut() -> None:
     )  # fmt: skip
     assert b"/Count 1" in pdf  # still one page
     text = "\n".join(pdf_lines(pdf))
-    assert "… and 3 more victim(s) (see the MARAC check on screen)" in text
-    assert "… and 7 more address(es)" in text  # nine incident addresses and a home: 3 shown
-    assert "… and 5 more earlier referral(s)" in text
-    assert re.search(r"… and .*\d+ more perpetrator\(s\): no room on this sheet", text)
+    assert "… and 3 more victims (see the MARAC check on screen)" in text
+    assert "… and 7 more addresses" in text  # nine incident addresses and a home: 3 shown
+    assert "… and 5 more earlier referrals" in text
+    assert re.search(r"… and .*\d+ more perpetrators: no room on this sheet", text)
     assert "flag on not recorded" in text
     assert "None" not in text and "nan" not in text and "NaT" not in text

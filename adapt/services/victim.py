@@ -10,7 +10,7 @@ import streamlit as st
 
 from adapt.core.settings import Settings
 from adapt.services import data
-from adapt.services.marac import audit_each
+from adapt.services.marac import audit_each, counted
 from adapt.services.marac import labels as labels
 from adapt.services.settings import settings_in_force
 from adapt.views.person import PERSON_OPTIONS, person_options
@@ -29,6 +29,7 @@ from adapt.views.victim import (
 __all__ = [
     "PERSON_OPTIONS",
     "VictimView",
+    "counted",
     "labels",
     "md_escape",
     "other_victims_table",

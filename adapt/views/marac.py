@@ -38,7 +38,7 @@ from adapt.identity.nicknames import aliases
 from adapt.rules.names import fold_name, forename_keys, surname_keys
 from adapt.rules.pairs import incident_pairs
 from adapt.rules.safelives import repeat_incidents, window_end
-from adapt.views.pdf_sheet import Sheet
+from adapt.views.pdf_sheet import Sheet, counted
 from adapt.views.pdf_sheet import pdf_text as pdf_text  # the PDFs draw text through it
 
 DAY = pd.Timedelta(days=1)
@@ -608,7 +608,7 @@ def summary_pdf(
     sheet.gap(2)
     for n, perp in enumerate(check.perpetrators):
         if not sheet.line(f"Perpetrator: {name(perp)}", 11, "B", 6, count=None):
-            sheet.left_out(len(check.perpetrators) - n, "perpetrator(s)")
+            sheet.left_out(len(check.perpetrators) - n, "perpetrator")
             break
         _perpetrator_lines(sheet, check, perp, name)
         sheet.gap(1.5)
@@ -619,16 +619,17 @@ def _perpetrator_lines(sheet: Sheet, check: MaracCheck, perp: str, name) -> None
     vics = check.victims[check.victims["perpetrator_id"] == perp]
     sheet.line(f"Victims ({len(vics)}, current {int(vics['current'].sum())}):", 9, "B")
     sheet.listing(
-        [f"{name(v.victim_id)}: {v.incidents} incident(s), {day_words(v.first_incident)} to "
+        [f"{name(v.victim_id)}: {counted(v.incidents, 'incident')}, "
+         f"{day_words(v.first_incident)} to "
          f"{day_words(v.last_incident)}{' (current)' if v.current else ''}"
          for v in vics.itertuples()],
-        limit=VICTIMS_SHOWN, what="victim(s)",
+        limit=VICTIMS_SHOWN, what="victim",
     )  # fmt: skip
     adds = check.addresses[check.addresses["perpetrator_id"] == perp]
     sheet.listing(
         [f"Address ({a.kind}): {a.address} {a.postcode if pd.notna(a.postcode) else ''}".rstrip()
          + f", last seen {day_words(a.last_seen)}" for a in adds.itertuples()],
-        limit=ADDRESSES_SHOWN, what="address(es)",
+        limit=ADDRESSES_SHOWN, what="address/addresses",
     )  # fmt: skip
     refs = check.referrals[check.referrals["perpetrator_id"] == perp]
     sheet.line(f"MARAC referrals: {len(refs)}", 9, "B")
@@ -636,14 +637,18 @@ def _perpetrator_lines(sheet: Sheet, check: MaracCheck, perp: str, name) -> None
     sheet.listing(
         [f"{r.referral_id} referred {day_words(r.referral_date)}, victim {name(r.victim_id)}, "
          f"flag on {day_words(r.flagged_at)}" for r in newest.itertuples()],
-        limit=REFERRALS_SHOWN, what="earlier referral(s)",
+        limit=REFERRALS_SHOWN, what="earlier referral",
     )  # fmt: skip
     stat = check.repeat_status[check.repeat_status["perpetrator_id"] == perp]
-    sheet.listing(
-        [f"SafeLives: {name(s.victim_id)}: {'REPEAT' if s.repeat else 'no repeat'}; last "
-         f"referral {day_words(s.last_referral_date)}; {s.repeat_incidents} repeat incident(s)"
-         + (f" {day_words(s.first_repeat_at)} to {day_words(s.last_repeat_at)}" if s.repeat
-            else "")
-         + f"; {s.late_flag_missed} missed by a late flag" for s in stat.itertuples()],
-        limit=len(stat), what="SafeLives status line(s)",
-    )  # fmt: skip
+    sheet.listing([_status_line(s, name) for s in stat.itertuples()], limit=len(stat),
+                  what="SafeLives status line")  # fmt: skip
+
+
+def _status_line(s, name) -> str:  # type: ignore[no-untyped-def]
+    """One pair's SafeLives repeat status, in a sentence."""
+    text = (f"SafeLives: {name(s.victim_id)}: {'REPEAT' if s.repeat else 'no repeat'}; last "
+            f"referral {day_words(s.last_referral_date)}; "
+            f"{counted(s.repeat_incidents, 'repeat incident')}")  # fmt: skip
+    if s.repeat:
+        text += f" {day_words(s.first_repeat_at)} to {day_words(s.last_repeat_at)}"
+    return text + f"; {s.late_flag_missed} missed by a late flag"

@@ -44,6 +44,7 @@ from adapt.rules.pairs import incident_pairs
 from adapt.rules.safelives import repeat_incidents
 from adapt.views.marac import (
     count_words,
+    counted,
     day_words,
     days_words,
     named,
@@ -396,9 +397,9 @@ def summary_words(ml: MeetingList) -> str:
     """One sentence saying what the list holds and for which dates."""
     return (
         f"Meeting on {day_words(ml.meeting_date)}; since the last meeting on "
-        f"{day_words(ml.since)}: {len(ml.repeats)} case(s) with a SafeLives repeat, "
-        f"{len(ml.late_flags)} incident(s) a late flag missed, {len(ml.serial)} perpetrator(s) "
-        "linked to more than one referred victim."
+        f"{day_words(ml.since)}: {counted(len(ml.repeats), 'case')} with a SafeLives repeat, "
+        f"{counted(len(ml.late_flags), 'incident')} a late flag missed, "
+        f"{counted(len(ml.serial), 'perpetrator')} linked to more than one referred victim."
     )
 
 
@@ -437,7 +438,7 @@ def meeting_list_pdf(
             f"Cases with a SafeLives repeat since the last meeting ({len(ml.repeats)})",
             [
                 f"{name(r.victim_id)} — perpetrator {name(r.perpetrator_id)}: "
-                f"{r.repeat_incidents} repeat(s) {day_words(r.first_repeat_at)} to "
+                f"{counted(r.repeat_incidents, 'repeat')} {day_words(r.first_repeat_at)} to "
                 f"{day_words(r.last_repeat_at)}, most serious "
                 f"{offence_words(pd.Series([r.most_serious_offence])).iloc[0]}; repeats "
                 f"{r.referral_id} of {day_words(r.referral_date)}, flag on "
@@ -445,7 +446,7 @@ def meeting_list_pdf(
                 f"referred again: {day_words(r.referred_again_on, 'not yet')}"
                 for r in ml.repeats.itertuples()
             ],
-            "case(s)",
+            "case",
         ),
         (
             f"Incidents a late flag missed ({len(ml.late_flags)})",
@@ -458,18 +459,19 @@ def meeting_list_pdf(
                    if pd.notna(f.flag_days_after_incident) else "")
                 for f in ml.late_flags.itertuples()
             ],
-            "incident(s)",
+            "incident",
         ),
         (
             f"Perpetrators linked to more than one referred victim ({len(ml.serial)})",
             [
                 f"{name(s.perpetrator_id)}: {s.referred_victims} referred victims "
                 f"({'; '.join(name(v) for v in s.victim_ids)}); since the last meeting "
-                f"{s.referrals_since} referral(s) of them and {s.incidents_since} incident(s); "
+                f"{counted(s.referrals_since, 'referral')} of them and "
+                f"{counted(s.incidents_since, 'incident')}; "
                 f"last incident {day_words(s.last_incident_at)}"
                 for s in ml.serial.itertuples()
             ],
-            "perpetrator(s)",
+            "perpetrator",
         ),
     ]  # fmt: skip
     for n, (title, items, what) in enumerate(sections):

@@ -57,6 +57,22 @@ def pdf_text(text: object) -> str:
     return "".join(c if ord(c) in have else (anyascii(c) or "?") for c in str(text))
 
 
+def _more(n: int, what: str) -> str:
+    """ "3 more victims": the count, "more", the noun."""
+    one, _, many = what.partition("/")
+    return f"{n} more {one if n == 1 else many or one + 's'}"
+
+
+def counted(n: int, what: str) -> str:
+    """``n`` and a noun, singular or plural; ``what`` is "noun" or "noun/plural".
+
+    >>> counted(1, "victim"), counted(3, "victim"), counted(2, "address/addresses")
+    ('1 victim', '3 victims', '2 addresses')
+    """
+    one, _, many = what.partition("/")
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 class _Pages(FPDF):
     """FPDF with the sheet's footer (the marking and who made it) on every page."""
 
@@ -125,7 +141,7 @@ class Sheet:
         height: float = 4.6,
         *,
         indent: float = 0.0,
-        count: str | None = "line(s)",
+        count: str | None = "line",
         force: bool = False,
     ) -> bool:
         """One fact, wrapped to the page's width (every word kept). When it
@@ -151,8 +167,9 @@ class Sheet:
 
     def listing(self, items: Sequence[str], *, limit: int, what: str, indent: float = 3.0) -> int:
         """Draw up to ``limit`` of ``items``; a list cut at the limit ends
-        with "… and N more ``what``"; items the full sheet had no room for
-        are counted for the last note. Returns the number drawn."""
+        with "… and N more ``what``" (a noun, or "noun/plural"); items the
+        full sheet had no room for are counted for the last note. Returns the
+        number drawn."""
         drawn = 0
         for item in items[:limit]:
             if not self.line(item, indent=indent, count=None):
@@ -161,7 +178,7 @@ class Sheet:
         if self.full:
             self.left_out(len(items) - drawn, what)
         elif len(items) > drawn:
-            note = f"… and {len(items) - drawn} more {what} ({self.where})"
+            note = f"… and {_more(len(items) - drawn, what)} ({self.where})"
             self.line(note, 9, "I", indent=indent, count=None)
             if self.full:
                 self.left_out(len(items) - drawn, what)
@@ -174,7 +191,7 @@ class Sheet:
     def output(self) -> bytes:
         """The PDF; when the sheet filled up, its last line says what was left out."""
         if self.left:
-            counted = ", ".join(f"{n} more {what}" for what, n in self.left.items())
-            self.line(f"… and {counted}: no room on this sheet ({self.where})", 9, "I",
+            left = ", ".join(_more(n, what) for what, n in self.left.items())
+            self.line(f"… and {left}: no room on this sheet ({self.where})", 9, "I",
                       count=None, force=True)  # fmt: skip
         return bytes(self.pdf.output())

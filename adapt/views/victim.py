@@ -31,6 +31,7 @@ from adapt.rules.pairs import incident_pairs
 from adapt.rules.safelives import repeat_incidents, window_end
 from adapt.views.marac import (
     count_words,
+    counted,
     day_words,
     days_words,
     named,
@@ -333,12 +334,13 @@ def summary_words(view: VictimView) -> str:
     repeats = inc.loc[inc["repeat_of"].notna(), "incident_id"].nunique()
     late = inc.loc[inc["late_flag"], "incident_id"].nunique()
     text = (
-        f"{n_inc} incident(s) as a victim{span}; {len(view.perpetrators)} perpetrator(s); "
-        f"{len(view.referrals)} MARAC referral(s); {repeats} SafeLives repeat(s), {late} of them "
-        "missed by a late flag."
+        f"{counted(n_inc, 'incident')} as a victim{span}; "
+        f"{counted(len(view.perpetrators), 'perpetrator')}; "
+        f"{counted(len(view.referrals), 'MARAC referral')}; "
+        f"{counted(repeats, 'SafeLives repeat')}, {late} of them missed by a late flag."
     )
     if view.as_suspect:
-        text += f" Also recorded as a suspect in {view.as_suspect} incident(s)."
+        text += f" Also recorded as a suspect in {counted(view.as_suspect, 'incident')}."
     return text
 
 
