@@ -17,7 +17,22 @@ PERSON_PAGE = "app_pages/person.py"
 FLASH = "cohort_flash"
 GO = "cohort_open_person"  # set by a selection's callback: switch before any work
 DRAWN = "cohort_drawn_ids"  # the person ids of the rows drawn, for the table's callback
-AS_OF = "cohort_as_of"  # the as-of date last applied (the form's value)
+AS_OF = "cohort_as_of"  # the As of field's key
+# Enter in a date field closes its calendar (as Escape does), which applies the date
+# typed; static, no data. Added to the document once.
+ENTER_APPLIES_DATE = """<script>
+(() => {
+  if (document.adaptEnterAppliesDate) return;
+  document.adaptEnterAppliesDate = true;
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !event.target.closest) return;
+    if (!event.target.closest('[data-testid="stDateInput"]')) return;
+    event.target.dispatchEvent(new KeyboardEvent("keydown", {
+      key: "Escape", code: "Escape", keyCode: 27, bubbles: true, cancelable: true,
+    }));
+  }, true);
+})();
+</script>"""
 
 
 def _picked_from_list() -> None:
@@ -57,17 +72,16 @@ def _picked_from_group(key: str):  # type: ignore[no-untyped-def]
 
 
 def _as_of(latest):  # type: ignore[no-untyped-def]
-    """The as-of date: a form, so a date typed and Enter (or "Show") applies it."""
-    with st.form("cohort_as_of_form", border=False, enter_to_submit=True):
-        left, right = st.columns([4, 1], vertical_alignment="bottom")
-        picked = left.date_input(
-            "As of", value=st.session_state.get(AS_OF, latest), max_value=latest,
-            format="YYYY-MM-DD", help="The cohort as it stood at the end of this day.",
-        )  # fmt: skip
-        right.form_submit_button("Show")
-    picked = min(picked or latest, latest)
-    st.session_state[AS_OF] = picked
-    return picked
+    """The as-of date. A date typed into the field applies on Enter (the
+    field itself applies it only when its calendar closes: the script turns
+    Enter into that), as it does when picked from the calendar."""
+    st.html(ENTER_APPLIES_DATE, unsafe_allow_javascript=True)
+    picked = st.date_input(
+        "As of", value=latest, max_value=latest, format="YYYY-MM-DD", key=AS_OF,
+        help="The cohort as it stood at the end of this day. Type a date and press Enter, "
+        "or pick one from the calendar.",
+    )  # fmt: skip
+    return min(picked or latest, latest)
 
 
 def main() -> None:
@@ -206,6 +220,7 @@ def _since_last_review(user: dict, as_of, settings) -> None:  # type: ignore[no-
         f"{cohort.md_escape(base.created_by)}) to {as_of:%d %b %Y}: "
         f"{cohort.md_escape(since.summary())}"
     )
+    _review_button(user, since, as_of, settings)
     if since.settings_note:
         st.warning(
             f"The settings changed since that review ({cohort.md_escape(since.settings_note)}): "
@@ -213,11 +228,11 @@ def _since_last_review(user: dict, as_of, settings) -> None:  # type: ignore[no-
         )
     config = {
         "name": st.column_config.TextColumn("Name", pinned=True),
-        "person_id": st.column_config.TextColumn("Person"),
-        "reason": st.column_config.TextColumn("Why", width="large"),
-        "score": st.column_config.TextColumn("Score now"),
-        "rank": st.column_config.TextColumn("Rank now"),
-        "in_cohort": st.column_config.TextColumn("In cohort now"),
+        "person_id": st.column_config.TextColumn("Person", width="small"),
+        "reason": st.column_config.TextColumn("Why", width=480),
+        "score": st.column_config.TextColumn("Score now", width="small"),
+        "rank": st.column_config.TextColumn("Rank now", width="small"),
+        "in_cohort": st.column_config.TextColumn("In cohort now", width="small"),
         "decision": st.column_config.TextColumn("Decision"),
         "alerts": st.column_config.TextColumn("Alerts now"),
     }
@@ -225,7 +240,10 @@ def _since_last_review(user: dict, as_of, settings) -> None:  # type: ignore[no-
         title = cohort.GROUP_TITLES[change]
         if change == "score change":
             title = f"{title} of {since.step:g} points or more"
-        with st.expander(f"{title} ({len(rows)})", expanded=0 < len(rows) <= 50):
+        urgent = change in ("new alert", "new incident while adopted")
+        with st.expander(
+            f"{title} ({len(rows)})", expanded=0 < len(rows) <= (50 if urgent else 10)
+        ):
             if rows.empty:
                 st.caption("Nobody.")
                 continue
@@ -235,7 +253,6 @@ def _since_last_review(user: dict, as_of, settings) -> None:  # type: ignore[no-
                 rows, column_order=list(config), column_config=config, hide_index=True,
                 on_select=_picked_from_group(key), selection_mode="single-row", key=key,
             )  # fmt: skip
-    _review_button(user, since, as_of, settings)
 
 
 def _review_button(user: dict, since, as_of, settings) -> None:  # type: ignore[no-untyped-def]
