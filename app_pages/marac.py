@@ -99,7 +99,7 @@ def _search(user: dict, purpose: str) -> None:
 
     st.subheader(f"{len(results)} match(es)")
     picked = st.dataframe(
-        view.results_table(results), hide_index=True, use_container_width=True,
+        view.results_table(results), hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key="marac_table",
     )  # fmt: skip
     chosen_row = view.result_person(results, picked.selection.rows if picked else [])

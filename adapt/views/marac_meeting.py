@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from adapt.core.history import History
@@ -107,6 +108,16 @@ class MeetingList:
         return not (len(self.repeats) or len(self.late_flags) or len(self.serial))
 
 
+def _among(values: pd.Series, wanted: object) -> np.ndarray:
+    """``values.isin(wanted)`` as a boolean array (missing: False), through
+    plain object arrays: on Arrow strings pandas converts ``wanted`` one value
+    at a time, seconds for the many ids of a large force."""
+    found = pd.Series(values.to_numpy(dtype=object), dtype=object).isin(
+        np.asarray(wanted, dtype=object)
+    )
+    return found.to_numpy(dtype=bool)
+
+
 def previous_meeting(meeting_date: object, settings: Settings) -> pd.Timestamp:
     """The default previous meeting: one review interval before
     (``settings.cycle.review_interval_days``, four weeks by default)."""
@@ -139,9 +150,11 @@ def meeting_list(
     # Only incidents against a referred victim can be repeats or link a perpetrator
     # to a referred victim: pair those alone.
     referred = refs["victim_person_id"].dropna().unique()
-    against = (inv["role"] == "victim").fillna(False) & inv["person_id"].isin(referred)
-    ids = inv.loc[against.to_numpy(dtype=bool), "incident_id"].unique()
-    pairs = incident_pairs(inv[inv["incident_id"].isin(ids).to_numpy(dtype=bool)])
+    against = (inv["role"] == "victim").fillna(False).to_numpy(dtype=bool) & _among(
+        inv["person_id"], referred
+    )
+    ids = inv.loc[against, "incident_id"].unique()
+    pairs = incident_pairs(inv[_among(inv["incident_id"], ids)])
     offences = known[["incident_id", "occurred_at", "offence", "is_crime"]]
     pairs = pairs.merge(offences, on="incident_id")
     pairs["harm"] = incident_harm(pairs, settings.harm_table).to_numpy()
@@ -216,14 +229,14 @@ def _serial(
             named_on[["perpetrator_person_id", "victim_person_id"]].set_axis(
                 ["perpetrator_id", "victim_id"], axis=1
             ),
-            pairs.loc[pairs["victim_id"].isin(referred), ["suspect_id", "victim_id"]].set_axis(
+            pairs.loc[_among(pairs["victim_id"], referred), ["suspect_id", "victim_id"]].set_axis(
                 ["perpetrator_id", "victim_id"], axis=1
             ),
         ]
     )
     links = links.astype("string").drop_duplicates()
     counts = links.groupby("perpetrator_id")["victim_id"].nunique()
-    multi = links[links["perpetrator_id"].isin(counts[counts > 1].index)]
+    multi = links[_among(links["perpetrator_id"], counts[counts > 1].index)]
     if not len(multi):
         return _empty(SERIAL_COLUMNS)
     # referrals of their referred victims, and their incidents as suspect
@@ -239,8 +252,10 @@ def _serial(
         referrals_since=("new", "sum"), last_referral_date=("referral_date", "max")
     )
     suspects = multi["perpetrator_id"]
-    theirs = (inv["role"] == "suspect").fillna(False) & inv["person_id"].isin(suspects)
-    as_suspect = inv.loc[theirs.to_numpy(dtype=bool), ["incident_id", "person_id"]]
+    theirs = (inv["role"] == "suspect").fillna(False).to_numpy(dtype=bool) & _among(
+        inv["person_id"], suspects
+    )
+    as_suspect = inv.loc[theirs, ["incident_id", "person_id"]]
     as_suspect = as_suspect.drop_duplicates().merge(known[["incident_id", "occurred_at"]])
     as_suspect = as_suspect.assign(new=as_suspect["occurred_at"].dt.normalize() > since)
     inc_stats = as_suspect.groupby("person_id").agg(
