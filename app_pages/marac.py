@@ -48,12 +48,14 @@ def main() -> None:
     st.title("MARAC check")
     view.prepare()
 
+    meeting_list = session.allowed("marac", "meeting_list")
     purpose = st.selectbox("Purpose", PURPOSES, index=None, placeholder="Why are you searching?")
     if purpose is None:
-        st.info("Choose a purpose to search. Each search, and everyone it shows, is recorded in "
-                "the audit log.")  # fmt: skip
+        task = "search or prepare a meeting list" if meeting_list else "search"
+        st.info(f"Choose a purpose to {task}. Each search and list, and everyone it shows, is "
+                "recorded in the audit log.")  # fmt: skip
         return
-    if not session.allowed("marac", "meeting_list"):
+    if not meeting_list:
         _search(user, purpose)
         return
     search, meeting = st.tabs([SEARCH, MEETING])
