@@ -29,6 +29,7 @@ from adapt.scoring.cycle import (
     review_changes,
 )
 from adapt.scoring.score import PARTS
+from adapt.views import cohort as cv
 from tests.extracts import incident, involvement, write_extract
 
 BEFORE_AS_OF = date(2026, 10, 1)
@@ -404,3 +405,69 @@ def test_review_then_export_review_on_the_database_audited(db_url: str, tmp_path
     finally:
         engine.dispose()
     assert review_people_table.name == "review_people"
+
+
+# ------------------------------------------------------------ the page's words
+def _view(**columns: list) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {
+        "rank": list(range(1, n + 1)), "person_id": [f"P{i}" for i in range(n)],
+        "name": [f"Name {i}" for i in range(n)], "score": [10.0] * n, "area": [""] * n,
+        "in_cohort": [True] * n, "already_managed": [""] * n, "escalating": [False] * n,
+        "alerts": [""] * n, "decision_status": [""] * n,
+        "last_incident": [pd.Timestamp("2026-10-01")] * n, "frequency_trend": ["steady"] * n,
+        "severity_trend": ["steady"] * n, "marac_status": [""] * n,
+    }  # fmt: skip
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+def test_an_adopted_person_with_an_alert_passes_every_filter() -> None:
+    view = _view(
+        in_cohort=[True, False, False],
+        alerts=["", "new partner", "new partner"],
+        decision_status=["", "adopted", ""],
+    )
+    # P1 is adopted with an alert: kept whatever the filters say; P2 is not adopted
+    assert list(cv.filter_cohort(view, in_cohort=True)["person_id"]) == ["P0", "P1"]
+    assert list(cv.filter_cohort(view, alerts=False)["person_id"]) == ["P0", "P1"]
+    assert list(cv.filter_cohort(view, in_cohort=True, keep_adopted_alerts=False)["person_id"]) == [
+        "P0"
+    ]
+
+
+def test_the_ranked_table_in_words_and_the_rank_gaps_explained() -> None:
+    view = _view(
+        already_managed=["iom;in_custody", pd.NA],
+        last_incident=[pd.Timestamp("2026-10-01"), pd.NaT],
+        alerts=[pd.NA, "new partner"],
+    )
+    shown = cv.display_frame(view.assign(model_probability=[0.123, None]))
+    assert list(shown["already_managed"]) == ["IOM, in custody", ""]
+    assert list(shown["last_incident"]) == ["2026-10-01", "not recorded"]
+    assert list(shown["alerts"]) == ["", "new partner"]
+    assert list(shown["model_probability"]) == ["12%", ""]
+    assert cv.rank_words(73, 2070) == (
+        "Rank is the place among all 2,070 people scored; where the ranks skip a number, "
+        "the people in between are left out by the filters (1,997 in all)."
+    )
+    assert cv.rank_words(10, 10) == "Rank is the place among all 10 people scored."
+
+
+def test_review_groups_have_a_name_beside_every_id_and_nothing_missing_shown() -> None:
+    before = _people(_person("A", in_cohort=True, attendances_window=3), _person("B"))
+    now = _people(_person("B", in_cohort=True, attendances_window=3, score=30.0))
+    changes = review_changes(before, now, _settings(), before_as_of=BEFORE_AS_OF)
+    labels = pd.DataFrame({"person_id": ["B"], "label": ["Jo O'Neill"]})
+    groups = cv.review_groups(changes, labels)
+    assert list(groups) == list(CHANGES)
+    assert groups["entered"][
+        ["name", "person_id", "score", "rank", "in_cohort"]
+    ].values.tolist() == [["Jo O'Neill", "B", "30", "1", "Yes"]]
+    left = groups["left"].iloc[0]  # A is not scored now: no score, no rank, no name known
+    assert (left["name"], left["score"], left["rank"], left["in_cohort"]) == ("A", "", "", "No")
+    assert groups["score change"].empty
+    assert cv.review_summary(change_counts(changes), 5) == (
+        "1 entered the cohort, 1 left it, 0 new alerts, 0 adopted with new incidents, "
+        "0 management ended, 0 score changes of 5 points or more."
+    )
