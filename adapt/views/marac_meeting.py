@@ -448,31 +448,31 @@ def meeting_list_pdf(
         "A late flag: the referral's MARAC flag was not on the police system by the day of "
         "the incident."
     )
+    worst_words = offence_words(ml.repeats["most_serious_offence"])
+    late_words = offence_words(ml.late_flags["offence"])
     sections: list[tuple[str, list[str], str]] = [
         (
             f"Cases with a SafeLives repeat since the last meeting ({len(ml.repeats)})",
             [
                 f"{name(r.victim_id)} — perpetrator {name(r.perpetrator_id)}: "
                 f"{counted(r.repeat_incidents, 'repeat')} {day_words(r.first_repeat_at)} to "
-                f"{day_words(r.last_repeat_at)}, most serious "
-                f"{offence_words(pd.Series([r.most_serious_offence])).iloc[0]}; repeats "
+                f"{day_words(r.last_repeat_at)}, most serious {worst}; repeats "
                 f"{r.referral_id} of {day_words(r.referral_date)}, flag on "
                 f"{day_words(r.flagged_at)}; {r.late_flag_missed} missed by a late flag; "
                 f"referred again: {day_words(r.referred_again_on, 'not yet')}"
-                for r in ml.repeats.itertuples()
+                for r, worst in zip(ml.repeats.itertuples(), worst_words, strict=True)
             ],
             "case",
         ),
         (
             f"Incidents a late flag missed ({len(ml.late_flags)})",
             [
-                f"{day_words(f.occurred_at)} {f.incident_id}: "
-                f"{offence_words(pd.Series([f.offence])).iloc[0]} — {name(f.victim_id)}, "
+                f"{day_words(f.occurred_at)} {f.incident_id}: {what} — {name(f.victim_id)}, "
                 f"perpetrator {name(f.perpetrator_id)}; referral {f.referral_id} of "
                 f"{day_words(f.referral_date)}; flag on {day_words(f.flagged_at)}"
                 + (f" ({int(f.flag_days_after_incident)} days after the incident)"
                    if pd.notna(f.flag_days_after_incident) else "")
-                for f in ml.late_flags.itertuples()
+                for f, what in zip(ml.late_flags.itertuples(), late_words, strict=True)
             ],
             "incident",
         ),

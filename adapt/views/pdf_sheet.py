@@ -130,7 +130,10 @@ class Sheet:
     def _wrapped(self, text: str, size: float, style: str, indent: float) -> list[str]:
         self.pdf.set_font(PDF_FONT, style, size)
         width = self.pdf.epw - indent - HANG
-        return self.pdf.multi_cell(width, 5, pdf_text(text), dry_run=True, output="LINES")
+        drawn = pdf_text(text)
+        if "\n" not in drawn and self.pdf.get_string_width(drawn) <= width - 1:
+            return [drawn]  # fits: fpdf's line breaking is slow, measure once instead
+        return self.pdf.multi_cell(width, 5, drawn, dry_run=True, output="LINES")
 
     # -- drawing ---------------------------------------------------------
     def line(
