@@ -47,6 +47,7 @@ from adapt.db.history import load_history
 from adapt.db.identity import persons_export_frame
 from adapt.db.learned_models import latest_learned_model
 from adapt.db.load import LoadResult
+from adapt.db.people import person_labels
 from adapt.db.queries import store_summary
 from adapt.exports import clip_long_text, write_bytes, write_table
 from adapt.graph import build_links
@@ -284,7 +285,8 @@ def _export_frame(
             return review_export_frame(engine, as_of=as_of)
         if kind in ("i2", "graphml"):
             about = f"as of {pd.Timestamp(as_of).date()}" if as_of is not None else "all dates"
-            return i2_export_frame(load_history(engine), as_of=as_of), about
+            names = person_labels(engine)
+            return i2_export_frame(load_history(engine), as_of=as_of, person_labels=names), about
         return quarantine_frame(engine), ""
 
 
@@ -331,7 +333,9 @@ def export(
         audit_id = app_store.record(engine, detail=detail, **entry)
         try:
             if kind == "graphml":
-                write_bytes(graphml_bytes(export_graph(load_history(engine), as_of=as_of)), out)
+                graph = export_graph(load_history(engine), as_of=as_of,
+                                     person_labels=person_labels(engine))  # fmt: skip
+                write_bytes(graphml_bytes(graph), out)
             else:
                 # A spreadsheet cell holds 32,767 characters; the CSV keeps every value whole.
                 write_table(clip_long_text(frame) if out.suffix.lower() == ".xlsx" else frame, out)

@@ -181,12 +181,15 @@ def test_a_bad_import_shows_its_quarantine(
     runner().wait(at.session_state["data_import_job"])
     at.run()
     assert not at.exception
-    assert any("quarantined" in s.value for s in at.success), [e.value for e in at.error]
-    quarantine = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    # rows were quarantined: a warning, not a green success
+    assert not at.success and any("quarantined" in w.value for w in at.warning), [
+        e.value for e in at.error
+    ]
+    quarantine = next(d.value for d in at.dataframe if "Why it was not loaded" in d.value.columns)
     mine = quarantine[
-        (quarantine["source_file"] == "involvements.csv")
-        & (quarantine["source_row"] == 7)
-        & (quarantine["column"] == "date_of_birth")
+        (quarantine["File"] == "involvements.csv")
+        & (quarantine["Row"] == 7)
+        & (quarantine["Column"] == "date_of_birth")
     ]
     assert len(mine) == 1
     logged = audit_frame(connect(app_env), username="analyst", actions=("import",))

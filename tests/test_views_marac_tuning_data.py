@@ -222,7 +222,7 @@ def test_data_quality_figures_and_quarantine_filter(tmp_path: Path) -> None:
     lag = data_view.flag_lag(history)
     assert lag == {"referrals": 1, "median_flag_lag_days": 19.0, "never_flagged_share": 0.0}
     figures = data_view.data_quality(history, {"rows": 10, "no_person_ref": 4}).set_index("figure")
-    assert figures.loc["Share with no person_ref", "value"] == 0.4
+    assert figures.loc["Involvement rows with no person reference", "value"] == "40%"
     q = pd.DataFrame({"source_file": ["a.csv", "b.csv"], "source_row": [2, 3],
                       "column": ["date_of_birth", "offence"], "value": ["x", "y"],
                       "reason": ["not a date", "unknown offence"], "raw": ["", ""]})  # fmt: skip
