@@ -153,9 +153,9 @@ def main() -> None:
         "victims_window": st.column_config.NumberColumn(f"Victims {window}"),
         "new_victims_window": st.column_config.NumberColumn("New victims"),
         "last_incident": st.column_config.TextColumn("Last incident"),
-        "frequency_trend": st.column_config.TextColumn("Frequency"),
-        "severity_trend": st.column_config.TextColumn("Severity"),
-        "marac_status": st.column_config.TextColumn("MARAC"),
+        "frequency_trend": st.column_config.TextColumn("Frequency trend"),
+        "severity_trend": st.column_config.TextColumn("Severity trend"),
+        "marac_status": st.column_config.TextColumn("MARAC status"),
         "already_managed": st.column_config.TextColumn("Managed"),
         "alerts": st.column_config.TextColumn("Alerts"),
         "in_cohort": st.column_config.CheckboxColumn("In cohort"),
@@ -169,8 +169,17 @@ def main() -> None:
         )  # fmt: skip
     columns = [c for c in cohort.DISPLAY_COLUMNS if c != "area"]
     columns = ["rank", "name", *[c for c in columns if c not in ("rank", "name")]]
+    advised = cohort.with_advice(drawn, as_of, settings)
+    if advised["model_probability"].notna().any():  # a model trained on this force
+        version = cohort.md_escape(str(advised["model_version"].dropna().iloc[0]))
+        config["model_probability"] = st.column_config.NumberColumn(
+            "Model (advice)", format="%.0f%%",
+            help=f"The learned model's chance of any further incident in the next 12 months "
+            f"(model {version}): {cohort.ADVICE_WORDS}.",
+        )  # fmt: skip
+        columns.insert(columns.index("score") + 1, "model_probability")
     st.dataframe(
-        cohort.display_frame(drawn)[columns],
+        cohort.display_frame(advised)[columns],
         column_order=columns,
         column_config=config,
         hide_index=True,

@@ -446,7 +446,8 @@ def test_the_ranked_table_in_words_and_the_rank_gaps_explained() -> None:
     assert list(shown["already_managed"]) == ["IOM, in custody", ""]
     assert list(shown["last_incident"]) == ["2026-10-01", "not recorded"]
     assert list(shown["alerts"]) == ["", "new partner"]
-    assert list(shown["model_probability"]) == ["12%", ""]
+    assert shown["model_probability"].iloc[0] == 12.3 and shown["model_probability"].isna().iloc[1]
+    assert list(cv.percent(pd.Series([0.123, 0.004, None]))) == ["12%", "0.4%", ""]
     assert cv.rank_words(73, 2070) == (
         "Rank is the place among all 2,070 people scored; where the ranks skip a number, "
         "the people in between are left out by the filters (1,997 in all)."

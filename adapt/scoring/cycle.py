@@ -99,11 +99,21 @@ def review_people(ranked: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame
     for col in ("last_incident_at", "new_partner_first_at", "last_marac_repeat_at"):
         out[col] = pd.to_datetime(ranked[col])
     out["already_managed"] = ranked["already_managed"].astype("string")
+    out["decision"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out["exit_state"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out["reason"] = ranked["reason"].astype("string")
+    return with_decisions(out.reset_index(drop=True), decisions)
+
+
+def with_decisions(people: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """``people`` (:func:`review_people`) with each person's latest decision
+    from ``decisions`` (a page keeps the people cached and adds the decisions
+    stored now)."""
     latest = latest_decisions(decisions).set_index("person_id")
+    out = people.copy()
     out["decision"] = out["person_id"].map(latest["decision"]).astype("string")
     out["exit_state"] = out["person_id"].map(latest["exit_state"]).astype("string")
-    out["reason"] = ranked["reason"].astype("string")
-    return out.reset_index(drop=True)
+    return out
 
 
 # ---- words ---------------------------------------------------------------------------------
@@ -330,6 +340,17 @@ def _ended_reasons(m: pd.DataFrame, lost: dict[str, np.ndarray]) -> pd.Series:
     return words
 
 
+def _candidates(people: pd.DataFrame) -> np.ndarray:
+    """The ids of ``people`` who may take part in a change: in the cohort,
+    with an alert, with a decision, or managed by IOM or MAPPA."""
+    flags = people[["in_cohort", *ALERTS]].to_numpy(dtype=bool).any(axis=1)
+    decided = people["decision"].notna().to_numpy(dtype=bool)
+    managed = (
+        people["already_managed"].astype("string").fillna("").str.contains("iom|mappa")
+    ).to_numpy(dtype=bool)
+    return people["person_id"].to_numpy(dtype=object)[flags | decided | managed]
+
+
 def review_changes(
     before: pd.DataFrame | None,
     now: pd.DataFrame,
@@ -358,7 +379,12 @@ def review_changes(
     every entered and left reason: the rule itself may have moved them.
     """
     prior = before if before is not None else now.iloc[0:0]
-    m = prior.merge(now, on="person_id", how="outer", suffixes=("_before", "_now"))
+    # Only people who may have changed are compared (in the cohort, alerted, decided
+    # or managed by IOM/MAPPA on either side): every kind of change needs one of these.
+    keep = pd.Index(np.concatenate([_candidates(prior), _candidates(now)])).unique()
+    prior = prior.loc[keep.get_indexer(prior["person_id"].to_numpy(dtype=object)) >= 0]
+    now_kept = now.loc[keep.get_indexer(now["person_id"].to_numpy(dtype=object)) >= 0]
+    m = prior.merge(now_kept, on="person_id", how="outer", suffixes=("_before", "_now"))
     m = m.reset_index(drop=True)
     was_scored = m["rank_before"].notna().to_numpy()
     is_scored = m["rank_now"].notna().to_numpy()

@@ -21,7 +21,7 @@ from adapt.db import app_store, people, reviews
 from adapt.db.reviews import StoredReview
 from adapt.scoring import cycle
 from adapt.scoring.score import PARTS
-from adapt.services import data, session
+from adapt.services import data, model_advice, session
 from adapt.views.cohort import (
     ALERT_CHOICES,
     CHOICES,
@@ -47,6 +47,7 @@ from adapt.views.text import md_escape
 from adapt.views.tuning import score_histogram
 
 __all__ = [
+    "ADVICE_WORDS",
     "ALERT_CHOICES",
     "CHOICES",
     "DISPLAY_COLUMNS",
@@ -70,6 +71,7 @@ __all__ = [
     "score_histogram",
     "score_spread",
     "since_last_review",
+    "with_advice",
 ]
 
 
@@ -148,6 +150,13 @@ def _review_people(version: tuple, review_id: int) -> pd.DataFrame:
     return reviews.review_people_frame(session.engine(), review_id)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _now_people(version: tuple, as_of: date, settings_json: str) -> pd.DataFrame:
+    """The people as a review would store them now, before the decisions (cached)."""
+    ranked = data.ranked(as_of, Settings.from_json(settings_json))
+    return cycle.review_people(ranked, pd.DataFrame())
+
+
 def since_last_review(as_of: date, settings: Settings) -> SinceReview:
     """The live cohort as of ``as_of`` under ``settings`` against the latest
     review dated before it: the groups of change (entered, left, new alerts,
@@ -161,7 +170,8 @@ def since_last_review(as_of: date, settings: Settings) -> SinceReview:
               "interval_days": int(settings.cycle.review_interval_days)}  # fmt: skip
     if baseline is None:
         return SinceReview(as_of, None, on_date, **common)
-    now = cycle.review_people(data.ranked(as_of, settings), app_store.decisions_frame(engine))
+    base = _now_people(data.data_version(), as_of, settings.to_json())
+    now = cycle.with_decisions(base, app_store.decisions_frame(engine))
     before = _review_people(data.data_version(), baseline.review_id)
     note = cycle.settings_note(
         baseline.settings_json, f"{baseline.settings_name} v{baseline.settings_version}",
@@ -180,3 +190,12 @@ def create_review(user: dict, as_of: date, settings: Settings) -> cycle.ReviewRe
     force (the cached ranking), audited ``review_created`` with the user."""
     return cycle.store_review(session.engine(), data.ranked(as_of, settings), as_of=as_of,
                               settings=settings, username=user["username"])  # fmt: skip
+
+
+def with_advice(drawn: pd.DataFrame, as_of: date, settings: Settings) -> pd.DataFrame:
+    """The rows drawn with the learned model's probability (:mod:`adapt.services.model_advice`:
+    empty when no model was trained on this force)."""
+    return model_advice.advice_for(drawn, as_of, settings)
+
+
+ADVICE_WORDS = model_advice.ADVICE_WORDS

@@ -307,7 +307,7 @@ def display_frame(shown: pd.DataFrame) -> pd.DataFrame:
     """The rows drawn, in words: management statuses as words (``IOM``, ``in
     custody``), the last incident as a date or "not recorded", nothing
     missing shown as "None"; ``model_probability`` (when there) as a
-    percentage text."""
+    percentage (0-100)."""
     out = shown.copy()
     out["already_managed"] = status_words(out["already_managed"]).astype("string")
     last = pd.to_datetime(out["last_incident"])
@@ -315,8 +315,8 @@ def display_frame(shown: pd.DataFrame) -> pd.DataFrame:
     for col in ("frequency_trend", "severity_trend", "marac_status", "alerts",
                 "decision_status", "area", "name"):  # fmt: skip
         out[col] = out[col].astype("string").fillna("")
-    if "model_probability" in out.columns:
-        out["model_probability"] = percent(out["model_probability"])
+    if "model_probability" in out.columns:  # a share as a percentage (a number, to sort)
+        out["model_probability"] = (out["model_probability"].astype(float) * 100).round(1)
     return out
 
 
