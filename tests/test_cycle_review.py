@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from adapt.cli import app
 from adapt.core.settings import default_settings
 from adapt.db import connect, reviews
 from adapt.db.app_store import audit_frame
+from adapt.db.erasure import erase_person
 from adapt.db.models import review_people as review_people_table
 from adapt.scoring.cycle import (
     CHANGES,
@@ -402,9 +404,19 @@ def test_review_then_export_review_on_the_database_audited(db_url: str, tmp_path
                                           "2024-03-01", "--purpose", "IOM panel", "--db",
                                           db_url])  # fmt: skip
         assert as_of_first.exit_code == 0, as_of_first.output
+        # an erasure deletes the person's rows in every review; the reviews' counts stay
+        person = str(people["person_id"].iloc[0])
+        erased = erase_person(engine, person, reason="MoPI review: dispose", erased_by="dpo")
+        assert erased.counts["review_people"] == 2
+        with engine.connect() as conn:
+            left = conn.execute(
+                select(review_people_table.c.person_id).where(
+                    review_people_table.c.person_id == person
+                )
+            ).all()
+        assert left == [] and list(reviews.reviews_frame(engine)["people"]) == [2, 2]
     finally:
         engine.dispose()
-    assert review_people_table.name == "review_people"
 
 
 # ------------------------------------------------------------ the page's words
