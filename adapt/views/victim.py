@@ -283,7 +283,9 @@ def timeline_table(view: VictimView, names: dict[str, str]) -> pd.DataFrame:
     out = pd.concat([p for p in (incidents, referrals) if len(p)] or [incidents])
     out = out.sort_values("at", kind="stable")
     out.insert(0, "Date", days_words(out["at"]))
-    return out.drop(columns="at").reset_index(drop=True)
+    # the reference last: the details need the room more
+    columns = ["Date", "What", "Perpetrator", "Harm (CHI days)", "Details", "Reference"]
+    return out[columns].reset_index(drop=True)
 
 
 def perpetrators_table(view: VictimView, names: dict[str, str]) -> pd.DataFrame:
@@ -373,7 +375,7 @@ def timeline_figure(view: VictimView, names: dict[str, str]) -> go.Figure:
             continue
         fig.add_trace(
             go.Scatter(
-                x=at[shown], y=np.full(int(shown.sum()), -0.04 * max(top, 1.0)), mode="markers",
+                x=at[shown], y=np.full(int(shown.sum()), -0.08 * max(top, 1.0)), mode="markers",
                 name=name, marker={"symbol": symbol, "size": 11, "color": colour},
                 customdata=ref.loc[shown, "referral_id"].map(plot_text).to_numpy(dtype=object),
                 hovertemplate="%{x|%d %b %Y}<br>%{customdata}<extra>" + name + "</extra>",
