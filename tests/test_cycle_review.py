@@ -27,6 +27,7 @@ from adapt.scoring.cycle import (
     CHANGES,
     change_counts,
     changes_by_person,
+    missing_before,
     pick_reviews,
     review_changes,
 )
@@ -399,6 +400,16 @@ def test_review_then_export_review_on_the_database_audited(db_url: str, tmp_path
         people = reviews.review_people_frame(engine, int(stored["review_id"].iloc[1]))
         assert people["in_cohort"].dtype == bool and int(people["in_cohort"].sum()) == 1
         assert np.isclose(people["score"].iloc[0], people[list(PARTS)].iloc[0].sum())
+        # what a change can be about: person 1 (in the cohort, an alert); not person 2
+        few = reviews.review_people_frame(
+            engine, int(stored["review_id"].iloc[1]), may_change_only=True
+        )
+        assert list(few["person_id"]) == [people["person_id"].iloc[0]]
+        other = people["person_id"].iloc[1]
+        by_key = reviews.review_people_frame(
+            engine, int(stored["review_id"].iloc[1]), person_ids=[other, "P9999999"]
+        )
+        assert list(by_key["person_id"]) == [other]
         # the export of the first review alone: everyone in its cohort entered (nobody)
         as_of_first = runner.invoke(app, ["export", "review", "--out", str(out), "--as-of",
                                           "2024-03-01", "--purpose", "IOM panel", "--db",
@@ -484,3 +495,28 @@ def test_review_groups_have_a_name_beside_every_id_and_nothing_missing_shown() -
         "1 entered the cohort, 1 left it, 0 new alerts, 0 adopted with new incidents, "
         "0 management ended, 0 score changes of 5 points or more."
     )
+
+
+def test_people_who_cannot_change_may_be_left_out_of_the_previous_review() -> None:
+    """The page reads only the previous review's people a change can be about
+    (adapt.db.reviews.review_people_frame(may_change_only=True)): the same changes."""
+    before = _people(
+        _person("A", in_cohort=True, attendances_window=3),
+        _person("B", score=20.0),  # nothing: may be left out
+        _person("C", already_managed="mappa"),
+        _person("D", decision="adopted"),
+    )
+    now = _people(
+        _person("A"), _person("B", score=40.0, in_cohort=True), _person("C"),
+        _person("D", decision="ended", exit_state="completed"),
+    )  # fmt: skip
+    few = before[before["person_id"] != "B"]
+    # B is in the cohort now: the page reads B's row of the previous review by key
+    assert missing_before(few, now) == ["B"]
+    again = pd.concat([few, before[before["person_id"] == "B"]], ignore_index=True)
+    full = review_changes(before, now, _settings(), before_as_of=BEFORE_AS_OF)
+    pd.testing.assert_frame_equal(
+        full, review_changes(again, now, _settings(), before_as_of=BEFORE_AS_OF)
+    )
+    assert set(full["change"]) == {"entered", "left", "management ended"}
+    assert full.set_index("change").loc["entered", "score_before"] == 20.0

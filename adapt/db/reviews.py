@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, or_, select
 
 from adapt.db import app_store, bulk
 from adapt.db.engine import utc_now, writer
@@ -142,10 +142,22 @@ def latest_review_before(engine: Engine, day: date, *, inclusive: bool = False) 
         ).scalar()
 
 
-def review_people_frame(engine: Engine, review_id: int) -> pd.DataFrame:
+def review_people_frame(
+    engine: Engine,
+    review_id: int,
+    *,
+    may_change_only: bool = False,
+    person_ids: list[str] | None = None,
+) -> pd.DataFrame:
     """The people of one review (:data:`PEOPLE_COLUMNS`), best first, each id
     read as the person it lives in now; when two ids of one review now are one
-    person, their better-ranked row stands for them."""
+    person, their better-ranked row stands for them.
+
+    ``may_change_only``: only the people a change since the review can be
+    about (in its cohort, with an alert, with a decision, or managed by IOM or
+    MAPPA: :func:`adapt.scoring.cycle.review_changes` compares no one else),
+    a few thousand rows of a large force's tens of thousands. ``person_ids``:
+    only these people (as they are now), looked up by key."""
     p, rd = review_people.c, person_redirects.c
     current = func.coalesce(rd.current_person_id, p.person_id).label("person_id")
     stmt = (
@@ -154,8 +166,28 @@ def review_people_frame(engine: Engine, review_id: int) -> pd.DataFrame:
         .where(p.review_id == review_id)
         .order_by(p.rank)
     )
+    if may_change_only:
+        stmt = stmt.where(
+            or_(
+                *[p[c].is_(True) for c in REVIEW_BOOLS],
+                p.decision.is_not(None),
+                p.already_managed.like("%iom%"),
+                p.already_managed.like("%mappa%"),
+            )
+        )
     with engine.connect() as conn:
-        frame = bulk.read_frame(conn, stmt, PEOPLE_COLUMNS, dates=DATE_COLUMNS)
+        if person_ids is None:
+            frame = bulk.read_frame(conn, stmt, PEOPLE_COLUMNS, dates=DATE_COLUMNS)
+        else:
+            ids = list(dict.fromkeys(person_ids))
+            merged = select(rd.person_id).where(rd.current_person_id.in_(ids))
+            keys = ids + list(conn.execute(merged).scalars()) if ids else []
+            chunks = [keys[i : i + 500] for i in range(0, len(keys), 500)] or [[]]
+            frame = pd.concat(
+                [bulk.read_frame(conn, stmt.where(p.person_id.in_(chunk)), PEOPLE_COLUMNS,
+                                 dates=DATE_COLUMNS) for chunk in chunks],
+                ignore_index=True,
+            ).sort_values("rank", kind="stable")  # fmt: skip
     for col in REVIEW_BOOLS:
         frame[col] = frame[col].fillna(False).astype(bool)
     for col in REVIEW_INTS:

@@ -351,6 +351,16 @@ def _candidates(people: pd.DataFrame) -> np.ndarray:
     return people["person_id"].to_numpy(dtype=object)[flags | decided | managed]
 
 
+def missing_before(before: pd.DataFrame, now: pd.DataFrame) -> list[str]:
+    """The people a change may be about now (in the cohort, alerted, decided or
+    managed by IOM/MAPPA) who are not among ``before``'s rows: with their rows of
+    the previous review added, a ``before`` read with only the people a change may
+    be about there gives the same changes as the whole review."""
+    have = pd.Index(before["person_id"].to_numpy(dtype=object))
+    wanted = _candidates(now)
+    return [str(p) for p in wanted[have.get_indexer(wanted) < 0]]
+
+
 def review_changes(
     before: pd.DataFrame | None,
     now: pd.DataFrame,

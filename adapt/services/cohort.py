@@ -147,7 +147,7 @@ class SinceReview:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _review_people(version: tuple, review_id: int) -> pd.DataFrame:
-    return reviews.review_people_frame(session.engine(), review_id)
+    return reviews.review_people_frame(session.engine(), review_id, may_change_only=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -173,6 +173,10 @@ def since_last_review(as_of: date, settings: Settings) -> SinceReview:
     base = _now_people(data.data_version(), as_of, settings.to_json())
     now = cycle.with_decisions(base, app_store.decisions_frame(engine))
     before = _review_people(data.data_version(), baseline.review_id)
+    missing = cycle.missing_before(before, now)  # e.g. people who entered: their rows then
+    if missing:
+        extra = reviews.review_people_frame(engine, baseline.review_id, person_ids=missing)
+        before = pd.concat([before, extra], ignore_index=True)
     note = cycle.settings_note(
         baseline.settings_json, f"{baseline.settings_name} v{baseline.settings_version}",
         settings.to_json(), f"{settings.name} v{settings.version}",
