@@ -171,16 +171,22 @@ def caveat(result: CohortOutcome) -> str:
         "recorded: more contact with officers can mean more of them are recorded."
         + small
         + (
-            f" {result.unmatched} adopted with no similar person to compare with are left out."
+            f" {_people(result.unmatched)} adopted with no similar person to compare with "
+            f"{'is' if result.unmatched == 1 else 'are'} left out."
             if result.unmatched
             else ""
         )
         + (
-            f" {result.too_recent} adopted too recently to judge are left out."
+            f" {_people(result.too_recent)} adopted too recently to judge "
+            f"{'is' if result.too_recent == 1 else 'are'} left out."
             if result.too_recent
             else ""
         )
     )
+
+
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
 
 
 # ------------------------------------------------------------------ pieces

@@ -68,23 +68,41 @@ def _settings() -> Settings:
     return saved_settings.settings_in_force()
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _names(version: tuple) -> pd.Series:
+    labels = data.labels().drop_duplicates("person_id")
+    index = pd.Index(labels["person_id"].astype(str).to_numpy(dtype=object), dtype=object)
+    return pd.Series(labels["label"].astype(str).to_numpy(dtype=object), index=index)
+
+
+def names() -> pd.Series:
+    """person id -> name, for every resolved person (cached by the data version)."""
+    return _names(data.data_version())
+
+
+@st.cache_resource(show_spinner="Reading the incidents…", max_entries=2)
+def _suspect_incidents(version: tuple, harm_table: str) -> pd.DataFrame:
+    return suspect_harm(data.history(), harm_table)
+
+
+def suspect_incidents(harm_table: str) -> pd.DataFrame:
+    """Every (incident, suspect) with its harm (cached by the data version;
+    the caseload and the outcome panel share it)."""
+    return _suspect_incidents(data.data_version(), harm_table)
+
+
 def load(officer: str | None, today: date | None = None) -> Caseload:
     """``officer``'s caseload (the whole team's when None) on ``today``."""
     engine = session.engine()
     today = today or date.today()
     settings = _settings()
-    labels = data.label_map()
+    labels = names()
     decisions = app_store.decisions_frame(engine)
     managed = views.managed_people(decisions)
     plan_versions = app_store.plan_entries_frame(engine, managed["person_id"].tolist())
     people = views.caseload_people(managed, plan_versions, officer)
-    ids = people["person_id"].astype(str).tolist()
-    local = data.history_index().local(ids) if ids else None
-    incidents = (
-        suspect_harm(local, settings.harm_table)
-        if local is not None
-        else pd.DataFrame(columns=["person_id", "incident_id", "occurred_at", "offence", "harm"])
-    )
+    every = suspect_incidents(settings.harm_table)
+    incidents = every[every["person_id"].isin(people["person_id"].astype(str).tolist())]
     days = settings.cycle.plan_review_days
     table = views.caseload_table(people, plan_versions, incidents, labels, today, days)
     new = views.new_incidents(people, plan_versions, incidents)
@@ -108,7 +126,7 @@ def officers() -> list[str]:
 
 def ended() -> pd.DataFrame:
     """Every ending of management, newest first, in words."""
-    return views.ended_managements(app_store.decisions_frame(session.engine()), data.label_map())
+    return views.ended_managements(app_store.decisions_frame(session.engine()), names())
 
 
 def end_management(user: dict, person_id: str, exit_state: str, reason: str) -> None:
@@ -146,9 +164,10 @@ def record_contact(user: dict, person_id: str, review: bool, text: str) -> None:
 def _outcome(version: tuple, adoptions_key: tuple, harm_table: str) -> CohortOutcome:
     engine = session.engine()
     adoptions = first_adoptions(app_store.decisions_frame(engine))
-    history = data.history()
     scores = caseload_store.scores_on_dates(engine, adoptions["adopted_as_of"].tolist())
-    return cohort_outcomes(suspect_harm(history, harm_table), adoptions, history.last_date, scores)
+    return cohort_outcomes(
+        _suspect_incidents(version, harm_table), adoptions, data.history().last_date, scores
+    )
 
 
 def outcome() -> CohortOutcome:

@@ -27,6 +27,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+Labels = pd.Series | dict[str, str]  # person id -> name
 NOT_RECORDED = "not recorded"
 #: A review falling due within this many days is listed as "due soon".
 SOON_DAYS = 7
@@ -87,8 +88,12 @@ def _lookup(ids: pd.Series, values: pd.Series) -> pd.Series:
     return pd.Series(found.to_numpy(), index=ids.index, dtype=values.dtype)
 
 
-def _labels(ids: pd.Series, labels: dict[str, str]) -> pd.Series:
-    return ids.astype(str).map(labels).fillna("").astype(str)
+def _labels(ids: pd.Series, labels: Labels) -> pd.Series:
+    """Each id's name ("" when it has none). ``labels``: person id -> name, a
+    Series indexed by person id (fast: the app caches one) or a dict."""
+    if isinstance(labels, dict):
+        labels = pd.Series(labels, dtype="object")
+    return _lookup(ids, labels).fillna("").astype(str)
 
 
 # ------------------------------------------------------------- who is managed
@@ -121,7 +126,7 @@ def managed_people(decisions: pd.DataFrame) -> pd.DataFrame:
     return out[cols].sort_values("person_id").reset_index(drop=True)
 
 
-def ended_managements(decisions: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+def ended_managements(decisions: pd.DataFrame, labels: Labels) -> pd.DataFrame:
     """Every ending, newest first, in words: ``Name, Person id, Ended on,
     Exit state, Reason, Ended by``."""
     cols = ["Name", "Person id", "Ended on", "Exit state", "Reason", "Ended by"]
@@ -251,7 +256,7 @@ def new_incidents(
 
 
 def open_actions(
-    people: pd.DataFrame, plan_versions: pd.DataFrame, labels: dict[str, str], today: date
+    people: pd.DataFrame, plan_versions: pd.DataFrame, labels: Labels, today: date
 ) -> pd.DataFrame:
     """The open actions of the people on the caseload, by owner then due date
     (no due date last), in words: ``Owner, Due, When, Name, Person id,
@@ -293,7 +298,7 @@ def caseload_table(
     people: pd.DataFrame,
     plan_versions: pd.DataFrame,
     incidents: pd.DataFrame,
-    labels: dict[str, str],
+    labels: Labels,
     today: date,
     review_days: int,
 ) -> pd.DataFrame:
@@ -332,7 +337,7 @@ def reviews_due(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["review_state"] != "not yet due"].reset_index(drop=True)
 
 
-def new_incidents_table(new: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+def new_incidents_table(new: pd.DataFrame, labels: Labels) -> pd.DataFrame:
     """:func:`new_incidents` in words: ``Name, Person id, Date, Offence,
     Harm (days), Counted since``."""
     return pd.DataFrame(
