@@ -101,8 +101,8 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         help="duckdb: this machine (default). spark: splink's Spark backend and the features "
-        "per partition on Spark (pip install 'adapt[spark]'; Java 17). Under spark-submit the "
-        "job's session is used, else Spark runs in local mode.",
+        "per partition on Spark (adapt's optional spark extra, and Java 17). Under spark-submit "
+        "the job's session is used, else Spark runs in local mode (docs/national-scale.md).",
     ),
 ]
 
