@@ -16,6 +16,15 @@ from adapt.services import charts, data, session
 from adapt.services import settings as saved_settings
 from adapt.services import tuning as view
 
+# who enters and leaves, in words (the tables' columns are the engine's names)
+CHANGE_COLUMNS = {
+    "person_id": "Person", "reason": "Why",
+    "rank_saved": "Rank (saved)", "score_saved": "Score (saved)",
+    "rank_new": "Rank (edited)", "score_new": "Score (edited)",
+    "rank_live": "Rank (live)", "score_live": "Score (live)",
+    "rank_draft": "Rank (draft)", "score_draft": "Score (draft)",
+}  # fmt: skip
+
 user = session.guard("tuning")
 st.title("Tuning")
 st.caption(
@@ -78,9 +87,13 @@ else:
         )
         enter_col, leave_col = st.columns(2)
         enter_col.markdown("**Who would enter**")
-        enter_col.dataframe(moved.entering, hide_index=True, height=200)
+        enter_col.dataframe(
+            moved.entering, hide_index=True, height=200, column_config=CHANGE_COLUMNS
+        )
         leave_col.markdown("**Who would leave**")
-        leave_col.dataframe(moved.leaving, hide_index=True, height=200)
+        leave_col.dataframe(
+            moved.leaving, hide_index=True, height=200, column_config=CHANGE_COLUMNS
+        )
         if not saved_settings.may_decide(user, str(row["author"])):
             st.warning("You saved this draft: a second person must approve or reject it.")
         else:
@@ -176,10 +189,10 @@ c3.metric("Leaving", len(changes["leaving"]))
 left, right = st.columns(2)
 with left:
     st.markdown("**Who enters**")
-    st.dataframe(changes["entering"], hide_index=True, height=220)
+    st.dataframe(changes["entering"], hide_index=True, height=220, column_config=CHANGE_COLUMNS)
 with right:
     st.markdown("**Who leaves**")
-    st.dataframe(changes["leaving"], hide_index=True, height=220)
+    st.dataframe(changes["leaving"], hide_index=True, height=220, column_config=CHANGE_COLUMNS)
 
 bins = view.score_histogram(ranked_new)
 fig = px.bar(
@@ -188,7 +201,10 @@ fig = px.bar(
     labels={"score": "Score", "people": "People", "group": ""},
     title="Score distribution (edited settings)",
 )  # fmt: skip
-fig.update_traces(width=bins["width"].iloc[0] if len(bins) else None)
+fig.update_traces(
+    width=bins["width"].iloc[0] if len(bins) else None,
+    marker_pattern_fillmode="overlay", marker_pattern_fgcolor="#ffffff",
+)  # fmt: skip
 fig.update_layout(bargap=0)
 charts.chart(
     fig, alt=view.histogram_sentence(ranked_new), table=view.histogram_table(bins),
@@ -286,5 +302,5 @@ else:
         f"under B; {len(moved['entering'])} enter and {len(moved['leaving'])} leave going A → B."
     )
     left, right = st.columns(2)
-    left.dataframe(moved["entering"], hide_index=True, height=200)
-    right.dataframe(moved["leaving"], hide_index=True, height=200)
+    left.dataframe(moved["entering"], hide_index=True, height=200, column_config=CHANGE_COLUMNS)
+    right.dataframe(moved["leaving"], hide_index=True, height=200, column_config=CHANGE_COLUMNS)

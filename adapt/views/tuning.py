@@ -215,7 +215,7 @@ def histogram_table(bins: pd.DataFrame) -> pd.DataFrame:
     >>> bins = pd.DataFrame({"score": [1.0, 3.0, 1.0, 3.0], "width": 2.0,
     ...                      "in_cohort": [False, False, True, True], "people": [5, 0, 0, 2]})
     >>> histogram_table(bins).values.tolist()
-    [[0.0, 2.0, 0.0, 5.0], [2.0, 4.0, 2.0, 0.0]]
+    [['0.0', '2.0', 0, 5], ['2.0', '4.0', 2, 0]]
     """
     columns = ["Scores from", "Scores to", *IN_COHORT_LABELS.values()]
     if bins.empty:
@@ -226,8 +226,8 @@ def histogram_table(bins: pd.DataFrame) -> pd.DataFrame:
     wide = wide.fillna(0).astype(int).reset_index()
     out = pd.DataFrame(
         {
-            "Scores from": (wide["score"] - wide["width"] / 2).round(1),
-            "Scores to": (wide["score"] + wide["width"] / 2).round(1),
+            "Scores from": (wide["score"] - wide["width"] / 2).map("{:.1f}".format),
+            "Scores to": (wide["score"] + wide["width"] / 2).map("{:.1f}".format),
             "In the cohort": wide[True].to_numpy(),
             "Not in the cohort": wide[False].to_numpy(),
         }
