@@ -95,8 +95,13 @@ def test_training_moves_the_parameters_toward_the_datas_own_noise(forces) -> Non
     assert _m(noisy, "dob", "exact") < _m(usual, "dob", "exact") - 0.05
     assert _m(noisy, "forename", "nickname") > 2 * _m(start, "forename", "nickname")
     assert _m(noisy, "forename", "exact") < _m(start, "forename", "exact")
-    # The same force at its usual noise moves the swap level far less.
-    assert _m(usual, "dob", "day/month swapped") < 2 * _m(start, "dob", "day/month swapped")
+    # The same force at its usual noise moves the swap level far less. Bound
+    # 2.5x: since the generator draws careers as real ones run (issue 13 item
+    # 5: fewer long pairs, more one-off people), this 1,000-incident force
+    # holds about 3,400 true within-person pairs instead of 8,500, so the m
+    # learned from it scatters more around the packaged one (seed 21: 2.2x,
+    # against more than 2x that again at noise 3, asserted above).
+    assert _m(usual, "dob", "day/month swapped") < 2.5 * _m(start, "dob", "day/month swapped")
 
 
 def test_a_tiny_extract_is_resolved_with_the_packaged_model_and_says_so(
