@@ -134,7 +134,7 @@ def main() -> None:
     data.hide_table_downloads()
     st.title("Caseload")
     officer = _whose(user, caseload.officers())
-    load = caseload.load(officer)
+    load = caseload.load(officer, user["username"])
     st.markdown(caseload.md_escape(load.summary))
 
     st.subheader("Plan reviews due and overdue")

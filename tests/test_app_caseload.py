@@ -173,6 +173,12 @@ def test_whole_team_and_chair_refused(db: str) -> None:
     assert not at.exception
     assert "The team manages" in _text(at)
 
+    admin = _open("admin")  # an administrator picks whose caseload
+    assert "The team manages" in _text(admin)
+    next(s for s in admin.selectbox if s.label == "Whose caseload").select("officer").run()
+    assert not admin.exception
+    assert "officer manages" in _text(admin)
+
     chair = AppTest.from_file(str(ROOT / CASELOAD), default_timeout=60)
     chair.session_state[USER_KEY] = "chair"
     chair.run()

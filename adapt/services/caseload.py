@@ -91,8 +91,9 @@ def suspect_incidents(harm_table: str) -> pd.DataFrame:
     return _suspect_incidents(data.data_version(), harm_table)
 
 
-def load(officer: str | None, today: date | None = None) -> Caseload:
-    """``officer``'s caseload (the whole team's when None) on ``today``."""
+def load(officer: str | None, viewer: str | None = None, today: date | None = None) -> Caseload:
+    """``officer``'s caseload (the whole team's when None) on ``today``, as
+    ``viewer`` (the signed-in user) reads it ("You manage" when it is theirs)."""
     engine = session.engine()
     today = today or date.today()
     settings = _settings()
@@ -106,7 +107,10 @@ def load(officer: str | None, today: date | None = None) -> Caseload:
     days = settings.cycle.plan_review_days
     table = views.caseload_table(people, plan_versions, incidents, labels, today, days)
     new = views.new_incidents(people, plan_versions, incidents)
-    whose = "You manage" if officer is not None else "The team manages"
+    if officer is None:
+        whose = "The team manages"
+    else:
+        whose = "You manage" if officer == viewer else f"{officer} manages"
     return Caseload(
         table=table,
         reviews_due=views.reviews_due(table),
