@@ -11,6 +11,23 @@ from adapt.core.access import PURPOSES
 from adapt.services import audit as view
 from adapt.services import session
 
+# columns in words; an empty cell is empty, never "None"
+COLUMNS = {
+    "id": "Entry", "at": "When", "username": "User", "role": "Role", "action": "Action",
+    "person_id": "Person", "purpose": "Purpose", "detail": "Detail",
+    "current_person_id": "Person now", "kind": "Kind", "decision": "Decision",
+    "author": "By", "reason": "Reason", "decided_at": "Decided", "as_of": "As of",
+    "settings_name": "Settings", "settings_version": "Settings version", "score": "Score",
+    "exit_state": "Exit state", "name": "Name", "version": "Version", "status": "Status",
+    "saved_at": "Saved", "decided_by": "Decided by", "decision_reason": "Decision reason",
+}  # fmt: skip
+
+
+def _table(frame) -> None:  # type: ignore[no-untyped-def]
+    st.dataframe(frame.astype(object).where(frame.notna(), ""), hide_index=True,
+                 column_config=COLUMNS)  # fmt: skip
+
+
 session.guard("audit")
 view.hide_table_downloads()
 st.title("Audit")
@@ -30,17 +47,17 @@ shown = view.filter_audit(entries, users=users, person_id=person, actions=action
 tabs = st.tabs(["All entries", "Consultations and exports", "Decisions", "Settings", "Sign-ins"])
 with tabs[0]:
     st.caption(f"{len(shown)} of {len(entries)} entries.")
-    st.dataframe(shown, hide_index=True)
+    _table(shown)
 with tabs[1]:
     kinds = ("Consulted a record", "Disclosed or exported")
-    st.dataframe(shown[shown["kind"].isin(kinds)], hide_index=True)
+    _table(shown[shown["kind"].isin(kinds)])
 with tabs[2]:
-    st.dataframe(view.decisions(person), hide_index=True)
+    _table(view.decisions(person))
 with tabs[3]:
-    st.dataframe(view.settings_versions(), hide_index=True)
-    st.dataframe(shown[shown["action"].str.startswith("settings_")], hide_index=True)
+    _table(view.settings_versions())
+    _table(shown[shown["action"].str.startswith("settings_")])
 with tabs[4]:
-    st.dataframe(shown[shown["kind"] == "Sign-ins"], hide_index=True)
+    _table(shown[shown["kind"] == "Sign-ins"])
 
 if session.allowed("audit", "export") and len(shown):
     e1, e2, e3 = st.columns(3)
