@@ -87,3 +87,16 @@ def test_every_score_part_has_its_settings_row_and_whole_history_features_show()
     assert "| `score_serious_history` | weight 2 ×" in other and "harm ≥ 1095 CHI days" in other
     # A nested section's settings are read at their depth (governance.retention.*).
     assert "| `governance.retention.violent_or_sexual_years` | 10 |" in text
+
+
+def test_record_shows_the_learned_models_place_and_the_calibration_evidence() -> None:
+    """Issue 13: the learned model is advice beside the score (never the sole
+    basis, never deciding cohort membership), and the calibration's out-of-time
+    evidence and the calibrated settings' backtest are in the record."""
+    text = render_transparency(default_settings(), RESULTS)
+    assert "advice beside the RFG score, not a decision" in text
+    assert "never the sole basis" in text and "no cohort" in text.replace("\n", " ")
+    assert "Sex is read only by its fairness audit" in text
+    assert "Calibration evidence" in text
+    assert "| calibrated |" in text and "| learned |" in text
+    assert "goes live only when a second person approves it" in text
