@@ -279,3 +279,28 @@ def test_the_check_pdf_says_and_n_more_for_every_cut() -> None:
     assert re.search(r"… and .*\d+ more perpetrators: no room on this sheet", text)
     assert "flag on not recorded" in text
     assert "None" not in text and "nan" not in text and "NaT" not in text
+
+
+def test_empty_histories_and_a_victim_known_only_from_a_referral() -> None:
+    b = HistoryBuilder()
+    b.incident("2025-01-01", suspect="P1", victim="V1")
+    b.marac("2025-02-01", victim="V2", perpetrator=None, flagged_at=None)
+    history = b.build()
+    referral_only = victim.victim_view(history, "V2", "2025-03-01", settings=default_settings())
+    timeline = victim.timeline_table(referral_only, {})
+    assert list(timeline["What"]) == ["MARAC referral"]
+    assert list(timeline["Perpetrator"]) == ["not recorded"]
+    assert referral_only.perpetrators.empty and referral_only.people() == []
+    _words_only(timeline)
+    nobody = victim.victim_view(history, "P9", "2025-03-01", settings=default_settings())
+    assert victim.timeline_table(nobody, {}).empty
+    assert victim.summary_words(nobody).startswith("0 incidents as a victim; 0 perpetrators")
+    empty = HistoryBuilder()
+    empty.incident("2020-01-01", suspect="P1", victim="V1")
+    ml = marac_meeting.meeting_list(empty.build(), "2026-01-01", settings=default_settings())
+    assert ml.empty
+    pdf = marac_meeting.meeting_list_pdf(
+        ml, {}, generated_by="A", generated_at=datetime(2026, 1, 1), purpose="MARAC meeting",
+        recipient="r", marking="OFFICIAL",
+    )  # fmt: skip
+    assert "\n".join(pdf_lines(pdf)).count("Nothing since the last meeting.") == 3

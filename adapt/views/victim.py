@@ -246,18 +246,19 @@ def _other_victims(
 def timeline_table(view: VictimView, names: dict[str, str]) -> pd.DataFrame:
     """Incidents and referrals in date order, in words (the chart's text alternative)."""
     inc = view.incidents
-    repeat = np.where(
-        inc["repeat_of"].notna(),
-        "SafeLives repeat of " + inc["repeat_of"].astype("string").fillna("")
-        + np.where(inc["late_flag"], "; the flag was not on yet (a late flag)", ""),
-        "",
-    )  # fmt: skip
+
+    def text(column: str) -> pd.Series:  # plain Python strings ("" for missing)
+        return inc[column].astype("string").fillna("").astype(object)
+
+    late = np.where(inc["late_flag"].astype(bool), "; the flag was not on yet (a late flag)", "")
+    repeat = ("; SafeLives repeat of " + text("repeat_of") + late).where(
+        inc["repeat_of"].notna(), ""
+    )
     crime = np.where(inc["is_crime"].fillna(True).astype(bool), "crime", "non-crime incident")
     detail = pd.Series(crime, index=inc.index, dtype=object)
     for col, label in (("dash_risk", "DASH risk"), ("injury", "injury")):
-        value = inc[col].astype("string")
-        detail = detail.where(value.isna(), detail + f"; {label} " + value.fillna(""))
-    detail = detail.where(repeat == "", detail + "; " + pd.Series(repeat, index=inc.index))
+        detail = detail + ("; " + label + " " + text(col)).where(inc[col].notna(), "")
+    detail = detail + repeat
     incidents = pd.DataFrame(
         {
             "at": inc["occurred_at"],
