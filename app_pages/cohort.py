@@ -301,7 +301,8 @@ def _spread(ranked, view) -> None:  # type: ignore[no-untyped-def]
         fig = px.bar(
             bins, x="score", y="people", color="group", pattern_shape="group",
             color_discrete_sequence=charts.COLOURS, title="Scores, in the cohort and not",
-            labels={"score": "Score", "people": "People", "group": ""},
+            labels={"score": "Score", "people": "People (log scale)", "group": ""},
+            log_y=True,  # the many low scores would flatten the cohort's few bars
         )  # fmt: skip
         inside = view.loc[view["in_cohort"], "score"]
         if len(inside):
