@@ -491,9 +491,13 @@ def test_review_groups_have_a_name_beside_every_id_and_nothing_missing_shown() -
     left = groups["left"].iloc[0]  # A is not scored now: no score, no rank, no name known
     assert (left["name"], left["score"], left["rank"], left["in_cohort"]) == ("A", "", "", "No")
     assert groups["score change"].empty
+    assert cv.review_summary({"new alert": 1, "score change": 1}, 5).endswith(
+        "1 new alert, 0 adopted with new incidents, 0 whose management ended, "
+        "1 score change of 5 points or more."
+    )
     assert cv.review_summary(change_counts(changes), 5) == (
         "1 entered the cohort, 1 left it, 0 new alerts, 0 adopted with new incidents, "
-        "0 management ended, 0 score changes of 5 points or more."
+        "0 whose management ended, 0 score changes of 5 points or more."
     )
 
 

@@ -410,11 +410,17 @@ def _number_text(values: pd.Series, decimals: int) -> pd.Series:
 def review_summary(counts: dict[str, int], step: float) -> str:
     """The groups' sizes in one sentence."""
     words = {
-        "entered": "entered the cohort",
-        "left": "left it",
-        "new alert": "new alerts",
-        "new incident while adopted": "adopted with new incidents",
-        "management ended": "management ended",
-        "score change": f"score changes of {step:g} points or more",
-    }
-    return ", ".join(f"{counts.get(c, 0):,} {words[c]}" for c in CHANGES) + "."
+        "entered": ("entered the cohort", "entered the cohort"),
+        "left": ("left it", "left it"),
+        "new alert": ("new alert", "new alerts"),
+        "new incident while adopted": ("adopted with new incidents", "adopted with new incidents"),
+        "management ended": ("whose management ended", "whose management ended"),
+        "score change": (f"score change of {step:g} points or more",
+                         f"score changes of {step:g} points or more"),
+    }  # fmt: skip
+    return (
+        ", ".join(
+            f"{counts.get(c, 0):,} {words[c][0 if counts.get(c, 0) == 1 else 1]}" for c in CHANGES
+        )
+        + "."
+    )

@@ -70,7 +70,7 @@ def test_cohort_review(journey: Journey) -> None:
     summary.first.wait_for()
     said = summary.first.inner_text()
     assert f"{four_weeks:%d %b %Y}" in said and f"{latest:%d %b %Y}" in said, said
-    counts = dict(re.findall(r"(\d+) (entered the cohort|left it|new alerts)", said))
+    counts = dict(re.findall(r"(\d+) (entered the cohort|left it|new alerts?)", said))
     assert counts, said
     groups = j.page.locator(f'{MAIN} [data-testid="stExpander"] summary').all_inner_texts()
     titles = [g.strip().splitlines()[-1] for g in groups]
