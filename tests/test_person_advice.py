@@ -25,8 +25,10 @@ from adapt.db.accounts import ensure_demo_users
 from adapt.db.learned_models import latest_learned_model
 from adapt.features import compute_features
 from adapt.learned import HarmModel
+from adapt.learned.advice import ADVICE_COLUMNS
 from adapt.pipeline import generate, score
 from adapt.scoring.score import PART_LABELS, PARTS, rank
+from adapt.services import data, model_advice
 from adapt.services.session import USER_KEY
 from adapt.synthetic import GeneratorConfig
 from adapt.views import person as pv
@@ -170,3 +172,19 @@ def test_person_page_shows_the_model_beside_the_score(db: str) -> None:
     shown_version = stored.version.replace("-", "\\-").replace(".", "\\.")  # md-escaped
     assert f"model {shown_version}" in text and "chance of a further incident" in text
     assert "RFG score" in text and "The score's parts" in text
+
+
+def test_advice_for_the_cohort_page(db: str) -> None:
+    """What the Cohort page calls: the table with the model's columns added
+    (empty for someone the model has no features for)."""
+    engine = connect(db)
+    stored = latest_learned_model(engine)
+    engine.dispose()
+    top = str(score(db, store=False).table.iloc[0]["person_id"])
+    table = pd.DataFrame({"person_id": [top, "P9999999"], "rank": [1, 2]})
+    shown = model_advice.advice_for(table, data.default_as_of(), default_settings())
+    assert list(shown.columns) == ["person_id", "rank", *ADVICE_COLUMNS]
+    assert 0 <= shown.at[0, "model_probability"] <= 1
+    assert shown.at[0, "model_version"] == stored.version and shown.at[0, "model_reasons"]
+    assert pd.isna(shown.at[1, "model_probability"]) and pd.isna(shown.at[1, "model_version"])
+    assert model_advice.model_card() == stored.card
