@@ -138,6 +138,12 @@ def main() -> None:
         else ""
     )
     st.markdown(f"**{len(shown)} people shown.** Select a row to open the person.{always}{cut}")
+    if hidden := cohort.hidden_alerts(view, shown):
+        st.caption(
+            f"The filters leave out {hidden} with an alert. Choose Any under In cohort and "
+            "Any alert under Alerts to see them; new alerts since the last review are listed "
+            "above whatever the filters."
+        )
     st.caption(cohort.rank_words(len(shown), len(view)))
     st.session_state[DRAWN] = drawn[["person_id"]]
 

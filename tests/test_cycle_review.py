@@ -524,3 +524,15 @@ def test_people_who_cannot_change_may_be_left_out_of_the_previous_review() -> No
     )
     assert set(full["change"]) == {"entered", "left", "management ended"}
     assert full.set_index("change").loc["entered", "score_before"] == 20.0
+
+
+def test_alerts_left_out_by_the_filters_are_counted_by_kind() -> None:
+    view = _view(
+        in_cohort=[True, False, False, False],
+        alerts=["new partner", "new partner; late-flag repeat", "new partner", ""],
+        decision_status=["", "", "adopted", ""],
+    )
+    shown = cv.filter_cohort(view, in_cohort=True)  # P0, and P2 (adopted, with an alert)
+    assert list(shown["person_id"]) == ["P0", "P2"]
+    assert cv.hidden_alerts(view, shown) == "1 person (new partner 1, late-flag repeat 1)"
+    assert cv.hidden_alerts(view, view) == ""

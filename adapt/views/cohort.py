@@ -238,6 +238,19 @@ def filter_cohort(
     return table.loc[keep.to_numpy(dtype=bool)].reset_index(drop=True)
 
 
+def hidden_alerts(view: pd.DataFrame, shown: pd.DataFrame) -> str:
+    """Who with an alert the filters leave out, in words by kind ("28 people
+    (new partner 28, late-flag repeat 3)"), or empty when nobody."""
+    alerted = view.loc[view["alerts"].fillna("") != "", ["person_id", "alerts"]]
+    out = alerted.loc[~alerted["person_id"].isin(shown["person_id"])]
+    if out.empty:
+        return ""
+    kinds = out["alerts"].str.split("; ").explode().value_counts()
+    by_kind = ", ".join(f"{kind} {n}" for kind, n in kinds.items())
+    people = "1 person" if len(out) == 1 else f"{len(out):,} people"
+    return f"{people} ({by_kind})"
+
+
 def adopted_with_alerts(table: pd.DataFrame) -> pd.Series:
     """Rows of a :func:`cohort_view` table whose person is adopted and has an alert."""
     adopted = table["decision_status"].fillna("") == "adopted"
