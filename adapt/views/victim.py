@@ -370,13 +370,14 @@ def timeline_figure(view: VictimView, names: dict[str, str]) -> go.Figure:
     ref = view.referrals
     marks = (("MARAC referral", ref["referral_date"], "triangle-up", "#a93226"),
              ("MARAC flag on", ref["flagged_at"], "x", "#935116"))  # fmt: skip
-    for name, at, symbol, colour in marks:
+    for row, (name, at, symbol, colour) in enumerate(marks, start=1):
+        below = -0.07 * row * max(top, 1.0)  # each kind of mark on a row of its own
         shown = at.notna()
         if not shown.any():
             continue
         fig.add_trace(
             go.Scatter(
-                x=at[shown], y=np.full(int(shown.sum()), -0.08 * max(top, 1.0)), mode="markers",
+                x=at[shown], y=np.full(int(shown.sum()), below), mode="markers",
                 name=name, marker={"symbol": symbol, "size": 11, "color": colour},
                 customdata=ref.loc[shown, "referral_id"].map(plot_text).to_numpy(dtype=object),
                 hovertemplate="%{x|%d %b %Y}<br>%{customdata}<extra>" + name + "</extra>",
