@@ -116,13 +116,13 @@ def _outcome() -> None:
     result = caseload.outcome()
     st.markdown(caseload.md_escape(result.sentence()))
     if result.matched:
-        st.markdown("Average harm per person (days), 12 months before adoption and after")
+        st.markdown("Average harm per person (days) in the 12 months before adoption and after it")
         st.bar_chart(
             result.chart_frame(),
             stack=False,
             horizontal=True,
-            x_label="Harm (days per person)",
-            y_label="",
+            x_label="",  # horizontal: this names the axis of the periods
+            y_label="Harm (days per person)",
         )
         st.markdown("The same figures as a table:")
         _table(result.table())

@@ -42,7 +42,8 @@ YEAR_DAYS = 365
 #: An adoption with fewer days of data after it is too recent to judge.
 MIN_FOLLOW_UP_DAYS = 30
 SCORE_BAND = 10.0
-PERIODS = ("12 months before adoption", "After adoption (up to 12 months)")
+PERIODS = ("Before adoption", "After adoption")  # the chart's short words (12 months each)
+CHART_GROUPS = ("Adopted", "Similar, not adopted")
 GROUPS = ("Adopted", "Comparison (similar, not adopted)")
 
 
@@ -96,13 +97,14 @@ class CohortOutcome:
         return pd.DataFrame(rows)
 
     def chart_frame(self) -> pd.DataFrame:
-        """Average harm per person, one row per period, one column per group."""
+        """Average harm per person, one row per period, one column per group
+        (short words: a chart cuts long labels)."""
         t = self.table()
         return pd.DataFrame(
             {
                 group: [t.iloc[i]["Harm before (days per person)"],
                         t.iloc[i]["Harm after (days per person)"]]
-                for i, group in enumerate(GROUPS)
+                for i, group in enumerate(CHART_GROUPS)
             },
             index=pd.Index(list(PERIODS), name="Period"),
         )  # fmt: skip
