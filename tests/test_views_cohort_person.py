@@ -26,7 +26,7 @@ from adapt.views import cohort as cv
 from adapt.views import person as pv
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "demo"
-AS_OF = date(2026, 10, 29)
+AS_OF = date(2026, 10, 30)  # the demo extract's latest incident date
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from adapt.scoring.cycle import CHANGES, status_words
 from adapt.scoring.export import cohort_export_frame
 from adapt.scoring.score import PART_LABELS, PARTS  # noqa: F401  (labels: the registry's)
 
-NEW_SINCE_REVIEW = "new since last review"
+NEW_SINCE_REVIEW = "new in the cohort, to decide"  # no decision since they entered
 ALERTS = ("new partner", "counter-allegation", "late-flag repeat")
 DISPLAY_COLUMNS = [
     "rank", "person_id", "name", "score", *PARTS, "attendances_window", "victims_window",
