@@ -143,7 +143,8 @@ def _score(person_id: str, as_of, settings) -> None:  # type: ignore[no-untyped-
             f"next 12 months (model {views.md_escape(advice.version)})."
         )
         st.caption(
-            f"{views.ADVICE_WORDS[0].upper() + views.ADVICE_WORDS[1:]}: it changes no score, rank or cohort place. "
+            f"{views.ADVICE_WORDS[0].upper() + views.ADVICE_WORDS[1:]}: "
+            "it changes no score, rank or cohort place. "
             "What moved the probability most, against a person with the average record:"
         )
         st.dataframe(views.plain_table(model_parts), hide_index=True)
@@ -334,7 +335,17 @@ def _outcome(person_id: str, incidents, last_date) -> None:  # type: ignore[no-u
         st.markdown("**Cohort decisions**")
         st.dataframe(
             views.plain_table(
-                decisions[["decision", "author", "decided_at", "as_of", "reason", "score"]]
+                decisions.reindex(
+                    columns=[
+                        "decision",
+                        "exit_state",
+                        "author",
+                        "decided_at",
+                        "as_of",
+                        "reason",
+                        "score",
+                    ]
+                ).rename(columns={"exit_state": "how management ended"})
             ),
             hide_index=True,
         )

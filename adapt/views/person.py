@@ -486,15 +486,27 @@ def network_figure(nodes: pd.DataFrame, edges: pd.DataFrame) -> go.Figure:
 
 # ----------------------------------------------------------------- outcome
 def adoption_date(decisions: pd.DataFrame) -> date | None:
-    """The as-of date of the person's latest decision if it is an adoption
-    (the data date the officer decided on), else None. ``decisions`` is
-    :func:`adapt.db.app_store.decisions_frame` for the person."""
+    """The as-of date of the person's latest adoption (the data date the officer
+    decided on) while it stands: the person is still adopted, or their
+    management has since ended (the outcome after adoption still counts); None
+    when never adopted or declined since. ``decisions`` is
+    :func:`adapt.db.app_store.decisions_frame` for the person.
+
+    >>> d = pd.DataFrame({"id": [1, 2], "decision": ["adopted", "ended"],
+    ...                   "as_of": [date(2025, 1, 5), date(2025, 6, 1)]})
+    >>> adoption_date(d), adoption_date(d.assign(decision=["adopted", "declined"]))
+    (datetime.date(2025, 1, 5), None)
+    """
     if decisions.empty:
         return None
-    latest = decisions.sort_values("id").iloc[-1]
-    if latest["decision"] != "adopted":
+    ordered = decisions.sort_values("id")
+    adopted = ordered[ordered["decision"] == "adopted"]
+    if adopted.empty:
         return None
-    return pd.Timestamp(latest["as_of"]).date()
+    later = ordered[ordered["id"] > adopted["id"].iloc[-1]]
+    if (later["decision"] == "declined").any():
+        return None
+    return pd.Timestamp(adopted["as_of"].iloc[-1]).date()
 
 
 def outcome_before_after(incidents: pd.DataFrame, adopted: date, last_date: object) -> pd.DataFrame:
