@@ -82,6 +82,7 @@ def main() -> None:
             [*ADAPT, "generate", str(extract), "--seed", "1515", "--incidents", str(n)], check=True
         )
     db.unlink(missing_ok=True)
+    load_at_start = os.getloadavg()[0]
     steps: dict[str, dict[str, float]] = {}
     steps["load"] = _timed([*ADAPT, "load", str(extract), "--db", url])
     steps["resolve_train"] = _timed([*ADAPT, "resolve", "--db", url])
@@ -106,7 +107,8 @@ def main() -> None:
         "incidents": n,
         "person_rows": len(people),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
-        "load_average_at_start": os.getloadavg()[0],
+        "load_average_at_start": load_at_start,
+        "load_average_at_end": os.getloadavg()[0],
         "steps": steps,
         "resolve_ratio_spark_to_default": round(
             steps["resolve_spark"]["wall_s"] / steps["resolve_default"]["wall_s"], 1
@@ -128,7 +130,8 @@ def main() -> None:
     md = f"""# Spark engine (local mode) against the default engine, {n:,} incidents
 
 `nice .venv/bin/python benchmarks/spark_engine.py --incidents {n}` on {out["machine"]}
-(load average {out["load_average_at_start"]:.1f} at the start: other work shared the cores).
+(load average {load_at_start:.1f} at the start, {out["load_average_at_end"]:.1f} at the end:
+other work shared the cores).
 Spark runs in local mode (`local[*]`), the driver and the executor in one JVM.
 
 | step | wall s | peak GB (largest process) |
