@@ -9,7 +9,10 @@ tables are identical.
 
 Skipped, saying why, when pyspark or Java is missing, unless
 ``ADAPT_REQUIRE_SPARK=1`` (as CI sets it), which makes a missing Spark a
-failure. One local Spark session (``local[2]``) serves the module.
+failure. One local Spark session (``local[2]``) serves the module. Spark's
+local mode is slow on two cores (each splink stage a job, checkpoints between
+them): the module took 14 minutes on SQLite alone with the machine's load at
+13-17, most of it the Spark resolve.
 """
 
 from __future__ import annotations

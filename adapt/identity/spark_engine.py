@@ -8,7 +8,11 @@ settings are written in DuckDB SQL (:mod:`adapt.identity.splink_adapter`);
 :func:`spark_settings` translates them to Spark SQL, with splink's Scala
 similarity functions (``jaro_winkler``, ``damerau_levenshtein``) in place of
 DuckDB's. Term frequencies are computed exactly as the default engine computes
-them and handed to splink as lookups.
+them and handed to splink as lookups. The one known difference: the jar's
+Jaro-Winkler differs from DuckDB's on some strings with transposed letters
+(0.877 against 0.896 for one pair of forenames), so a rare pair near a level's
+threshold lands one level apart (benchmarks/results/spark_engine.md: 2 pairs
+of rows in 100k incidents).
 
 The pairs then come back to the driver, where the context stage, the guards
 and the clustering run as in the default engine (they are linear in the
