@@ -96,6 +96,19 @@ def test_the_latest_earlier_referral_of_the_same_pair_counts() -> None:
     assert list(found["days_after_referral"]) == [151]
 
 
+def test_two_referrals_of_a_pair_on_one_day_give_one_answer_in_any_row_order() -> None:
+    # R1 (flagged 1 Feb) and R1b (never flagged) refer P1 against V1 on the
+    # same day; the repeat on 15 Feb is late under R1b, on time under R1. The
+    # rule must not depend on the rows' order (the Spark engine feeds each
+    # partition in its own order): the later referral id, R1b, counts.
+    pairs = _pairs(("I1", "P1", "V1", "2025-02-15"))
+    both = _referrals(REFERRAL, ("R1b", "P1", "V1", "2025-01-01", None))
+    for refs in (both, both.iloc[::-1], pd.concat([both] * 3).iloc[[2, 0, 5, 1, 4, 3]]):
+        found = repeat_incidents(pairs, refs.reset_index(drop=True), 365)
+        assert list(found["referral_id"]) == ["R1b"]
+        assert list(found["late_flag"]) == [True]
+
+
 def test_referrals_without_both_people_and_other_columns() -> None:
     pairs = _pairs(("I1", "P1", "V1", "2025-02-01")).assign(offence="abh")
     refs = _referrals(("R1", None, "V1", "2025-01-01", None))  # perpetrator unknown

@@ -74,10 +74,12 @@ def repeat_incidents(
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c, pairs)) for c in columns})
     # Match each incident to the pair's latest referral made before the
     # incident's day, so the referral's own (same-day) incident is not a repeat.
+    # Two referrals of a pair on one day: the later referral id wins, whatever
+    # the rows' order (the Spark engine feeds each partition in its own order).
     inc = inc.assign(_day=inc["occurred_at"].dt.normalize() - DAY).sort_values("_day")
     matched = pd.merge_asof(
         inc,
-        refs.sort_values("referral_date"),
+        refs.sort_values(["referral_date", "referral_id"], kind="stable"),
         left_on="_day",
         right_on="referral_date",
         by=["suspect_id", "victim_id"],
