@@ -76,8 +76,8 @@ def test_every_page_of_every_role(journey: Journey, role: str) -> None:
 
 
 def test_a_person_record_and_a_marac_search(journey: Journey) -> None:
-    """The pages with the most drawn on them: a record opened with its charts,
-    and the MARAC check's results."""
+    """The pages with the most drawn on them: a record opened, every tab of
+    it (its charts), and the MARAC check's results."""
     j = journey
     j.open()
     j.sign_in("admin")
@@ -90,6 +90,13 @@ def test_a_person_record_and_a_marac_search(journey: Journey) -> None:
     j.assert_no_app_error()
     j.shot("person-record")
     person = _failing(j)
+    tabs = j.page.locator(f'{MAIN} [role="tab"]')
+    for k in range(1, tabs.count()):  # each tab of the record (its charts are in them)
+        tabs.nth(k).click()
+        j.settle()
+        j.assert_no_app_error()
+        person += _failing(j)
+    j.shot("person-last-tab")
 
     j.go("MARAC check")
     j.choose("Purpose", "MARAC meeting")
