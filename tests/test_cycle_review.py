@@ -23,6 +23,7 @@ from adapt.db import connect, reviews
 from adapt.db.app_store import audit_frame
 from adapt.db.erasure import erase_person
 from adapt.db.models import review_people as review_people_table
+from adapt.db.subject_access import subject_access_tables
 from adapt.scoring.cycle import (
     CHANGES,
     change_counts,
@@ -415,8 +416,12 @@ def test_review_then_export_review_on_the_database_audited(db_url: str, tmp_path
                                           "2024-03-01", "--purpose", "IOM panel", "--db",
                                           db_url])  # fmt: skip
         assert as_of_first.exit_code == 0, as_of_first.output
-        # an erasure deletes the person's rows in every review; the reviews' counts stay
+        # a subject access request shows the person's place in both reviews
         person = str(people["person_id"].iloc[0])
+        _, held = subject_access_tables(engine, person)
+        assert list(held["reviews"]["review_as_of"].astype(str)) == ["2024-02-29", "2024-03-31"]
+        assert list(held["reviews"]["in_cohort"].astype(bool)) == [False, True]
+        # an erasure deletes the person's rows in every review; the reviews' counts stay
         erased = erase_person(engine, person, reason="MoPI review: dispose", erased_by="dpo")
         assert erased.counts["review_people"] == 2
         with engine.connect() as conn:

@@ -260,7 +260,7 @@ def test_cli_subject_access_is_audited_before_it_is_written(force, tmp_path: Pat
     result = runner.invoke(app, ["subject-access", person, "--out", str(out), "--db", url])
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.iterdir())
-    assert "index.csv" in files and "02_involvements.csv" in files and len(files) == 15
+    assert "index.csv" in files and "02_involvements.csv" in files and len(files) == 17
     assert (out / "02_involvements.csv").stat().st_mode & 0o077 == 0
     entry = app_store.audit_frame(engine, person_id=person, actions=("subject_access",)).iloc[0]
     assert entry["username"] == os_user() and str(out) in entry["detail"]

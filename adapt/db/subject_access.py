@@ -37,6 +37,7 @@ from adapt.db.history import row_key_expr
 from adapt.db.models import (
     case_moves,
     cohort_decisions,
+    counter_allegation_overrides,
     identity_decisions,
     identity_links,
     imports,
@@ -51,6 +52,8 @@ from adapt.db.models import (
     persons,
     plan_entries,
     quarantine,
+    review_people,
+    reviews,
     score_runs,
 )
 from adapt.exports import write_table
@@ -394,6 +397,8 @@ SHEETS: dict[str, str] = {
     "cohort_decisions": "decisions to adopt or decline them",
     "plan_entries": "their management plan, every version",
     "case_moves": "moves of their decisions and plan entries between person ids",
+    "reviews": "their place in each stored review of the cohort (rank, score, alerts)",
+    "counter_allegations": "officers' labels of who was the aggressor in a counter-allegation",
     "audit_log": "who opened, searched, exported or changed their record, when and why",
 }
 
@@ -497,9 +502,28 @@ def subject_access_tables(
         out["case_moves"] = _rows(
             conn, case_moves, _by(mv.from_person_id, ids) + _by(mv.to_person_id, ids)
         )
+        rv, rvp = reviews.c, review_people.c
+        rows = [
+            r
+            for part in chunks(ids)
+            for r in conn.execute(
+                select(*review_people.columns, rv.as_of, rv.settings_name, rv.settings_version)
+                .join_from(review_people, reviews, rvp.review_id == rv.id)
+                .where(rvp.person_id.in_(part))
+            ).all()
+        ]
+        out["reviews"] = pd.DataFrame(
+            rows,
+            columns=[c.name for c in review_people.columns]
+            + ["review_as_of", "settings_name", "settings_version"],
+        )
+        co = counter_allegation_overrides.c
+        out["counter_allegations"] = _rows(
+            conn, counter_allegation_overrides, _by(co.person_a, ids) + _by(co.person_b, ids)
+        )
     out["audit_log"] = audit_frame(engine, person_id=scope.person_id, limit=10**9)
     for name, frame in out.items():
-        sort = [c for c in ("id", "run_id", "rank") if c in frame.columns]
+        sort = [c for c in ("id", "run_id", "review_id", "rank") if c in frame.columns]
         out[name] = frame.sort_values(sort).reset_index(drop=True) if sort else frame
     return scope, {name: out[name] for name in SHEETS}
 
