@@ -41,7 +41,7 @@ def _flash(where: str) -> None:
 
 
 def _record_contact(user: dict, load: caseload.Caseload) -> None:
-    st.subheader("Record a plan review or a contact")
+    st.header("Record a plan review or a contact")
     _flash("contact")
     with st.form("caseload_contact", clear_on_submit=True):
         person = st.selectbox(
@@ -74,7 +74,7 @@ def _record_contact(user: dict, load: caseload.Caseload) -> None:
 
 
 def _end_management(user: dict, load: caseload.Caseload) -> None:
-    st.subheader("End management")
+    st.header("End management")
     _flash("end")
     st.caption(
         "The person leaves the caseload and is no longer managed; the ending, its exit "
@@ -112,7 +112,7 @@ def _end_management(user: dict, load: caseload.Caseload) -> None:
 
 
 def _outcome() -> None:
-    st.subheader("Outcomes across the cohort")
+    st.header("Outcomes across the cohort")
     result = caseload.outcome()
     st.markdown(caseload.md_escape(result.sentence()))
     if result.matched:
@@ -137,7 +137,7 @@ def main() -> None:
     load = caseload.load(officer, user["username"])
     st.markdown(caseload.md_escape(load.summary))
 
-    st.subheader("Plan reviews due and overdue")
+    st.header("Plan reviews due and overdue")
     if load.reviews_due.empty:
         st.markdown(f"No plan review is overdue or due in the next {caseload.SOON_DAYS} days.")
     else:
@@ -148,19 +148,19 @@ def main() -> None:
         "plan review held."
     )
 
-    st.subheader("People managed")
+    st.header("People managed")
     if load.table.empty:
         st.markdown("Nobody is on this caseload.")
     else:
         _table(load.table, {k: caseload.CASELOAD_LABELS[k] for k in caseload.CASELOAD_COLUMNS})
 
-    st.subheader("Actions by owner and due date")
+    st.header("Actions by owner and due date")
     if load.actions.empty:
         st.markdown("No open action.")
     else:
         _table(load.actions)
 
-    st.subheader("New incidents since the last contact")
+    st.header("New incidents since the last contact")
     if load.new_incidents.empty:
         st.markdown("No new incident since the last contact.")
     else:
@@ -178,7 +178,7 @@ def main() -> None:
     if flash := st.session_state.pop(FLASH, None):  # its form is gone (nobody left)
         st.success(flash[1])
 
-    st.subheader("Management ended")
+    st.header("Management ended")
     ended = caseload.ended()
     if ended.empty:
         st.markdown("No management has ended yet.")

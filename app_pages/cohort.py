@@ -110,7 +110,7 @@ def main() -> None:
 
     _since_last_review(user, as_of, settings)
 
-    st.subheader("Ranked cohort")
+    st.header("Ranked cohort")
     c1, c2, c3, c4, c5 = st.columns(5)
     areas = sorted(a for a in view["area"].unique() if a)
     area = c1.multiselect("Area", areas, placeholder="All areas")
@@ -212,7 +212,7 @@ def main() -> None:
 
 
 def _since_last_review(user: dict, as_of, settings) -> None:  # type: ignore[no-untyped-def]
-    st.subheader("Since the last review")
+    st.header("Since the last review")
     since = cohort.since_last_review(as_of, settings)
     if since.baseline is None:
         if since.on_date is not None:
@@ -323,7 +323,7 @@ def _spread(ranked, view) -> None:  # type: ignore[no-untyped-def]
 
 
 def _decide(user: dict, shown, view, as_of, settings) -> None:  # type: ignore[no-untyped-def]
-    st.subheader("Adopt or decline")
+    st.header("Adopt or decline")
     if not session.allowed("cohort", "decide"):
         st.caption("Your role can read the list but not decide.")
         return
@@ -357,7 +357,7 @@ def _decide(user: dict, shown, view, as_of, settings) -> None:  # type: ignore[n
 def _export(shown, ranked, as_of) -> None:  # type: ignore[no-untyped-def]
     if not session.allowed("cohort", "export"):
         return
-    st.subheader("Export the list shown")
+    st.header("Export the list shown")
     purpose = st.selectbox("Purpose of the export", PURPOSES, index=None,
                            placeholder="Choose a purpose to export")  # fmt: skip
     if purpose is None:

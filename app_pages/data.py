@@ -89,7 +89,7 @@ def _import_result() -> None:
 
 
 # ---- import -----------------------------------------------------------------
-st.subheader("Import an extract")
+st.header("Import an extract")
 if not session.allowed("data", "import"):
     st.caption("Your role cannot import extracts.")
 else:
@@ -124,11 +124,11 @@ else:
     _import_result()
 
 # ---- history ------------------------------------------------------------------
-st.subheader("Import history")
+st.header("Import history")
 st.dataframe(imports.history_table(), hide_index=True)
 
 # ---- quarantine -------------------------------------------------------------------
-st.subheader("Quarantine")
+st.header("Quarantine")
 quarantine = imports.quarantine()
 q1, q2 = st.columns([2, 1])
 q_text = q1.text_input("Search the quarantine", placeholder="reason, column or value")
@@ -240,17 +240,17 @@ def _review(user: dict) -> None:
     st.rerun()
 
 
-st.subheader("Identity review queue")
+st.header("Identity review queue")
 if session.allowed("data", "review_identity"):
     _review(user)
 else:
     st.caption("Your role cannot review identities.")
 
 # ---- data quality ---------------------------------------------------------------
-st.subheader("Data quality")
+st.header("Data quality")
 st.dataframe(imports.data_quality(), hide_index=True)
 
-st.subheader("Identity match model")
+st.header("Identity match model")
 card = imports.match_model_card()
 if card is None:
     st.caption(

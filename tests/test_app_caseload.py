@@ -93,7 +93,7 @@ def test_officer_sees_their_caseload_in_words(db: str) -> None:
     assert [t.value for t in at.title] == ["Caseload"]
     text = _text(at)
     assert "You manage 4 people" in text  # three adopted, one by an action they own
-    headers = [h.value for h in at.subheader]
+    headers = [h.value for h in at.header]
     for header in ("Plan reviews due and overdue", "People managed",
                    "Actions by owner and due date", "New incidents since the last contact",
                    "End management", "Outcomes across the cohort"):  # fmt: skip

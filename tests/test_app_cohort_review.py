@@ -113,7 +113,7 @@ def _group(at: AppTest, title: str):  # type: ignore[no-untyped-def]
 
 def test_no_review_yet_is_said_in_words_with_a_button_to_create_one(db: str) -> None:
     at = _cohort()
-    assert [s.value for s in at.subheader][:2] == ["Since the last review", "Ranked cohort"]
+    assert [s.value for s in at.header][:2] == ["Since the last review", "Ranked cohort"]
     assert any("No review of the cohort is stored yet" in i.value for i in at.info)
     button = next(b for b in at.button if b.label.startswith("Create a review as of"))
     assert button.label == "Create a review as of 20 Mar 2024"

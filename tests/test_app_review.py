@@ -96,7 +96,7 @@ def test_an_analyst_decides_a_review_item_from_the_queue(app_env: str) -> None:
     before = len(_decisions(app_env))
 
     at = _open("data", "analyst")
-    assert "Identity review queue" in [s.value for s in at.subheader]
+    assert "Identity review queue" in [s.value for s in at.header]
     # the queue shows people and records, not row keys
     queue = next(d.value for d in at.dataframe if "first record" in d.value.columns)
     assert "row_key_l" not in queue.columns

@@ -94,7 +94,7 @@ def test_caseload(journey: Journey, app: App) -> None:
     assert f"You manage {managed - 1} " in j.main_text()
     j.assert_no_app_error()
     j.shot("ended")  # the message shows by the form, where the officer is
-    j.page.locator(f"{MAIN} h3").filter(
+    j.page.locator(f"{MAIN} h2").filter(
         has_text="Outcomes across the cohort"
     ).first.scroll_into_view_if_needed()
     j.shot("ended-and-outcome")

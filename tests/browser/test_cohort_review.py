@@ -51,7 +51,7 @@ def test_cohort_review(journey: Journey) -> None:
     j.open()
     j.sign_in("officer")
     j.heading("Cohort")
-    since = j.page.locator(f"{MAIN} h3").filter(has_text="Since the last review")
+    since = j.page.locator(f"{MAIN} h2").filter(has_text="Since the last review")
     since.first.wait_for()
     body = j.main_text()
     # the page opens on the review, before the ranked list

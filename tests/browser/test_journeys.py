@@ -231,7 +231,7 @@ def _import_bad_extract(j: Journey, folder: Path) -> None:
     assert found, text
     assert int(found.group(1)) >= 1, f"the bad row is not in the quarantine: {text}"
     assert int(found.group(2)) > total_before, text
-    j.page.locator(f"{MAIN} h3").filter(has_text="Quarantine").first.scroll_into_view_if_needed()
+    j.page.locator(f"{MAIN} h2").filter(has_text="Quarantine").first.scroll_into_view_if_needed()
     j.shot("quarantine-found")
     j.finish()
 
