@@ -10,7 +10,7 @@ from datetime import datetime
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.services import audit, imports, review, session
+from adapt.services import audit, charts, imports, review, session
 from app_pages._identity_run import follow as follow_identity_run
 
 IMPORT_JOB = "data_import_job"  # the import this session asked for
@@ -165,7 +165,8 @@ def _explanation(pair: review.PairExplanation, key: str) -> None:
     else:
         st.caption("No scored link between these two records is stored.")
     if pair.figure is not None:
-        st.plotly_chart(pair.figure, config={"displaylogo": False}, key=f"waterfall_{key}")
+        charts.chart(pair.figure, alt=pair.sentence or "How the pair was weighed.",
+                     name="How the pair was weighed", key=f"waterfall_{key}")  # fmt: skip
     with st.expander("For analysts: row keys, weights and level labels"):
         st.text(f"{pair.row_key_l} and {pair.row_key_r}")
         if pair.link is not None:

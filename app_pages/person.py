@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.services import data, lineage, session
+from adapt.services import charts, data, lineage, session
 from adapt.services import person as views
 from adapt.services import settings as saved_settings
 from app_pages._identity_run import follow as follow_identity_run
@@ -209,7 +209,8 @@ def _why_joined(rows) -> None:  # type: ignore[no-untyped-def]
     pair = views.explain_pair(lines.at[pick, "row_key_l"], lines.at[pick, "row_key_r"])
     st.text(pair.sentence)
     if pair.figure is not None:
-        st.plotly_chart(pair.figure, config={"displaylogo": False}, key="person_waterfall")
+        charts.chart(pair.figure, alt=pair.sentence or "How the join was weighed.",
+                     name="How the join was weighed", key="person_waterfall")  # fmt: skip
     with st.expander("For analysts: row keys, weights and level labels"):
         st.dataframe(lines, hide_index=True)
         if pair.link is not None:
@@ -248,9 +249,12 @@ def _split(user: dict, person_id: str, rows) -> None:  # type: ignore[no-untyped
 def _timeline(history, person_id: str, incidents, last_date) -> None:  # type: ignore[no-untyped-def]
     events = views.person_events(history, person_id)
     periods = views.person_periods(history, person_id)
-    st.plotly_chart(
+    shown = incidents.drop_duplicates("incident_id")
+    charts.chart(
         views.timeline_figure(incidents, events, periods, last_date),
-        config={"displaylogo": False},
+        alt=views.plain_table(shown[["occurred_at", "offence", "harm", "victim"]]),
+        name="Timeline of incidents, harm and MARAC events",
+        key="person_timeline",
     )
     if len(periods):
         st.markdown("**Custody and management periods**")
@@ -274,7 +278,13 @@ def _network(person_id: str, labels) -> None:  # type: ignore[no-untyped-def]
     nodes, edges, attrs = views.network_frames(links, addresses, person_id, labels, depth=2)
     note = " (cut to the nearest)" if attrs.get("capped") else ""
     st.caption(f"People and addresses within two steps: {len(nodes)} nodes{note}.")
-    st.plotly_chart(views.network_figure(nodes, edges), config={"displaylogo": False})
+    charts.chart(
+        views.network_figure(nodes, edges),
+        alt=f"People and addresses within two steps of this person: {len(nodes)} in all"
+        f"{note}. The Victims and addresses tab lists them in words.",
+        name="Network of people and addresses",
+        key="person_network",
+    )
 
 
 def _plan(user: dict, person_id: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from adapt.core.access import PURPOSES
-from adapt.services import data, session
+from adapt.services import charts, data, session
 from adapt.services import victim as views
 
 VIEWED = "victim_viewed"  # (victim_id, purpose) last audited in this session
@@ -75,10 +75,12 @@ def main() -> None:
     st.subheader("Timeline")
     timeline = views.timeline_table(view, label)
     if len(timeline):
-        st.plotly_chart(views.timeline_figure(view, label), config={"displaylogo": False})
-        st.caption(
-            "The chart shows the harm of each incident by date (Cambridge Crime Harm Index "
-            "days), by perpetrator; the table lists the same events in words."
+        charts.chart(
+            views.timeline_figure(view, label),
+            alt="The chart shows the harm of each incident by date (Cambridge Crime Harm Index "
+            "days), by perpetrator; the table lists the same events in words.",
+            name="The victim's timeline",
+            key="victim_timeline",
         )
         wide = {"Details": st.column_config.TextColumn(width="large")}
         st.dataframe(timeline, hide_index=True, column_config=wide)
