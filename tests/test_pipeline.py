@@ -7,6 +7,7 @@ import csv
 from datetime import date
 from pathlib import Path
 
+import networkx as nx
 import openpyxl
 import pytest
 
@@ -57,9 +58,14 @@ def test_run_is_load_then_resolve_then_score(ran) -> None:  # type: ignore[no-un
         engine.dispose()
 
 
-@pytest.mark.parametrize("kind", pipeline.EXPORT_KINDS)
+TABLE_KINDS = [k for k in pipeline.EXPORT_KINDS if k not in pipeline.GRAPH_SUFFIXES]
+
+
+@pytest.mark.parametrize("kind", TABLE_KINDS)
 def test_every_export_is_written(ran, kind: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url, result, _ = ran
+    if kind == "review":  # what changed needs a stored review to compare with
+        pipeline.review(url, as_of=result.scores.as_of, username="t")
     csv_result = pipeline.export(url, kind, tmp_path / f"{kind}.csv", purpose="test", username="t")
     with open(csv_result.path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -73,11 +79,22 @@ def test_every_export_is_written(ran, kind: str, tmp_path: Path) -> None:  # typ
         assert csv_result.rows == result.load.quarantine_rows
 
 
+def test_the_graphml_export_is_the_graph(ran, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, _, _ = ran
+    written = pipeline.export(url, "graphml", tmp_path / "g.graphml", purpose="test", username="t")
+    graph = nx.read_graphml(written.path)
+    links = pipeline.export(url, "i2", tmp_path / "links.csv", purpose="test", username="t")
+    # one GraphML edge per i2 link (both are the graph's edges), every one read back
+    assert graph.number_of_edges() == links.rows == written.rows > 0
+
+
 def test_export_refuses_an_unknown_kind_or_suffix(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not available"):
         pipeline.check_export("everything", tmp_path / "x.csv")
     with pytest.raises(ValueError, match=r"\.csv or \.xlsx"):
         pipeline.check_export("cohort", tmp_path / "x.json")
+    with pytest.raises(ValueError, match=r"must end in \.graphml"):
+        pipeline.check_export("graphml", tmp_path / "x.csv")
 
 
 def test_each_step_alone_and_a_reload_changes_nothing(db_url: str, small_extract: Path) -> None:
