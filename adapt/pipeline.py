@@ -58,7 +58,7 @@ from adapt.learned.advice import model_advice
 from adapt.scoring.cycle import ReviewResult, create_review, review_export_frame
 from adapt.scoring.export import cohort_export_frame
 from adapt.scoring.runner import ScoreResult, cohort_table, score_database
-from adapt.synthetic import GeneratorConfig
+from adapt.synthetic import GENERATOR_VERSION, GeneratorConfig
 from adapt.synthetic import generate as write_synthetic_extract
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ __all__ = [
     "score",
     "stored_summary",
     "synthetic_history",
+    "synthetic_name",
     "train_harm_model",
 ]
 
@@ -431,6 +432,25 @@ def demo(
 
 
 # ---- for evaluation, training and benchmarks ------------------------------------------------
+def synthetic_name(
+    seed: int,
+    incidents: int,
+    years: float = 4.0,
+    end_date: date = date(2026, 10, 31),
+    noise: float = 1.0,
+) -> str:
+    """The name :func:`synthetic_history` caches a force under (``NAME.db``,
+    ``NAME.ready``, ``NAME/``), with the generator's version in it.
+
+    >>> synthetic_name(21, 100_000)
+    'g2-seed21-n100000-y4-noise1-2026-10-31'
+    """
+    return (
+        f"g{GENERATOR_VERSION}-seed{seed}-n{incidents}-y{years:g}-noise{noise:g}-"
+        f"{end_date.isoformat()}"
+    )
+
+
 def synthetic_history(
     workdir: Path,
     seed: int,
@@ -446,7 +466,7 @@ def synthetic_history(
     written last), so benchmarks and notebooks share it.
     """
     workdir = Path(workdir)
-    name = f"seed{seed}-n{incidents}-y{years:g}-noise{noise:g}-{end_date.isoformat()}"
+    name = synthetic_name(seed, incidents, years, end_date, noise)
     folder = workdir / name
     ready = workdir / f"{name}.ready"
     with _opened(f"sqlite:///{workdir / f'{name}.db'}") as engine:

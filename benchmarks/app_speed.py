@@ -43,12 +43,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 from adapt.core.resources import evaluation_workdir
-from adapt.pipeline import synthetic_history
+from adapt.pipeline import synthetic_history, synthetic_name
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -274,7 +274,7 @@ def build_database(work: Path) -> tuple[str, dict]:
     start = time.perf_counter()
     synthetic_history(cache, seed=21, incidents=100_000, years=4.0)
     prepared = time.perf_counter() - start
-    name = f"seed21-n100000-y4-noise1-{date(2026, 10, 31).isoformat()}.db"
+    name = f"{synthetic_name(21, 100_000)}.db"
     db = work / "app100k.sqlite"
     for suffix in ("", "-wal", "-shm"):
         (work / f"app100k.sqlite{suffix}").unlink(missing_ok=True)

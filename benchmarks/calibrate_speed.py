@@ -27,7 +27,7 @@ from adapt.core.settings import default_settings
 from adapt.db import connect
 from adapt.db.history import load_history
 from adapt.evaluation.calibrate import calibrate
-from adapt.pipeline import synthetic_history
+from adapt.pipeline import synthetic_history, synthetic_name
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     work = evaluation_workdir()
     history = synthetic_history(work, SEED, args.incidents, years=4.0)
-    source = work / f"seed{SEED}-n{args.incidents}-y4-noise1-2026-10-31.db"
+    source = work / f"{synthetic_name(SEED, args.incidents)}.db"
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "calibrate.db"

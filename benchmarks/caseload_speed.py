@@ -42,7 +42,7 @@ from adapt.db import app_store, connect
 from adapt.db.accounts import ensure_demo_users
 from adapt.db.models import cohort_decisions
 from adapt.db.scores import score_run_frame
-from adapt.pipeline import synthetic_history
+from adapt.pipeline import synthetic_history, synthetic_name
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -62,7 +62,7 @@ def prepare(work: Path) -> str:
     db = work / "caseload100k.sqlite"
     for suffix in ("", "-wal", "-shm"):
         (work / f"caseload100k.sqlite{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(cache / f"seed21-n100000-y4-noise1-{date(2026, 10, 31).isoformat()}.db", db)
+    shutil.copyfile(cache / f"{synthetic_name(21, 100_000)}.db", db)
     url = f"sqlite:///{db}"
     for as_of in (LATEST, EARLIER):
         subprocess.run([sys.executable, "-m", "adapt", "score", "--db", url, "--as-of",

@@ -42,7 +42,7 @@ from adapt.db.engine import connect
 from adapt.db.history import load_history
 from adapt.db.models import involvements
 from adapt.features.compute import counter_allegation_pairs
-from adapt.pipeline import load, synthetic_history
+from adapt.pipeline import load, synthetic_history, synthetic_name
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.90
@@ -50,7 +50,7 @@ DEMO = ROOT / "data" / "synthetic" / "demo"
 
 
 def _name(seed: int, incidents: int) -> str:
-    return f"seed{seed}-n{incidents}-y4-noise1-2026-10-31"
+    return synthetic_name(seed, incidents)
 
 
 def _truth_history(db: str, truth: Path) -> tuple[History, pd.DataFrame]:

@@ -31,7 +31,7 @@ from adapt.core.resources import evaluation_workdir
 from adapt.core.settings import default_settings
 from adapt.db import app_store, connect, people, reviews
 from adapt.db.history import load_history
-from adapt.pipeline import synthetic_history
+from adapt.pipeline import synthetic_history, synthetic_name
 from adapt.scoring import cycle
 from adapt.scoring.runner import cohort_table
 from adapt.views.cohort import review_groups
@@ -39,7 +39,7 @@ from adapt.views.cohort import review_groups
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work" / "review_speed"
 RESULTS = ROOT / "benchmarks" / "results"
-NAME = "seed21-n100000-y4-noise1-2026-10-31.db"
+NAME = f"{synthetic_name(21, 100_000)}.db"
 RUNS = 5
 
 

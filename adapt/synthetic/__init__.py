@@ -15,4 +15,9 @@ bad rows), ``writer`` (CSV bytes) and ``generator`` (config and chunk loop).
 
 from adapt.synthetic.generator import GeneratorConfig, generate
 
-__all__ = ["GeneratorConfig", "generate"]
+#: Bumped whenever a seed's output changes, so caches of generated forces
+#: (``adapt.pipeline.synthetic_history``) are never read across versions.
+#: 2: issue 13 item 5, the generator made as hard as the research figures.
+GENERATOR_VERSION = 2
+
+__all__ = ["GENERATOR_VERSION", "GeneratorConfig", "generate"]
