@@ -10,11 +10,12 @@ import pandas as pd
 
 KINDS: dict[str, tuple[str, ...]] = {
     # DPA 2018 s.62: consultation (a search shows people too), disclosure
-    "Consulted a record": ("view_person", "marac_check", "marac_search"),
+    "Consulted a record": ("view_person", "marac_check", "marac_search", "marac_meeting_list"),
     "Disclosed or exported": ("marac_pdf", "export", "audit_export", "subject_access"),
     "Decisions and settings": ("cohort_decision", "settings_saved", "settings_approved",
                                "settings_rejected", "identity_decision", "plan_change",
-                               "case_items_moved", "counter_allegation_label"),
+                               "case_items_moved", "counter_allegation_label",
+                               "review_created", "management_ended"),
     "Erasure and retention": ("erasure", "retention_report"),
     "Sign-ins": ("sign_in", "sign_in_failed", "sign_in_locked", "sign_out", "session_expired"),
     "Accounts": ("account_change",),
