@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,11 +208,17 @@ def resolve(
     must_link: pd.DataFrame | None = None,
     cannot_link: pd.DataFrame | None = None,
     guards: Guards | None = None,
+    scorer: Callable[..., Any] | None = None,
 ) -> Resolution:
     """Resolve every row of ``rows`` (output of :func:`prepare_rows`) into people.
 
     Deterministic: the same rows (in the same order), model and ``guards``
     (default ``Guards()``) give the same clusters and links.
+
+    ``scorer`` makes the pair scorer, called as ``scorer(rows, settings,
+    threshold_weight=, chunks=, threads=)`` and used as a context manager that
+    yields scored chunks (default :class:`splink_adapter.Scorer`, DuckDB; the
+    Spark engine passes its own). Everything after scoring is the same.
 
     Examples
     --------
@@ -248,7 +255,8 @@ def resolve(
     keep_p = _keep_probability(model)
     t0 = time.perf_counter()
     cx = context_rows(rows)  # coded once, read by every chunk
-    with splink_adapter.Scorer(
+    make_scorer = scorer or splink_adapter.Scorer
+    with make_scorer(
         rows,
         model.settings_json_,
         threshold_weight=_keep_weight(model),
@@ -285,7 +293,8 @@ def resolve(
         t["score_decide"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         # While clustering, DuckDB keeps the scored chunks on disk, not in memory.
-        scorer.set_memory_limit(PAUSED_DUCKDB_MEMORY)
+        if hasattr(scorer, "set_memory_limit"):
+            scorer.set_memory_limit(PAUSED_DUCKDB_MEMORY)
         # A tiny extract may have no candidate pairs at all: one empty part each.
         empty = (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0), np.empty(0, bool))
         acc_parts = acc_parts or [empty]

@@ -34,7 +34,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,28 +45,9 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from adapt.identity import splink_adapter
-from adapt.identity.cluster import (
-    _override_frame,
-    build_clusters,
-    override_positions,
-    spanning_forest,
-)
-from adapt.identity.context import context_rows
 from adapt.identity.guards import Guards
 from adapt.identity.model import IdentityModel
-from adapt.identity.resolve import (
-    ANALYST,
-    BELOW,
-    FOREST_ABOVE_PROBABILITY,
-    Resolution,
-    _ensure_prepared,
-    _finish_links,
-    _keep_probability,
-    _keep_weight,
-    _key_rank,
-    _score_and_decide,
-    _strongest_per_cluster_pair,
-)
+from adapt.identity.resolve import Resolution, resolve
 from adapt.identity.runner import Progress, RunSummary, resolve_database
 
 try:  # the optional extra: adapt[spark]
@@ -334,101 +314,18 @@ def resolve_spark(
     guards: Guards | None = None,
     spark: Any = None,
 ) -> Resolution:
-    """:func:`adapt.identity.resolve.resolve` with the pairs scored on Spark.
+    """:func:`adapt.identity.resolve.resolve` with the pairs scored on Spark:
+    the same function, given :class:`SparkScorer` as its scorer, so every stage
+    after scoring is the default engine's own code."""
+    session = spark or get_session()
 
-    The stages after scoring are the default engine's, step for step (this
-    body follows ``resolve``'s; tests/test_spark_engine.py checks that both
-    give the same people and links on the same rows and model).
-    """
-    model.check_is_fitted()
-    guards = guards or Guards()
-    spark = spark or get_session()
-    rows = _ensure_prepared(rows).reset_index(drop=True)
-    n = len(rows)
-    keys = pd.Index(rows["row_key"].astype("string"))
-    must = override_positions(_override_frame(must_link), keys)
-    cannot = override_positions(_override_frame(cannot_link), keys)
-    del keys
-    t: dict[str, float] = {}
-    keep_p = _keep_probability(model)
-    t0 = time.perf_counter()
-    cx = context_rows(rows)
-    with SparkScorer(
-        rows, model.settings_json_, threshold_weight=_keep_weight(model), spark=spark
-    ) as scorer:
-        acc_parts: list[tuple[np.ndarray, ...]] = []
-        other_parts: list[tuple[np.ndarray, ...]] = []
-        for chunk in scorer.chunks():
-            d = _score_and_decide(chunk, cx, model, must, cannot, guards)
-            del chunk
-            scored = d["match_weight"].notna().to_numpy()
-            acc = d["accepted"].to_numpy(dtype=bool) & scored
-            la, ra = d["l"].to_numpy(), d["r"].to_numpy()
-            fw = d["final_weight"].to_numpy(dtype="float64")
-            p = d["match_probability"].fillna(0).to_numpy(dtype="float64")
-            acc_parts.append(
-                (
-                    la[acc].astype(np.int32),
-                    ra[acc].astype(np.int32),
-                    fw[acc],
-                    p[acc] > FOREST_ABOVE_PROBABILITY,
-                )
-            )
-            other = scored & ~acc & ((p >= keep_p) | d["decision"].isin(ANALYST).to_numpy(bool))
-            below = (d["decision"] == BELOW).to_numpy(dtype=bool)
-            other_parts.append(
-                (la[other].astype(np.int32), ra[other].astype(np.int32), p[other], below[other])
-            )
-            del d, la, ra, fw, p, below
-        t["score_decide"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        empty = (np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0), np.empty(0, bool))
-        acc_parts = acc_parts or [empty]
-        other_parts = other_parts or [empty]
-        ea, eb, ew, ep = (np.concatenate(x) for x in zip(*acc_parts, strict=True))
-        del acc_parts
-        key_rank = _key_rank(rows["row_key"])
-        labels = build_clusters(
-            n,
-            cx.dob,
-            rows["occasion"],
-            (ea, eb, ew),
-            must,
-            cannot,
-            rank=key_rank[1],
-            guards=guards,
-        )
-        t["cluster"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        inside = labels[ea] == labels[eb]
-        strong = np.flatnonzero(inside & ep)
-        keep = ~inside | ~ep
-        keep[strong[spanning_forest(n, ea[strong], eb[strong], ew[strong])]] = True
-        ka, kb = ea[keep], eb[keep]
-        del ea, eb, ew, ep, inside, strong, keep
-        oa, ob, op, obelow = (np.concatenate(x) for x in zip(*other_parts, strict=True))
-        del other_parts
-        thin = np.flatnonzero(obelow & (labels[oa] != labels[ob]))
-        keep_o = np.ones(len(oa), dtype=bool)
-        keep_o[thin] = False
-        best = _strongest_per_cluster_pair(labels, oa[thin], ob[thin], op[thin], key_rank[1])
-        keep_o[thin[best]] = True
-        ka, kb = np.concatenate([ka, oa[keep_o]]), np.concatenate([kb, ob[keep_o]])
-        LOG.info("spark: %d pairs scored, %d kept as links", scorer.pairs_scored, len(ka))
-        del oa, ob, keep_o, thin, op, best, obelow
-        t["forest"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pairs = scorer.fetch(ka, kb)
-        del ka, kb
-    decided = _score_and_decide(pairs, cx, model, must, cannot, guards)
-    del pairs, cx
-    clusters = pd.DataFrame(
-        {"row_key": rows["row_key"].astype("string").to_numpy(), "cluster": labels.astype(np.int64)}
+    def scorer(rows: pd.DataFrame, settings: dict, *, threshold_weight: float,
+               chunks: int, threads: int) -> SparkScorer:  # fmt: skip
+        return SparkScorer(rows, settings, threshold_weight=threshold_weight, spark=session)
+
+    return resolve(
+        rows, model, must_link=must_link, cannot_link=cannot_link, guards=guards, scorer=scorer
     )
-    links = _finish_links(decided, rows["row_key"], model, key_rank)
-    t["links"] = time.perf_counter() - t0
-    LOG.info("spark: resolved %d rows into %d clusters", n, int(clusters["cluster"].nunique()))
-    return Resolution(clusters, links, model.to_json(), t, guards)
 
 
 def resolve_database_spark(
