@@ -48,6 +48,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from adapt.core.resources import evaluation_workdir
+from adapt.db import accounts, connect
 from adapt.pipeline import synthetic_history, synthetic_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,6 +284,13 @@ def build_database(work: Path) -> tuple[str, dict]:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "adapt", "score", "--db", url], check=True, cwd=ROOT)
     scored = time.perf_counter() - start
+    # The demo's accounts (password "demo"), as `adapt demo` makes them on SQLite:
+    # since issue 12 nothing else creates an account outside `adapt users add`.
+    engine = connect(url)
+    try:
+        accounts.ensure_demo_users(engine)
+    finally:
+        engine.dispose()
     import sqlite3
 
     with sqlite3.connect(db) as conn:
