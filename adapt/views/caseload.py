@@ -27,8 +27,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from adapt.views.text import NOT_RECORDED
+
 Labels = pd.Series | dict[str, str]  # person id -> name
-NOT_RECORDED = "not recorded"
 #: A review falling due within this many days is listed as "due soon".
 SOON_DAYS = 7
 CONTACT_KINDS = ("note", "action")

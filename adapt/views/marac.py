@@ -33,13 +33,13 @@ import pandas as pd
 
 from adapt.core.history import History
 from adapt.core.settings import Settings, window_words
-from adapt.core.spec import OFFENCES
 from adapt.identity.nicknames import aliases
 from adapt.rules.names import fold_name, forename_keys, surname_keys
 from adapt.rules.pairs import incident_pairs
 from adapt.rules.safelives import repeat_incidents, window_end
 from adapt.views.pdf_sheet import Sheet, counted
 from adapt.views.pdf_sheet import pdf_text as pdf_text  # the PDFs draw text through it
+from adapt.views.text import NOT_RECORDED, offence_words
 
 DAY = pd.Timedelta(days=1)
 VICTIM_ROLES = ("victim", "marac_victim")
@@ -428,30 +428,8 @@ def _home_addresses(history: History, perpetrators: list[str]) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------ plain words
-NOT_RECORDED = "not recorded"
-_OFFENCE_WORDS = {
-    "abh": "Actual bodily harm (ABH)",
-    "gbh": "Grievous bodily harm (GBH)",
-    "breach_of_order": "Breach of a protective order",
-}
-OFFENCE_WORDS: dict[str, str] = {
-    o: _OFFENCE_WORDS.get(o, o.replace("_", " ").capitalize()) for o in OFFENCES
-}
 ROLE_WORDS = {"victim": "victim", "suspect": "suspect", "witness": "witness", "other": "other",
               "marac_victim": "MARAC victim", "marac_perpetrator": "MARAC perpetrator"}  # fmt: skip
-
-
-def offence_words(offence: pd.Series) -> pd.Series:
-    """Offence codes in words ("abh" -> "Actual bodily harm (ABH)"); a code
-    outside the vocabulary in words too; missing -> "".
-
-    >>> offence_words(pd.Series(["abh", "common_assault", None])).tolist()
-    ['Actual bodily harm (ABH)', 'Common assault', '']
-    """
-    text = offence.astype("string")
-    words = text.map(OFFENCE_WORDS, na_action="ignore")
-    fallback = text.str.replace("_", " ").str.capitalize()
-    return words.fillna(fallback).fillna("").astype(object)
 
 
 def day_words(value: object, missing: str = NOT_RECORDED) -> str:

@@ -49,9 +49,9 @@ from adapt.views.marac import (
     day_words,
     days_words,
     named,
-    offence_words,
 )
 from adapt.views.pdf_sheet import Sheet
+from adapt.views.text import offence_words
 
 DAY = pd.Timedelta(days=1)
 SECTIONS = {

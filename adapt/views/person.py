@@ -27,7 +27,7 @@ from adapt.rules.names import fold_name, fold_names
 from adapt.rules.pairs import incident_pairs
 from adapt.scoring.score import PART_LABELS, PARTS
 from adapt.views.marac import MATCH_THRESHOLD, NameIndex, name_scores
-from adapt.views.text import plot_text
+from adapt.views.text import NOT_RECORDED, plot_text
 
 DAY = pd.Timedelta(days=1)
 YEAR = 365 * DAY
@@ -593,7 +593,6 @@ def person_options(
 
 
 # ------------------------------------------------ score parts and the model's advice
-NOT_RECORDED = "not recorded"
 
 
 def plain_table(frame: pd.DataFrame) -> pd.DataFrame:

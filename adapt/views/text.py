@@ -22,6 +22,8 @@ import re
 
 import pandas as pd
 
+from adapt.core.spec import OFFENCES
+
 # CommonMark lets any ASCII punctuation be backslash-escaped and then shows it
 # as itself. Escaping all of it, not a hand-picked list, covers Markdown
 # (links, images, emphasis, code, tables, headings), Streamlit's own
@@ -67,3 +69,30 @@ def plot_text(text: object) -> str:
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return ""
     return html.escape(str(text), quote=False)
+
+
+# ------------------------------------------------------------ plain words
+#: What every page writes for a missing date.
+NOT_RECORDED = "not recorded"
+_OFFENCE_WORDS = {
+    "abh": "Actual bodily harm (ABH)",
+    "gbh": "Grievous bodily harm (GBH)",
+    "breach_of_order": "Breach of a protective order",
+}
+#: Each offence code of the contract in words.
+OFFENCE_WORDS: dict[str, str] = {
+    o: _OFFENCE_WORDS.get(o, o.replace("_", " ").capitalize()) for o in OFFENCES
+}
+
+
+def offence_words(offence: pd.Series) -> pd.Series:
+    """Offence codes in words ("abh" -> "Actual bodily harm (ABH)"); a code
+    outside the vocabulary in words too; missing -> "".
+
+    >>> offence_words(pd.Series(["abh", "common_assault", None])).tolist()
+    ['Actual bodily harm (ABH)', 'Common assault', '']
+    """
+    text = offence.astype("string")
+    words = text.map(OFFENCE_WORDS, na_action="ignore")
+    fallback = text.str.replace("_", " ").str.capitalize()
+    return words.fillna(fallback).fillna("").astype(object)

@@ -35,10 +35,9 @@ from adapt.views.marac import (
     day_words,
     days_words,
     named,
-    offence_words,
     yes_no,
 )
-from adapt.views.text import plot_text
+from adapt.views.text import offence_words, plot_text
 
 DAY = pd.Timedelta(days=1)
 NO_PERPETRATOR = "no suspect recorded"
