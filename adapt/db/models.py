@@ -9,6 +9,14 @@ The bulk tables (incidents, involvements, MARAC, management) have no row-level
 foreign keys: on PostgreSQL each is a per-row trigger, and they tripled the
 time of a million-row load. The loader enforces the same rules set-wise inside
 the import's transaction (``load._check_integrity``), and nothing deletes.
+
+On PostgreSQL the tables that grow with the data are partitioned (migration
+0019, which says why): incidents and involvements by hash of ``incident_id``,
+person_scores by hash of ``run_id``, :data:`PG_PARTITIONS` partitions each
+(``<table>_p00`` ..). PostgreSQL needs the partition key in the primary key, so
+there the key of incidents and involvements is ``(id, incident_id)``; ``id``
+still comes from its sequence alone. SQLite ignores the ``postgresql_*``
+arguments below: its tables are as before.
 """
 
 from __future__ import annotations
@@ -22,12 +30,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # Named constraints so alembic's batch mode on SQLite can alter them.
@@ -40,6 +50,8 @@ NAMING_CONVENTION = {
 }
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+PG_PARTITIONS = 16  # hash partitions of each partitioned table (migration 0019)
 
 
 def _provenance() -> list[Column]:
@@ -96,6 +108,8 @@ incidents = Table(
     Column("outcome", String(30)),
     Column("area", String(100)),
     *_provenance(),
+    # PostgreSQL: primary key (id, incident_id), PG_PARTITIONS partitions.
+    postgresql_partition_by="HASH (incident_id)",
 )
 
 involvements = Table(
@@ -118,6 +132,9 @@ involvements = Table(
     # force removed them from it. The record is kept, never deleted.
     Column("withdrawn_import_id", Integer, nullable=True),
     UniqueConstraint("incident_id", "seq", name="uq_involvements_incident_seq"),
+    # PostgreSQL: primary key (id, incident_id), PG_PARTITIONS partitions, each
+    # in the same-numbered partition as its incident.
+    postgresql_partition_by="HASH (incident_id)",
 )
 
 marac_referrals = Table(
@@ -374,6 +391,15 @@ person_scores = Table(
     Column("last_incident_at", DateTime, nullable=True),
     Column("counter_role", String(20), nullable=True),
     Column("already_managed", String(60), nullable=True),
+    # Every run's cohort rows (first_in_cohort), not every run's whole ranking.
+    Index(
+        "ix_person_scores_in_cohort",
+        "person_id",
+        "run_id",
+        sqlite_where=text("in_cohort"),
+        postgresql_where=text("in_cohort"),
+    ),
+    postgresql_partition_by="HASH (run_id)",  # PG_PARTITIONS partitions
 )
 
 
