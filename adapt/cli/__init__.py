@@ -265,11 +265,26 @@ def generate(
     ] = None,
     noise: Annotated[float, typer.Option(help="Multiplier on recording-noise rates.")] = 1.0,
     bad_row_rate: Annotated[float, typer.Option(help="Share of rows made bad.")] = 0.002,
+    forces: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=99,
+            help="Number of police forces sharing the incidents (1 to 99). With more than "
+            "one, every force-issued id (incident_id, person_ref, referral_id) starts with "
+            "the force's label (F01-, F02-, ...) and some serial perpetrators move from one "
+            "force to another; --truth-dir then also gets cross_force.csv, one row per mover.",
+        ),
+    ] = 1,
 ) -> None:
     """Write a synthetic extract folder that follows the data contract."""
     if truth_dir is not None and truth_dir.resolve() == out_dir.resolve():
         _fail(2, "--truth-dir must not be the extract folder: truth never goes in the extract")
-    config = GeneratorConfig(seed=seed, incidents=incidents, noise=noise, bad_row_rate=bad_row_rate)
+    if forces > incidents:
+        _fail(2, "--forces must not exceed --incidents: every force needs an incident")
+    config = GeneratorConfig(
+        seed=seed, incidents=incidents, noise=noise, bad_row_rate=bad_row_rate, forces=forces
+    )
     with _progress() as progress:
         result = pipeline.generate(out_dir, config, truth_dir=truth_dir, progress=progress)
     for name, count in result.records.items():

@@ -7,6 +7,12 @@ index)`` with :meth:`numpy.random.SeedSequence.spawn`, so memory stays bounded
 and the same seed always gives byte-identical files. Each chunk is appended
 to the extract files (``out_dir``) and, if asked, to the truth files
 (``truth_dir``), which never share a folder with the extract.
+
+With ``forces`` above 1 the chunks are dealt to several forces, whose ids
+carry a force prefix, and some serial perpetrators move from one force to
+another (:mod:`adapt.synthetic.forces`); the truth then has
+``cross_force.csv``. With one force the files are those of a single force,
+byte for byte.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import pyarrow as pa
 
 from adapt.core.harm import load_harm_table
 from adapt.core.spec import FILES
-from adapt.synthetic import badrows
+from adapt.synthetic import badrows, forces
 from adapt.synthetic.district import build_district
 from adapt.synthetic.extract import Rendered, render, text
+from adapt.synthetic.forces import MOVERS_RATE
 from adapt.synthetic.writer import CsvAppender
 
 TRUTH_FILES: dict[str, tuple[str, ...]] = {
@@ -55,7 +62,10 @@ class GeneratorConfig:
 
     ``noise`` multiplies every recording-noise rate (2.0 doubles them);
     ``bad_row_rate`` is the share of incident and involvement rows made bad,
-    spread across the bad-row kinds.
+    spread across the bad-row kinds. ``forces`` (1 to 99) is the number of
+    police forces the incidents are shared among; ``movers`` is the share of
+    serial perpetrators who move from one force to another (only with more
+    than one force; see :mod:`adapt.synthetic.forces`).
     """
 
     seed: int = 1
@@ -65,6 +75,8 @@ class GeneratorConfig:
     noise: float = 1.0
     bad_row_rate: float = 0.002
     chunk_incidents: int = 100_000
+    forces: int = 1
+    movers: float = MOVERS_RATE
 
 
 def generate(
@@ -82,20 +94,40 @@ def generate(
         raise ValueError("truth_dir must not be the extract folder")
     if config.incidents < 1 or config.chunk_incidents < 1:
         raise ValueError("incidents and chunk_incidents must be positive")
+    if not 1 <= config.forces <= 99 or config.forces > config.incidents:
+        raise ValueError("forces must be from 1 to 99 and no more than the incidents")
     harm = load_harm_table()
     end_day = int(np.datetime64(config.end_date.isoformat(), "D").astype(np.int64))
     window = config.years * 365.25
-    n_chunks = -(-config.incidents // config.chunk_incidents)
+    multi = config.forces > 1
+    size = forces.chunk_incidents(config.incidents, config.chunk_incidents, config.forces)
+    n_chunks = -(-config.incidents // size)
     seeds = np.random.SeedSequence(config.seed).spawn(n_chunks)
+    # Movers draw from their own stream, so each chunk's world is the same with or without them.
+    moves = np.random.default_rng(np.random.SeedSequence((config.seed, config.forces)))
+    pending = forces.no_movers()
     extract = CsvAppender(out_dir, {f.name: f.column_names for f in FILES})
-    truth_out = CsvAppender(truth, TRUTH_FILES) if truth is not None else None
+    truth_files = TRUTH_FILES | (
+        {forces.CROSS_FORCE_FILE: forces.CROSS_FORCE_COLUMNS} if multi else {}
+    )
+    truth_out = CsvAppender(truth, truth_files) if truth is not None else None
     done = 0
     try:
         for chunk, ss in enumerate(seeds):
-            n = min(config.chunk_incidents, config.incidents - done)
+            n = min(size, config.incidents - done)
             rng = np.random.default_rng(ss)
             world = build_district(rng, n, end_day, window)
+            if multi:
+                force = forces.force_of_chunk(chunk, config.forces)
+                bound = pending["to_force"].to_numpy() == force
+                arrived = forces.arrive(moves, world, chunk, force, pending[bound])
+                left = forces.leave(moves, world, chunk, force, config.forces, config.movers)
+                pending = pd.concat([pending[~bound], left], ignore_index=True)
+                if truth_out is not None and len(arrived):
+                    truth_out.append(forces.CROSS_FORCE_FILE, forces.cross_force_table(arrived))
             rendered = render(rng, world, chunk, config.noise, harm)
+            if multi:
+                forces.prefix_ids(rendered, force)
             bad, suffix = badrows.plant(rng, rendered, config.bad_row_rate, config.end_date.year)
             offsets = dict(extract.rows)
             for name, table in rendered.files.items():
