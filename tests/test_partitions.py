@@ -27,7 +27,7 @@ from adapt import pipeline
 from adapt.db import connect
 from adapt.db.engine import downgrade, upgrade
 from adapt.db.models import PG_PARTITIONS, incidents, involvements
-from adapt.db.people import person_rows
+from adapt.db.people import first_in_cohort, person_rows
 from adapt.synthetic import GeneratorConfig
 from tests.conftest import PG_URL, _database
 
@@ -215,6 +215,20 @@ def test_a_person_pathway_reads_no_partition_sequentially(before) -> None:  # ty
     for plan in plans:
         assert "Seq Scan on involvements" not in plan, plan
         assert "Seq Scan on incidents" not in plan, plan
+
+
+def test_first_in_cohort_reads_the_cohort_index(before) -> None:  # type: ignore[no-untyped-def]
+    engine, _ = before
+    statements = _captured(engine, lambda: first_in_cohort(engine))
+    assert len(first_in_cohort(engine))
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute("EXPLAIN " + statements[-1][0], statements[-1][1])
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+        cursor.close()
+    assert "Seq Scan on person_scores" not in plan, plan
+    assert "person_id_run_id_idx" in plan, plan
 
 
 def test_downgrade_gives_back_plain_tables_with_the_rows(before) -> None:  # type: ignore[no-untyped-def]

@@ -391,13 +391,14 @@ person_scores = Table(
     Column("last_incident_at", DateTime, nullable=True),
     Column("counter_role", String(20), nullable=True),
     Column("already_managed", String(60), nullable=True),
-    # Every run's cohort rows (first_in_cohort), not every run's whole ranking.
+    # Every run's cohort rows (people.first_in_cohort), not every run's whole
+    # ranking; the predicate as SQLAlchemy writes that query's .is_(True).
     Index(
         "ix_person_scores_in_cohort",
         "person_id",
         "run_id",
-        sqlite_where=text("in_cohort"),
-        postgresql_where=text("in_cohort"),
+        sqlite_where=text("in_cohort IS 1"),
+        postgresql_where=text("in_cohort IS TRUE"),
     ),
     postgresql_partition_by="HASH (run_id)",  # PG_PARTITIONS partitions
 )

@@ -33,9 +33,11 @@ lost by not pruning on dates.
 with runs times people; every read of it by the app names the run (the ranked
 table of a run, the scores on adoption dates) and then touches one partition.
 The primary key ``(run_id, rank)`` already holds the key. A partial index
-``ix_person_scores_in_cohort (person_id, run_id) WHERE in_cohort`` (both
+``ix_person_scores_in_cohort (person_id, run_id)`` over the cohort rows (both
 databases) serves the Cohort page's "first in cohort" (every run's cohort
-rows only, not every run's whole ranking).
+rows only, not every run's whole ranking). Its predicate is written as the
+query is (``in_cohort IS TRUE``; SQLite ``in_cohort IS 1``): neither database
+proves ``IS TRUE`` implies a bare ``in_cohort``.
 
 Left as they are, on purpose:
 
@@ -108,7 +110,7 @@ _PARTITIONED = (
         ("run_id", "rank"),
         indexes=(
             ("ix_person_scores_person_id", ("person_id",), None),
-            ("ix_person_scores_in_cohort", ("person_id", "run_id"), "in_cohort"),
+            ("ix_person_scores_in_cohort", ("person_id", "run_id"), "in_cohort IS TRUE"),
         ),
         foreign_keys=(("fk_person_scores_run_id_score_runs", "run_id", "score_runs(id)"),),
     ),
@@ -232,7 +234,7 @@ def upgrade() -> None:
         "ix_person_scores_in_cohort",
         "person_scores",
         ["person_id", "run_id"],
-        sqlite_where=sa.text("in_cohort"),
+        sqlite_where=sa.text("in_cohort IS 1"),
     )
 
 
