@@ -10,7 +10,9 @@ Modules, one job each: ``names`` (word lists, nickname table), ``relationships``
 ``incidents`` (offence and incident facts), ``events`` (homicide, custody,
 MARAC, management), ``district`` (one chunk's true world), ``noise`` (recording
 noise), ``extract`` (contract tables and truth as text), ``badrows`` (planted
-bad rows), ``writer`` (CSV bytes) and ``generator`` (config and chunk loop).
+bad rows), ``forces`` (several forces: force-prefixed ids, serial perpetrators
+who move between forces), ``writer`` (CSV bytes) and ``generator`` (config and
+chunk loop).
 """
 
 from adapt.synthetic.generator import GeneratorConfig, generate
