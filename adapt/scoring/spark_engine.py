@@ -5,18 +5,10 @@ The same pure functions as the default engine
 run on each partition of the people with ``groupBy(...).applyInPandas``; only
 the final order (and so the ``rank`` column) is computed over everyone.
 
-Partitions must be whole for the results to be the same: a person's features
-read their own incidents, and also, through the counter-allegation rule
-(:func:`adapt.rules.counter.decide_roles`), the incidents of each of their
-victims as suspect and the other abusers of each victim; MARAC repeats read
-the pair's referrals; an officer's counter-allegation label names two people.
-So a partition is a set of whole *connected components* of the graph whose
-nodes are people and incidents, with an edge from each incident to each
-person involved in it (any role), from a MARAC referral's perpetrator to its
-victim, and between the two people of a counter-allegation label. Every
-incident of a person, every incident of anyone they are linked to, and every
-referral and management record of theirs is in their partition (a component
-is never split); components are dealt round-robin into ``partitions`` buckets.
+The partitions are the default engine's (:mod:`adapt.scoring.partitions`):
+whole connected components of people and incidents, dealt into
+``partitions`` buckets of about equal involvement rows; each Spark task runs
+:func:`adapt.scoring.partitions.partition_table` on one bucket.
 
 The driver reads the history from the database (as the default engine does)
 and finds the components (scipy, linear in the rows); Spark computes the
@@ -32,14 +24,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from adapt.core.history import History
 from adapt.core.settings import Settings, default_settings
-from adapt.features import compute_features
+from adapt.scoring.partitions import TABLES, partition_table, ranked, row_buckets
+from adapt.scoring.partitions import components as components  # the partitions, as before
 from adapt.scoring.runner import NotResolved, ScoreResult, resolve_as_of, score_database
-from adapt.scoring.score import rank
 
 try:  # the optional extra: adapt[spark]
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -50,90 +40,20 @@ except ImportError:  # pragma: no cover - depends on the installation
     HAVE_PYSPARK = False
 
 INSTALL_HINT = "the Spark engine needs pyspark and Java 17: pip install 'adapt[spark]'"
-TABLES = ("incidents", "involvements", "marac", "management", "counter_overrides")
 BUCKET = "_bucket"
 TABLE = "_table"
 SEP = "__"
-# The final order, as rank() sorts (person_id last: a total order).
-ORDER = ["score", "harm_window", "attendances_window", "days_since_last", "person_id"]
-ASCENDING = [False, False, False, True, True]
 
 
 class SparkUnavailable(RuntimeError):
     """pyspark (or Java) is missing: install the ``spark`` extra."""
 
 
-def components(history: History) -> tuple[pd.Series, pd.Series]:
-    """Component of every incident and every person (see the module's docstring).
-
-    Returns (component by incident_id, component by person_id), int64.
-    """
-    inv = history.involvements
-    marac = history.marac
-    ov = history.counter_overrides
-    incident_ids = pd.concat([history.incidents["incident_id"], inv["incident_id"]])
-    person_ids = pd.concat(
-        [
-            inv["person_id"],
-            marac["perpetrator_person_id"],
-            marac["victim_person_id"],
-            history.management["person_id"],
-            ov["person_a"],
-            ov["person_b"],
-        ]
-    )
-    inc_codes, inc_names = pd.factorize(incident_ids.astype("string"), use_na_sentinel=True)
-    per_codes, per_names = pd.factorize(person_ids.astype("string"), use_na_sentinel=True)
-    n_inc = len(inc_names)
-    n = n_inc + len(per_names)
-
-    def code_of(values: pd.Series, names: pd.Index, offset: int) -> np.ndarray:
-        pos = names.get_indexer(values.astype("string"))
-        return np.where(pos >= 0, pos + offset, -1)
-
-    a_parts = [code_of(inv["incident_id"], inc_names, 0)]
-    b_parts = [code_of(inv["person_id"], per_names, n_inc)]
-    a_parts.append(code_of(marac["perpetrator_person_id"], per_names, n_inc))
-    b_parts.append(code_of(marac["victim_person_id"], per_names, n_inc))
-    a_parts.append(code_of(ov["person_a"], per_names, n_inc))
-    b_parts.append(code_of(ov["person_b"], per_names, n_inc))
-    a, b = np.concatenate(a_parts), np.concatenate(b_parts)
-    ok = (a >= 0) & (b >= 0)
-    graph = coo_matrix((np.ones(int(ok.sum()), dtype=np.int8), (a[ok], b[ok])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    labels = labels.astype(np.int64)
-    del inc_codes, per_codes
-    return (
-        pd.Series(labels[:n_inc], index=pd.Index(inc_names, name="incident_id")),
-        pd.Series(labels[n_inc:], index=pd.Index(per_names, name="person_id")),
-    )
-
-
-def _bucket_of(values: pd.Series, component: pd.Series, buckets: int) -> np.ndarray:
-    """Bucket of each value's component (-1 where the value is missing or unknown)."""
-    comp = component.reindex(values.astype("string")).to_numpy(dtype="float64", na_value=np.nan)
-    return np.where(np.isnan(comp), -1, np.nan_to_num(comp) % buckets).astype(np.int64)
-
-
 def bucketed(history: History, buckets: int) -> dict[str, pd.DataFrame]:
-    """Each table of ``history`` with the bucket of each row (whole components per bucket)."""
-    by_incident, by_person = components(history)
-    inv = history.involvements
-    marac = history.marac
-    perp = _bucket_of(marac["perpetrator_person_id"], by_person, buckets)
-    vict = _bucket_of(marac["victim_person_id"], by_person, buckets)
-    keyed = {
-        "incidents": _bucket_of(history.incidents["incident_id"], by_incident, buckets),
-        "involvements": _bucket_of(inv["incident_id"], by_incident, buckets),
-        "marac": np.where(perp >= 0, perp, vict),
-        "management": _bucket_of(history.management["person_id"], by_person, buckets),
-        "counter_overrides": _bucket_of(history.counter_overrides["person_a"], by_person, buckets),
-    }
-    # Rows of no one (no incident or person id) cannot change anyone's features: bucket 0.
-    return {
-        name: getattr(history, name).assign(**{BUCKET: np.maximum(keyed[name], 0)})
-        for name in TABLES
-    }
+    """Each table of ``history`` with the bucket of each row
+    (:func:`adapt.scoring.partitions.row_buckets`: whole components per bucket)."""
+    keyed = row_buckets(history, buckets)
+    return {name: getattr(history, name).assign(**{BUCKET: keyed[name]}) for name in TABLES}
 
 
 def _arrow_table(name: str, frame: pd.DataFrame) -> pa.Table:
@@ -180,9 +100,7 @@ def history_of(wide: pd.DataFrame) -> History:
 
 def bucket_table(wide: pd.DataFrame, day: str, settings: Settings) -> pd.DataFrame:
     """The cohort table (unordered) of the people of one bucket: what each Spark task runs."""
-    history = history_of(wide)
-    table = rank(compute_features(history, day, settings), settings)
-    return table.drop(columns=["rank"])
+    return partition_table(history_of(wide), day, settings)
 
 
 def _spark_ready(frame: pd.DataFrame) -> pd.DataFrame:
@@ -240,9 +158,7 @@ def cohort_table_spark(
             table[col] = table[col].dt.tz_convert("UTC").dt.tz_localize(None)
         if table[col].dtype != sample[col].dtype:
             table[col] = table[col].astype(sample[col].dtype)
-    table = table.sort_values(ORDER, ascending=ASCENDING, kind="mergesort")
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
-    return day, table.reset_index(drop=True)
+    return day, ranked([table])
 
 
 def score_database_spark(
