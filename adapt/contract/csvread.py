@@ -19,11 +19,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from adapt.contract.model import StructuralError
@@ -56,6 +57,9 @@ class Records:
     # position: (record positions, reasons); and where the sheet is, for messages.
     bad_cells: dict[int, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
     location: str | None = None
+    # Every record's raw text, kept when the records were cut out of a bigger
+    # file and stored apart from its bytes (see ``record_lines``).
+    raw_lines: pa.Array | pa.ChunkedArray | None = None
 
     @property
     def n(self) -> int:
@@ -65,6 +69,8 @@ class Records:
         """The records at these positions exactly as they were in the file
         (without the line ending)."""
         pos = [int(i) for i in np.asarray(positions).tolist()]
+        if self.raw_lines is not None:
+            return self.raw_lines.take(pa.array(pos, type=pa.int64())).to_pylist()
         if self._spans is None and self._data is not None:
             if all(i in self.raw_override for i in pos):
                 return [self.raw_override[i] for i in pos]
@@ -189,15 +195,24 @@ def _exact_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
-def read_records(name: str, data: bytes, header: Header) -> Records:
+def read_records(
+    name: str, data: bytes, header: Header, *, first_row: int = 2, first_line: int = 2
+) -> Records:
+    """The records of ``data`` (a header line, then records).
+
+    ``data`` may be one piece of a bigger file (the file's header, then records
+    cut at a record boundary, see ``split_records``): ``first_row`` is then the
+    row number of its first record and ``first_line`` the file's line number
+    where it starts, so that rows and messages are numbered as in the whole file.
+    """
     width = len(header.names)
-    fast = _read_fast(data, header, width)
+    fast = _read_fast(data, header, width, first_row)
     if fast is not None:
         return fast
-    return _read_exact(name, data, header, width)
+    return _read_exact(name, data, header, width, first_row, first_line)
 
 
-def _read_fast(data: bytes, header: Header, width: int) -> Records | None:
+def _read_fast(data: bytes, header: Header, width: int, first_row: int = 2) -> Records | None:
     if data.count(b'"', header.end) % 2:
         return None
     invalid: list[tuple[int | None, str, int]] = []
@@ -240,17 +255,21 @@ def _read_fast(data: bytes, header: Header, width: int) -> Records | None:
         return Records(
             columns=cols,
             nfields=np.full(n, width, dtype=np.int64),
-            source_row=np.arange(2, n + 2, dtype=np.int64),
+            source_row=np.arange(first_row, n + first_row, dtype=np.int64),
             _data=data,
             _base=header.end,
         )
-    records = _with_malformed(cols, n, width, invalid)
+    records = _with_malformed(cols, n, width, invalid, first_row)
     records._data, records._base = data, header.end
     return records
 
 
 def _with_malformed(
-    cols: list[pa.ChunkedArray], n: int, width: int, invalid: list[tuple[int | None, str, int]]
+    cols: list[pa.ChunkedArray],
+    n: int,
+    width: int,
+    invalid: list[tuple[int | None, str, int]],
+    first_row: int = 2,
 ) -> Records:
     """Put the rows pyarrow skipped back in their places, padded or cut to
     the header's width, with their field count and raw text kept."""
@@ -274,16 +293,19 @@ def _with_malformed(
     return Records(
         columns=merged,
         nfields=nfields,
-        source_row=np.arange(2, total + 2, dtype=np.int64),
+        source_row=np.arange(first_row, total + first_row, dtype=np.int64),
         raw_override={int(p): text for p, (_, text, _) in zip(bad_pos, invalid, strict=True)},
     )
 
 
-def _read_exact(name: str, data: bytes, header: Header, width: int) -> Records:
+def _read_exact(
+    name: str, data: bytes, header: Header, width: int, first_row: int = 2, first_line: int = 2
+) -> Records:
+    before = first_row - 2  # records of the file before this piece
     try:
         text = data[header.end :].decode("utf-8")
     except UnicodeDecodeError as err:
-        raise not_utf8(name, data, header.start, header.end + err.start) from None
+        raise not_utf8(name, data, header.start, header.end + err.start, before) from None
     consumed = [0]
 
     def lines() -> Iterator[str]:
@@ -310,7 +332,7 @@ def _read_exact(name: str, data: bytes, header: Header, width: int) -> Records:
                 continue
             starts.append(prev_end)
             ends.append(end)
-            first_lines.append(prev_line + 2)  # + header line, 1-based
+            first_lines.append(prev_line + first_line)  # + header line, 1-based
             prev_end, prev_line = end, reader.line_num
             nfields.append(len(rec))
             if len(rec) < width:
@@ -323,14 +345,14 @@ def _read_exact(name: str, data: bytes, header: Header, width: int) -> Records:
                     buffers[i] = []
     except csv.Error as err:
         raise StructuralError(
-            name, f"cannot be read as CSV after this row ({err})", row=len(starts) + 1
+            name, f"cannot be read as CSV after this row ({err})", row=len(starts) + 1 + before
         ) from None
     finally:
         csv.field_size_limit(old_limit)
     for i in range(width):
         chunks[i].append(pa.array(buffers[i], type=pa.string()))
     if starts and _ends_in_open_quote(text[starts[-1] : ends[-1]]):
-        row = len(starts) + 1
+        row = len(starts) + 1 + before
         raise StructuralError(
             name,
             f"unbalanced quote opened here (line {first_lines[-1]}); "
@@ -340,7 +362,7 @@ def _read_exact(name: str, data: bytes, header: Header, width: int) -> Records:
     return Records(
         columns=[pa.chunked_array(c, type=pa.string()) for c in chunks],
         nfields=np.asarray(nfields, dtype=np.int64),
-        source_row=np.arange(2, len(starts) + 2, dtype=np.int64),
+        source_row=np.arange(first_row, len(starts) + first_row, dtype=np.int64),
         _raw_text=text,
         _spans=(np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)),
         exact=True,
@@ -362,3 +384,92 @@ def _ends_in_open_quote(record: str) -> bool:
             return False
         i += 1
     return False
+
+
+def record_lines(rec: Records) -> pa.Array:
+    """Every record's raw text (as ``Records.raw`` gives it), as one Arrow array.
+
+    On the fast path the records' byte spans are found with numpy and the text
+    is cut from the file's bytes without making Python strings: each record runs
+    from its start to the next record's start, less the line ending(s) between
+    (a record never ends with a CR or LF of its own: one inside a field is
+    quoted, so the record ends with the closing quote).
+    """
+    n = rec.n
+    spans = None
+    if rec.raw_lines is None and rec._spans is None and rec._data is not None and n:
+        spans = _record_spans(rec._data, rec._base, n)
+    if spans is None:
+        return pa.array(rec.raw(np.arange(n)), type=pa.string())
+    assert rec._data is not None
+    starts, ends = spans
+    body = pa.py_buffer(rec._data).slice(rec._base + int(starts[0]), int(ends[-1] - starts[0]))
+    offsets = np.r_[starts, ends[-1]] - starts[0]
+    if offsets[-1] >= 2**31:
+        return pa.array(rec.raw(np.arange(n)), type=pa.string())
+    whole = pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)), body]
+    )
+    return pc.utf8_rtrim(whole, characters="\r\n")
+
+
+def _cut(buf: bytes) -> int:
+    """Where to cut ``buf`` (which starts at a record boundary) so that the first
+    part holds whole records: just after the last line ending that lies outside
+    quotes, or 0 when there is none that is certain.
+
+    Quote parity says whether a line ending is inside a quoted field only where
+    every quote opens or closes a field (or is one of a doubled pair inside one),
+    as in ``_record_spans``: past the first quote that does not, nothing is cut
+    (the rest of the file is then read as one piece, by the exact path if need be).
+    """
+    a = np.frombuffer(buf, dtype=np.uint8)
+    size = len(a)
+    lf = np.flatnonzero(a == 10)
+    cr = np.flatnonzero(a[: size - 1] == 13) if size > 1 else np.zeros(0, dtype=np.int64)
+    if len(cr):
+        cr = cr[a[cr + 1] != 10]
+        ends = np.union1d(lf, cr)
+    else:
+        ends = lf
+    del lf, cr
+    quotes = np.flatnonzero(a == 34)
+    if len(quotes) and len(ends):
+        opening, closing = quotes[0::2], quotes[1::2]
+        before = a[np.maximum(opening - 1, 0)]
+        ok_open = (opening == 0) | (before == 44) | (before == 10) | (before == 13) | (before == 34)
+        nxt = a[np.minimum(closing + 1, size - 1)]
+        ok_close = (closing == size - 1) | (nxt == 44) | (nxt == 10) | (nxt == 13) | (nxt == 34)
+        ok = np.empty(len(quotes), dtype=bool)
+        ok[0::2] = ok_open
+        ok[1::2] = ok_close
+        irregular = np.flatnonzero(~ok)
+        if len(irregular):
+            ends = ends[ends < quotes[irregular[0]]]
+        ends = ends[np.searchsorted(quotes, ends) % 2 == 0]
+    return int(ends[-1]) + 1 if len(ends) else 0
+
+
+def split_records(read: Callable[[], bytes]) -> Iterator[bytes]:
+    """Cut a stream of records (``read()`` gives the next block, b"" at the end)
+    into pieces of whole records, each about a block long (or longer, when a
+    record or an irregularly quoted stretch does not fit in one)."""
+    pending = b""
+    while True:
+        block = read()
+        if not block:
+            if pending:
+                yield pending
+            return
+        buf = pending + block if pending else block
+        cut = _cut(buf)
+        if cut == 0:
+            pending = buf
+            continue
+        yield buf[:cut]
+        pending = buf[cut:]
+
+
+def count_lines(piece: bytes) -> int:
+    """Lines in ``piece`` as the csv module counts them (LF, CRLF or a lone CR)."""
+    return piece.count(b"\n") + piece.count(b"\r") - piece.count(b"\r\n")

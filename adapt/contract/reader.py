@@ -6,13 +6,28 @@ the same rules. The quarantine's ``source_file`` is the contract file's name
 either way (so counts, exports and erasure treat them alike); a sheet's
 reasons end with the workbook, sheet and cell they are about
 (``(extract.xlsx, sheet "incidents", cell C5)``).
+
+Memory is bounded by a partition, not by the extract. incidents.csv and
+involvements.csv are read a piece at a time (``CHUNK_BYTES``: the header and
+whole records, numbered as in the whole file) and spread over partitions by a
+hash of the incident_id as written (``PARTITION_BYTES`` of CSV each), in
+temporary Arrow files: the contract's columns as text, each record's field
+count, row number and raw text. Every rule then runs on one partition at a
+time, and the rules that span the file (incident_id unique, every involvement's
+incident present, an involvement's ``seq``, incomplete incidents) hold exactly,
+since an incident id's rows in both files are all in one partition. Each
+partition's valid rows are kept as one batch (again a temporary file) that
+``adapt.db.load`` stores in turn; a small extract is one piece and one
+partition. The small files (MARAC, management) and workbook sheets are read
+whole; a sheet makes its extract one partition.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapt.contract.csvread import Records, read_records
+from adapt.contract.csvread import Records, count_lines, read_records, record_lines, split_records
 from adapt.contract.model import Extract, ParsedFile, StructuralError, empty_quarantine
 from adapt.contract.rules import Checked, check_file, check_orphans
 from adapt.contract.sniff import Header, check_bytes, has_records, match_columns, read_header
@@ -32,17 +47,104 @@ Progress = Callable[[str, int, int], None]
 VALUE_PREVIEW = 200
 
 
+# The big files are read a piece at a time and spread over partitions by their
+# incident_id, so that an incident and all its involvements are checked (and
+# stored) together and memory is bounded by a partition, not by the extract.
+CHUNK_BYTES = 16 << 20  # CSV bytes read at a time
+PARTITION_BYTES = 64 << 20  # CSV bytes of incidents.csv + involvements.csv per partition
+STREAMED = (INCIDENTS.name, INVOLVEMENTS.name)
+_HEAD_BYTES = 1 << 16  # at least this much of a file's start is checked as a whole
+_RAW = "\x00raw"  # the columns a partition keeps besides the contract's (no header has NUL)
+_NFIELDS = "\x00nfields"
+_SOURCE_ROW = "\x00source_row"
+
+
 @dataclass
 class _Found:
     spec: FileSpec
     path: Path
-    data: bytes
+    data: bytes  # the whole file (the small files); b"" for a streamed file or a sheet
     header: Header
     positions: dict[str, int]
     ignored: list[str]
     # A sheet of a workbook: read whole when it is found, with its content hash.
     records: Records | None = None
     sha256: str | None = None
+    # A streamed CSV: its size and its first bytes up to the end of the header.
+    size: int = 0
+    head: bytes = b""
+
+
+class _Store:
+    """A temporary folder for the partitions; removed when nothing refers to it
+    (or at ``cleanup``)."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="adapt-extract-")
+        self.path = Path(self._dir.name)
+        self._n = 0
+
+    def name(self, stem: str) -> Path:
+        self._n += 1
+        return self.path / f"{self._n:05d}-{stem}.arrow"
+
+    def cleanup(self) -> None:
+        self._dir.cleanup()
+
+
+class StreamedFile(ParsedFile):
+    """A parsed file whose valid rows are kept as batches: in memory for the
+    small files, in the extract's temporary folder for the big ones. ``rows``
+    gathers them (in file order); ``batches()`` gives them one at a time
+    (every incident with all its involvements in the same batch number)."""
+
+    def __init__(
+        self, *, parts: list[pd.DataFrame | Path], store: _Store | None, row_count: int, **kw
+    ) -> None:
+        self._parts = parts
+        self._store = store
+        self._rows = row_count
+        super().__init__(rows=None, **kw)  # type: ignore[arg-type]
+
+    @property  # type: ignore[override]
+    def rows(self) -> pd.DataFrame:
+        frames = list(self.batches())
+        if len(frames) == 1:
+            return frames[0]
+        out = pd.concat(frames, ignore_index=True)
+        return out.sort_values("source_row", kind="stable").reset_index(drop=True)
+
+    @rows.setter
+    def rows(self, value: pd.DataFrame | None) -> None:
+        if value is not None:
+            self._parts = [value]
+            self._rows = len(value)
+
+    @property
+    def batch_count(self) -> int:
+        return len(self._parts)
+
+    @property
+    def row_count(self) -> int:
+        return self._rows
+
+    def batches(self) -> Iterator[pd.DataFrame]:
+        for part in self._parts:
+            yield part if isinstance(part, pd.DataFrame) else _read_frame(part)
+
+
+def file_batches(parsed: ParsedFile) -> Iterator[pd.DataFrame]:
+    """The valid rows of a parsed file, a batch at a time (a file built by hand
+    is one batch)."""
+    if isinstance(parsed, StreamedFile):
+        yield from parsed.batches()
+    else:
+        yield parsed.rows
+
+
+def file_row_count(parsed: ParsedFile) -> int:
+    """How many valid rows a parsed file has (without gathering them)."""
+    return parsed.row_count if isinstance(parsed, StreamedFile) else len(parsed.rows)
 
 
 def read_extract(
@@ -61,45 +163,206 @@ def read_extract(
         raise StructuralError(str(folder), f"{what}; give the extract's folder")
 
     found, notices = _check_structure(folder, report)
-    total = len(found)
-    records: dict[str, Records] = {}
-    for i, f in enumerate(found):
-        report(f"reading {f.spec.name}", i, total)
-        records[f.spec.name] = f.records or read_records(f.spec.name, f.data, f.header)
-    checked: dict[str, Checked] = {}
-    for i, f in enumerate(found):
-        report(f"checking {f.spec.name}", i, total)
-        checked[f.spec.name] = check_file(f.spec, records[f.spec.name], f.positions, now)
+    for f in found:
         notices += [
             f"{_where(f)}: column '{c}' is not in the contract and was ignored" for c in f.ignored
         ]
-    check_orphans(checked[INVOLVEMENTS.name], checked[INCIDENTS.name])
+    store = _Store()
+    try:
+        files, quarantine = _read_found(found, store, now, report)
+    except BaseException:
+        store.cleanup()
+        raise
+    report("done", 1, 1)
+    return Extract(folder=folder, files=files, quarantine=quarantine, notices=notices)
+
+
+@dataclass
+class _Out:
+    """What is gathered for one file over its partitions."""
+
+    records: int = 0
+    rows: int = 0
+    sha256: str | None = None
+    parts: list[pd.DataFrame | Path] = field(default_factory=list)
+    quarantine: list[pd.DataFrame] = field(default_factory=list)
+    incomplete: set[str] = field(default_factory=set)
+
+
+def _read_found(
+    found: list[_Found], store: _Store, now: datetime, report: Progress
+) -> tuple[dict[str, ParsedFile], pd.DataFrame]:
+    out = {f.spec.name: _Out(sha256=f.sha256) for f in found}
+    streamed = [f for f in found if f.spec.name in STREAMED]
+    k = _partition_count(streamed)
+    # 1. Each big CSV, a piece at a time, into k partitions of raw records.
+    raw: dict[str, list[Path]] = {}
+    for f in streamed:
+        if f.records is None:
+            raw[f.spec.name], out[f.spec.name].sha256 = _spill(f, k, store, report)
+    # 2. Each partition: every rule (incident_id unique, orphans: all within one
+    # partition), then its valid rows as a batch.
+    for p in range(k):
+        report("checking incidents and involvements", p, k)
+        checked: dict[str, Checked] = {}
+        for f in streamed:
+            name = f.spec.name
+            rec = f.records if f.records is not None else _load_records(raw[name][p], f)
+            checked[name] = check_file(f.spec, rec, f.positions, now)
+        check_orphans(checked[INVOLVEMENTS.name], checked[INCIDENTS.name])
+        for f in streamed:
+            _gather(checked.pop(f.spec.name), f, out[f.spec.name], store)
+            if f.records is None:
+                raw[f.spec.name][p].unlink()
+        del checked
+        pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory
+    # The small files, whole.
+    small = [f for f in found if f.spec.name not in STREAMED]
+    for i, f in enumerate(small):
+        report(f"checking {f.spec.name}", i, len(small))
+        rec = f.records or read_records(f.spec.name, f.data, f.header)
+        _gather(check_file(f.spec, rec, f.positions, now), f, out[f.spec.name], None)
 
     files: dict[str, ParsedFile] = {}
     quarantines: list[pd.DataFrame] = []
-    for i, f in enumerate(found):
-        report(f"building {f.spec.name}", i, total)
-        c = checked[f.spec.name]
-        bad = c.problems.bad_rows(c.records.n)
-        rows = _frame(c, np.flatnonzero(~bad))
-        files[f.spec.name] = ParsedFile(
+    for f in found:
+        o = out[f.spec.name]
+        files[f.spec.name] = StreamedFile(
+            parts=o.parts,
+            store=store,
             spec=f.spec,
             path=f.path,
-            sha256=f.sha256 or hashlib.sha256(f.data).hexdigest(),
-            records=c.records.n,
-            rows=rows,
+            sha256=o.sha256 or hashlib.sha256(f.data).hexdigest(),
+            records=o.records,
             ignored_columns=list(f.ignored),
-            incomplete_incidents=(
-                frozenset(c.raw["incident_id"].take(pa.array(np.flatnonzero(bad))).to_pylist())
-                if f.spec is INVOLVEMENTS and bad.any()
-                else frozenset()
-            ),
+            incomplete_incidents=frozenset(o.incomplete),
+            row_count=o.rows,
         )
-        quarantines.append(_quarantine(c, f.positions))
-    report("done", total, total)
-    parts = [q for q in quarantines if len(q)]
-    quarantine = pd.concat(parts, ignore_index=True) if parts else empty_quarantine()
-    return Extract(folder=folder, files=files, quarantine=quarantine, notices=notices)
+        parts = [q for q in o.quarantine if len(q)]
+        if len(parts) > 1:
+            q = pd.concat(parts, ignore_index=True)
+            quarantines.append(q.sort_values("source_row", kind="stable"))
+        elif parts:
+            quarantines.append(parts[0])
+    quarantine = pd.concat(quarantines, ignore_index=True) if quarantines else empty_quarantine()
+    return files, quarantine
+
+
+def _gather(c: Checked, f: _Found, o: _Out, store: _Store | None) -> None:
+    """One partition of a file (or a small file whole): its valid rows as a
+    batch, its quarantine, and the incidents it leaves incomplete."""
+    bad = c.problems.bad_rows(c.records.n)
+    rows = _frame(c, np.flatnonzero(~bad))
+    o.records += c.records.n
+    o.rows += len(rows)
+    o.parts.append(rows if store is None else _write_frame(rows, store))
+    o.quarantine.append(_quarantine(c, f.positions))
+    if f.spec is INVOLVEMENTS and bad.any():
+        o.incomplete.update(c.raw["incident_id"].take(pa.array(np.flatnonzero(bad))).to_pylist())
+
+
+def _partition_count(streamed: list[_Found]) -> int:
+    if any(f.records is not None for f in streamed):
+        return 1  # a workbook's sheet is read whole anyway
+    size = sum(f.size for f in streamed)
+    return max(1, -(-size // PARTITION_BYTES))
+
+
+def _spill(f: _Found, k: int, store: _Store, report: Progress) -> tuple[list[Path], str]:
+    """Read one big CSV a piece at a time (each piece is the file's header and
+    whole records, read by ``read_records`` with the file's row and line
+    numbers) into ``k`` partitions by a hash of the incident_id as written:
+    the contract's columns as text, each record's field count, row number and
+    raw text. Returns the partitions' files and the file's SHA-256."""
+    name = f.spec.name
+    kept = [(col.name, f.positions[col.name]) for col in f.spec.columns if col.name in f.positions]
+    schema = pa.schema(
+        [(c, pa.string()) for c, _ in kept]
+        + [(_NFIELDS, pa.int64()), (_SOURCE_ROW, pa.int64()), (_RAW, pa.string())]
+    )
+    paths = [store.name(f"{f.spec.name}-raw-{p}") for p in range(k)]
+    digest = hashlib.sha256(f.head)
+    done = len(f.head)
+    writers = [pa.ipc.new_file(str(p), schema) for p in paths]
+    try:
+        with f.path.open("rb") as fh:
+            fh.seek(len(f.head))
+
+            def read() -> bytes:
+                nonlocal done
+                block = fh.read(CHUNK_BYTES)
+                digest.update(block)
+                if b"\x00" in block:
+                    raise StructuralError(
+                        name, "does not look like a CSV file: it contains binary data"
+                    )
+                done += len(block)
+                return block
+
+            row, line = 2, 2
+            for piece in split_records(read):
+                rec = read_records(name, f.head + piece, f.header, first_row=row, first_line=line)
+                row += rec.n
+                line += count_lines(piece)
+                table = pa.table(
+                    [rec.columns[i] for _, i in kept]
+                    + [pa.array(rec.nfields), pa.array(rec.source_row), record_lines(rec)],
+                    schema=schema,
+                )
+                del rec
+                if k == 1:
+                    writers[0].write_table(table)
+                else:
+                    ids = table.column("incident_id")
+                    part = (_hash_text_rows([ids], len(ids)) % np.uint64(k)).astype(np.int64)
+                    order = np.argsort(part, kind="stable")
+                    counts = np.bincount(part, minlength=k)
+                    table = table.take(pa.array(order))
+                    at = 0
+                    for p, size in enumerate(counts.tolist()):
+                        if size:
+                            writers[p].write_table(table.slice(at, size))
+                        at += size
+                report(f"reading {name}", done, f.size)
+    finally:
+        for w in writers:
+            w.close()
+    return paths, digest.hexdigest()
+
+
+def _load_records(path: Path, f: _Found) -> Records:
+    """One partition of a big file's records, as ``check_file`` reads them."""
+    with pa.OSFile(str(path)) as src:
+        table = pa.ipc.open_file(src).read_all()
+    n = table.num_rows
+    by_position = {f.positions[c]: c for c in table.column_names if c in f.positions}
+    filler = pa.chunked_array([pa.nulls(n, pa.string())])
+    return Records(
+        columns=[
+            table.column(by_position[i]) if i in by_position else filler
+            for i in range(len(f.header.names))
+        ],
+        nfields=table.column(_NFIELDS).to_numpy(),
+        source_row=table.column(_SOURCE_ROW).to_numpy(),
+        raw_lines=table.column(_RAW),
+    )
+
+
+_TYPES = {pa.string(): pd.StringDtype("pyarrow"), pa.bool_(): pd.BooleanDtype()}
+
+
+def _write_frame(frame: pd.DataFrame, store: _Store) -> Path:
+    path = store.name("rows")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    return path
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    with pa.OSFile(str(path)) as src:
+        table = pa.ipc.open_file(src).read_all()
+    return table.to_pandas(types_mapper=_TYPES.get)
 
 
 def _find(folder: Path, name: str) -> Path | None:
@@ -143,6 +406,32 @@ def _sheet(spec: FileSpec, workbooks: Workbooks, source: SheetSource) -> _Found:
                   sheet.sha256)  # fmt: skip
 
 
+def _read_head(spec: FileSpec, path: Path) -> tuple[bytes, int]:
+    """A big file's first bytes (at least up to the end of its first line) and its size."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(max(CHUNK_BYTES, _HEAD_BYTES))
+            while len(head) < size and not (b"\n" in head or b"\r" in head):
+                head += fh.read(CHUNK_BYTES)
+    except OSError as exc:
+        raise StructuralError(spec.name, f"cannot be read ({exc.strerror})") from None
+    return head, size
+
+
+def _text_after(spec: FileSpec, path: Path, start: int) -> bool:
+    """Whether the file has anything but whitespace after byte ``start``."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(start)
+            while block := fh.read(CHUNK_BYTES):
+                if block.strip():
+                    return True
+    except OSError as exc:
+        raise StructuralError(spec.name, f"cannot be read ({exc.strerror})") from None
+    return False
+
+
 def _check_files(folder: Path, workbooks: Workbooks, report: Progress) -> list[_Found]:
     found: list[_Found] = []
     for spec in FILES:
@@ -169,16 +458,30 @@ def _check_files(folder: Path, workbooks: Workbooks, report: Progress) -> list[_
                 )
                 raise StructuralError(spec.name, f"required file is missing from the folder{also}")
             continue
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise StructuralError(spec.name, f"cannot be read ({exc.strerror})") from None
+        if spec.name in STREAMED:
+            data, size = _read_head(spec, path)
+        else:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise StructuralError(spec.name, f"cannot be read ({exc.strerror})") from None
+            size = len(data)
         check_bytes(spec.name, data)
         header = read_header(spec.name, data)
         positions, ignored = match_columns(spec, header)
-        if spec.required and not has_records(data, header):
+        more = has_records(data, header) or (
+            len(data) < size and _text_after(spec, path, len(data))
+        )
+        if spec.required and not more:
             raise StructuralError(spec.name, "has a header but no records")
-        found.append(_Found(spec, path, data, header, positions, ignored))
+        if spec.name in STREAMED:
+            found.append(
+                _Found(
+                    spec, path, b"", header, positions, ignored, size=size, head=data[: header.end]
+                )
+            )
+        else:
+            found.append(_Found(spec, path, data, header, positions, ignored))
     return found
 
 

@@ -64,13 +64,14 @@ def _looks_utf16(head: bytes) -> bool:
     return max(nul_even, nul_odd) > 0.3 * half
 
 
-def not_utf8(name: str, data: bytes, start: int, bad: int) -> StructuralError:
+def not_utf8(name: str, data: bytes, start: int, bad: int, before: int = 0) -> StructuralError:
     """The error for a file that does not decode, naming the record of the first bad byte.
 
-    ``start`` is where the text begins (after any BOM), ``bad`` the offset of the bad byte.
+    ``start`` is where the text begins (after any BOM), ``bad`` the offset of the bad byte;
+    ``before``: records of the file before ``data`` (a piece of a bigger file).
     """
     prefix = data[start:bad].decode("utf-8", errors="replace")
-    row = sum(1 for rec in csv.reader(io.StringIO(prefix + "x", newline="")) if rec)
+    row = before + sum(1 for rec in csv.reader(io.StringIO(prefix + "x", newline="")) if rec)
     try:
         data.decode("cp1252")
         guess = "it seems to be Latin-1/Windows-1252"

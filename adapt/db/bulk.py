@@ -150,6 +150,27 @@ def read_frame(
     force's 2.7M person rows), and pandas' inference over object columns took
     longer than the fetch itself; Arrow types each column in C."""
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    return _fetch(conn, sql, columns, dates)
+
+
+def read_matching(
+    conn: Connection, table: Table, columns: list[str], key: str, keys: pd.Series
+) -> pd.DataFrame:
+    """``columns`` of the rows of ``table`` whose ``key`` is one of ``keys``
+    (staged in a temporary table and joined: no giant IN list, and only these
+    rows are read), typed as ``read_frame`` types them."""
+    stage = _stage(conn, table, [key], pd.DataFrame({key: keys.drop_duplicates()}))
+    picked = ", ".join(f"t.{c}" for c in columns)
+    sql = f"SELECT {picked} FROM {table.name} t JOIN {stage} s ON t.{key} = s.{key}"
+    try:
+        return _fetch(conn, sql, columns)
+    finally:
+        conn.exec_driver_sql(f"DROP TABLE {stage}")
+
+
+def _fetch(
+    conn: Connection, sql: str, columns: list[str], dates: tuple[str, ...] = ()
+) -> pd.DataFrame:
     cursor = conn.connection.dbapi_connection.cursor()
     cursor.execute(sql)
     parts = []

@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, exists, func, insert, select, update
 
 from adapt.contract import Extract, ParsedFile
+from adapt.contract.reader import file_batches, file_row_count
 from adapt.db import bulk
 from adapt.db.engine import utc_now, writer
 from adapt.db.matching import match_involvements
@@ -201,9 +202,13 @@ def _quarantined_rows(bad: pd.DataFrame, file_name: str) -> int:
     return int(bad.loc[bad["source_file"] == file_name, "source_row"].nunique())
 
 
-def _fetch_existing(conn: Connection, table: Table, key: tuple[str, ...]) -> pd.DataFrame:
-    cols = [*key, "id", "row_hash"]
-    existing = bulk.read_frame(conn, select(*(table.c[c] for c in cols)), cols)
+def _fetch_existing(
+    conn: Connection, table: Table, key: tuple[str, ...], frame: pd.DataFrame
+) -> pd.DataFrame:
+    """The stored id and hash of the rows whose key is in ``frame`` (only those)."""
+    (k,) = key
+    cols = [k, "id", "row_hash"]
+    existing = bulk.read_matching(conn, table, cols, k, frame[k])
     return existing.rename(columns={"row_hash": "stored_hash"})
 
 
@@ -215,15 +220,37 @@ def _store_file(
     import_id: int,
     progress: Progress | None,
 ) -> tuple[int, int, int, int]:
-    """Write one file's valid rows; return (loaded, updated, unchanged, withdrawn)."""
-    rows = parsed.rows
+    """Write one file's valid rows, a batch at a time (every incident with all
+    its involvements in one batch); return (loaded, updated, unchanged, withdrawn)."""
+    total = file_row_count(parsed)
+    counts = np.zeros(4, dtype=np.int64)
+    done = 0
+    for rows in file_batches(parsed):
+        tick = _ticker(parsed, done, total, progress)
+        counts += _store_batch(conn, table, key, parsed, rows, import_id, tick)
+        done += len(rows)
+        if progress:
+            progress(f"writing {parsed.spec.name}", done, total)
+    loaded, updated, unchanged, withdrawn = (int(c) for c in counts)
+    return loaded, updated, unchanged, withdrawn
+
+
+def _store_batch(
+    conn: Connection,
+    table: Table,
+    key: tuple[str, ...],
+    parsed: ParsedFile,
+    rows: pd.DataFrame,
+    import_id: int,
+    tick: Callable[[int], None],
+) -> tuple[int, int, int, int]:
     data_columns = [c.name for c in table.columns if c.name in rows.columns and c.name != "id"]
     frame = rows[data_columns].copy()
     frame["import_id"] = import_id
     frame["source_file"] = parsed.spec.name
     if table is involvements:
-        return _store_involvements(conn, parsed, frame, data_columns, import_id, progress)
-    existing = _fetch_existing(conn, table, key)
+        return _store_involvements(conn, parsed, frame, data_columns, import_id, tick)
+    existing = _fetch_existing(conn, table, key, frame) if len(frame) else pd.DataFrame()
     if existing.empty:
         new_mask = np.ones(len(frame), dtype=bool)
         changed = frame.iloc[0:0].assign(id=pd.Series(dtype="int64"))
@@ -242,20 +269,22 @@ def _store_file(
         )
     new = frame[new_mask]
     new = new.assign(first_import_id=import_id)
-    bulk.insert_frame(conn, table, new, progress=_ticker(parsed, len(new), progress))
+    bulk.insert_frame(conn, table, new, progress=tick)
     update_columns = [c for c in data_columns if c not in key] + ["import_id", "source_file"]
     bulk.update_frame(conn, table, changed, update_columns)
     return len(new), len(changed), unchanged, 0
 
 
-def _ticker(parsed: ParsedFile, total: int, progress: Progress | None) -> Callable[[int], None]:
-    done = 0
+def _ticker(
+    parsed: ParsedFile, start: int, total: int, progress: Progress | None
+) -> Callable[[int], None]:
+    done = start
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress(f"writing {parsed.spec.name}", done, total)
+            progress(f"writing {parsed.spec.name}", min(done, total), total)
 
     return tick
 
@@ -266,14 +295,15 @@ def _store_involvements(
     frame: pd.DataFrame,
     data_columns: list[str],
     import_id: int,
-    progress: Progress | None,
+    tick: Callable[[int], None],
 ) -> tuple[int, int, int, int]:
     """Involvements have no key of their own: match them per incident (see
     ``adapt.db.matching``), insert the new, update the changed, and mark
-    withdrawn the people a newer extract no longer lists on an incident."""
+    withdrawn the people a newer extract no longer lists on an incident.
+    A batch holds every involvement of its incidents, and only the stored
+    involvements of those incidents are read."""
     cols = ["id", "incident_id", "seq", "role", "person_ref", "row_hash", "withdrawn_import_id"]
-    v = involvements.c
-    stored = bulk.read_frame(conn, select(*(v[c] for c in cols)), cols)
+    stored = bulk.read_matching(conn, involvements, cols, "incident_id", frame["incident_id"])
     stored["withdrawn"] = stored["withdrawn_import_id"].notna()
     match = match_involvements(frame, stored, parsed.incomplete_incidents)
     frame = frame.assign(seq=match.seq)
@@ -289,7 +319,7 @@ def _store_involvements(
         id=match.stored_id[changed_mask], withdrawn_import_id=pd.NA
     )
     changed["withdrawn_import_id"] = changed["withdrawn_import_id"].astype("Int64")
-    bulk.insert_frame(conn, involvements, new, progress=_ticker(parsed, len(new), progress))
+    bulk.insert_frame(conn, involvements, new, progress=tick)
     update_columns = [c for c in data_columns if c not in ("incident_id", "seq")] + [
         "import_id",
         "source_file",
@@ -327,7 +357,9 @@ def _store_quarantine(conn: Connection, bad: pd.DataFrame, import_id: int) -> in
             "problem_hash": _problem_hash(bad).to_numpy(),
         }
     ).drop_duplicates("problem_hash")
-    stored = {h for (h,) in conn.execute(select(quarantine.c.problem_hash))}
-    frame = frame[~frame["problem_hash"].isin(stored)]
+    stored = bulk.read_matching(
+        conn, quarantine, ["problem_hash"], "problem_hash", frame["problem_hash"]
+    )
+    frame = frame[~frame["problem_hash"].isin(stored["problem_hash"].to_numpy())]
     bulk.insert_frame(conn, quarantine, frame.reset_index(drop=True))
     return len(frame)
