@@ -60,6 +60,17 @@ any user trigger the table had. The copy runs in the migration's transaction
 
 Downgrade rebuilds the three tables unpartitioned with their former keys.
 
+Measured on PostgreSQL 15, 1M generated incidents (2.45M involvements, 597k
+scored people; 2 shared cores, load average 5-7, so times are indicative):
+``adapt load`` into a fresh database 69 s before, 48 s after (peak 3.4 GB both;
+same loader); this migration on the loaded, resolved and scored database 37 s.
+EXPLAIN ANALYZE, before -> after: a person's pathway (80 rows) 1.2 -> 17.6 ms
+(index scans of every involvements partition's primary key: the look-up is by
+id, not by the partition key; page wall time 0.06 s both); the MARAC check's
+name index, involvements part, 6.8 -> 3.6 s (a hash join over the partitions;
+it reads every row by nature); "first in cohort" 139 -> 13 ms (the partial
+index); a run's ranked table 1.5 s -> 0.22 s (one partition).
+
 Revision ID: 0019
 Revises: 0018
 """
