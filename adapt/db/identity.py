@@ -263,10 +263,11 @@ def store_run(
     run: RunRecord,
     assigned: pd.DataFrame,
     lineage: pd.DataFrame,
-    links: pd.DataFrame,
+    links: pd.DataFrame | Iterable[pd.DataFrame],
     review: pd.DataFrame,
     *,
     replace_links_for: Iterable[str] | None = None,
+    guarded: pd.DataFrame | None = None,
 ) -> int:
     """Store one resolution run in one transaction.
 
@@ -276,9 +277,18 @@ def store_run(
 
     ``assigned``: row_key, person_id, row_hash for every row resolved in this
     run. ``links``: the engine's links (the per-comparison columns are kept as
-    JSON). ``replace_links_for``: in an incremental run, the row keys whose
-    stored links are replaced; in a full run (None) every link is replaced.
+    JSON), one frame or frames one after another (each written as it comes,
+    so the links are never all in memory). ``guarded``: the links a guard
+    decided (``row_key_l``, ``row_key_r``, ``decision``; at least those
+    between rows the run put apart), which explain the lineage's splits;
+    default: read from ``links`` (a frame). ``replace_links_for``: in an
+    incremental run, the row keys whose stored links are replaced; in a full
+    run (None) every link is replaced.
     """
+    if guarded is None:
+        if not isinstance(links, pd.DataFrame):
+            raise TypeError("links given batch by batch need the guarded links beside them")
+        guarded = links
     with writer(engine) as conn:
         run_id = conn.execute(
             insert(identity_runs).values(
@@ -298,7 +308,7 @@ def store_run(
         _store_assignments(conn, assigned, run_id)
         created = _store_persons(conn, run_id)
         if len(lineage):
-            explained = continuity.explain_events(before, lineage, assigned, links)
+            explained = continuity.explain_events(before, lineage, assigned, guarded)
             bulk.insert_frame(conn, person_lineage, explained.assign(run_id=run_id))
             # Decisions and plans of a merged-away id follow it (case continuity).
             continuity.follow_merges(conn, run_id, lineage)
@@ -364,15 +374,23 @@ def _store_persons(conn: Connection, run_id: int) -> int:
 
 
 def _store_links(
-    conn: Connection, links: pd.DataFrame, run_id: int, replace_for: Iterable[str] | None
+    conn: Connection,
+    links: pd.DataFrame | Iterable[pd.DataFrame],
+    run_id: int,
+    replace_for: Iterable[str] | None,
 ) -> None:
     if replace_for is None:
         conn.execute(delete(identity_links))
     else:
         keys = pd.Series(list(replace_for), dtype="string")
         bulk.delete_where_in(conn, identity_links, ["row_key_l", "row_key_r"], keys)
-    if links.empty:
-        return
+    for batch in [links] if isinstance(links, pd.DataFrame) else links:
+        if len(batch):
+            bulk.insert_frame(conn, identity_links, _link_rows(batch, run_id))
+
+
+def _link_rows(links: pd.DataFrame, run_id: int) -> pd.DataFrame:
+    """Links in the stored columns."""
     fixed = {
         "row_key_l", "row_key_r", "match_weight", "match_probability", "context_weight",
         "final_weight", "accepted", "decision",
@@ -380,7 +398,7 @@ def _store_links(
     # Everything else the engine says about a link (per-comparison weights and
     # levels, the context evidence) is kept as JSON: the link's explanation.
     detail_cols = [c for c in links.columns if c not in fixed]
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "run_id": run_id,
             "row_key_l": links["row_key_l"].astype("string"),
@@ -394,7 +412,6 @@ def _store_links(
             "detail": _json_objects(links, detail_cols),
         }
     )
-    bulk.insert_frame(conn, identity_links, frame)
 
 
 def _json_value(col: pd.Series) -> pd.Series:

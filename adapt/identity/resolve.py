@@ -10,18 +10,23 @@ guard on, with its documented defaults).
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from adapt.identity import splink_adapter
 from adapt.identity.cluster import (
+    DECISIONS,
     _override_frame,
     build_clusters,
     decide,
@@ -79,6 +84,110 @@ CONTEXT_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class LinkSummary:
+    """What the review queue reads of the kept links, as small arrays.
+
+    ``left``, ``right``: positions in the resolution's ``clusters`` of each
+    link's two rows (``row_key_l``, ``row_key_r``); ``probability``: match
+    probability (0 where missing); ``decision``: the decision (categorical);
+    ``accepted``. Links between two rows of one cluster that were not
+    accepted change nothing an analyst could decide and may be left out.
+    """
+
+    left: np.ndarray
+    right: np.ndarray
+    probability: np.ndarray
+    decision: pd.Categorical
+    accepted: np.ndarray
+
+    @classmethod
+    def from_links(cls, links: pd.DataFrame, clusters: pd.DataFrame) -> LinkSummary:
+        """The summary of a links frame (links naming rows outside ``clusters`` left out)."""
+        keys = pd.Index(clusters["row_key"].astype("string"))
+        pl = keys.get_indexer(links["row_key_l"].astype("string"))
+        pr = keys.get_indexer(links["row_key_r"].astype("string"))
+        known = (pl >= 0) & (pr >= 0)
+        return cls(
+            left=pl[known],
+            right=pr[known],
+            probability=links["match_probability"].fillna(0).to_numpy(dtype="float64")[known],
+            decision=pd.Categorical(links["decision"])[known],
+            accepted=links["accepted"].to_numpy(dtype=bool)[known],
+        )
+
+
+class LinkBatches:
+    """Kept links, written batch by batch to a private temporary Parquet file
+    and read back the same way (see :func:`resolve` ``batch_rows``): the links
+    of a large force are never one frame in memory.
+
+    Iterating yields the links in order as frames of at most ``batch_rows``
+    rows (level labels, decision and context as Arrow text, not categorical).
+    :meth:`frame` reads them all at once (for small extracts and tests);
+    :meth:`close` removes the file.
+    """
+
+    def __init__(self, batch_rows: int) -> None:
+        self.batch_rows = int(batch_rows)
+        self.folder = Path(tempfile.mkdtemp(prefix="adapt-links-"))
+        self.path = self.folder / "links.parquet"
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def write(self, links: pd.DataFrame) -> None:
+        tbl = pa.Table.from_pandas(links, preserve_index=False)
+        # categorical columns as plain text (each batch has its own categories)
+        for i, f in enumerate(tbl.schema):
+            if pa.types.is_dictionary(f.type):
+                col = pa.chunked_array(
+                    [c.dictionary_decode() for c in tbl.column(i).chunks], f.type.value_type
+                )
+                tbl = tbl.set_column(i, f.name, col)
+        tbl = tbl.replace_schema_metadata(None)
+        if self._writer is None:
+            # labels, decision and context are text (an all-missing column too)
+            self._schema = pa.schema(
+                [
+                    pa.field(f.name, pa.string())
+                    if f.name in ("context", "decision")
+                    or f.name.startswith("lbl_")
+                    or pa.types.is_null(f.type)
+                    else f
+                    for f in tbl.schema
+                ]
+            )
+            self._writer = pq.ParquetWriter(self.path, self._schema, compression="zstd")
+        tbl = tbl.select(self._schema.names).cast(self._schema)
+        self._writer.write_table(tbl, row_group_size=self.batch_rows)
+        self.rows += len(links)
+
+    def finish(self) -> LinkBatches:
+        if self._writer is not None:
+            self._writer.close()
+        return self
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        if self._schema is None:
+            return
+        reader = pq.ParquetFile(self.path)
+        for batch in reader.iter_batches(batch_size=self.batch_rows):
+            yield batch.to_pandas()
+
+    def frame(self) -> pd.DataFrame:
+        parts = list(self)
+        if not parts:
+            return pd.DataFrame(columns=list(LINK_BASE))
+        return pd.concat(parts, ignore_index=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @dataclass
 class Resolution:
     """Who is who: clusters, the links behind them, and the model used.
@@ -86,7 +195,9 @@ class Resolution:
     ``clusters`` has every input row once (``row_key``, ``cluster`` int64).
     ``links`` holds kept pairs (probability ≥ ``max(keep_probability, 0.3)``,
     accepted, or decided by an analyst) with per-comparison ``mw_*`` and
-    ``lbl_*``, ordered by row position, ``row_key_l`` < ``row_key_r``. Of the
+    ``lbl_*``, ordered by row position, ``row_key_l`` < ``row_key_r``: a frame,
+    or with :func:`resolve`'s ``batch_rows``, :class:`LinkBatches` (the same
+    rows, batch by batch, from a temporary file; close it when done). Of the
     accepted pairs inside one cluster with probability above
     ``FOREST_ABOVE_PROBABILITY``, :func:`resolve` keeps a strongest spanning
     forest (every row is still joined to its cluster by kept links); of the
@@ -94,14 +205,51 @@ class Resolution:
     each pair of clusters (the one the review queue would offer; ties broken
     as it breaks them). Pairs a guard or an analyst decided are all kept.
     ``guards`` are the guards the run used (``guards.model_dump()`` is their
-    JSON, to store beside the model).
+    JSON, to store beside the model). ``link_summary``: what the review queue
+    reads of the links (made by :func:`resolve`; else the review queue makes
+    it from ``links``).
     """
 
     clusters: pd.DataFrame
-    links: pd.DataFrame
+    links: pd.DataFrame | LinkBatches
     model_json: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     guards: Guards = field(default_factory=Guards)
+    link_summary: LinkSummary | None = None
+
+    def summary(self) -> LinkSummary:
+        """:attr:`link_summary`, made from the links frame when the run made none."""
+        if self.link_summary is not None:
+            return self.link_summary
+        links = self.links.frame() if isinstance(self.links, LinkBatches) else self.links
+        return LinkSummary.from_links(links, self.clusters)
+
+    def guarded_links(self) -> pd.DataFrame:
+        """The links a guard decided (``row_key_l``, ``row_key_r``, ``decision``):
+        what explains a split. From a links frame, the frame itself; from
+        :class:`LinkBatches`, those between two clusters, out of the summary."""
+        if not isinstance(self.links, LinkBatches):
+            return self.links
+        s = self.summary()
+        decision = pd.Series(s.decision)
+        hit = decision.astype("string").str.startswith("guard:").fillna(False).to_numpy(bool)
+        keys = self.clusters["row_key"].astype("string").array
+        return pd.DataFrame(
+            {
+                "row_key_l": keys.take(s.left[hit]),
+                "row_key_r": keys.take(s.right[hit]),
+                "decision": decision[hit].astype("string").to_numpy(),
+            }
+        )
+
+    def links_frame(self) -> pd.DataFrame:
+        """The links as one frame (reads a :class:`LinkBatches` whole)."""
+        return self.links.frame() if isinstance(self.links, LinkBatches) else self.links
+
+    def close(self) -> None:
+        """Remove the links' temporary file, if any."""
+        if isinstance(self.links, LinkBatches):
+            self.links.close()
 
 
 def _ensure_prepared(rows: pd.DataFrame) -> pd.DataFrame:
@@ -138,6 +286,16 @@ def _finish_links(
     key_rank: tuple[pa.Array, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Kept links, row positions replaced by row keys (l < r as text)."""
+    return _finish_links_at(decided, keys, model, key_rank)[0]
+
+
+def _finish_links_at(
+    decided: pd.DataFrame,
+    keys: pd.Series | None,
+    model: IdentityModel,
+    key_rank: tuple[pa.Array, np.ndarray] | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`_finish_links`, and the row positions of each link's two rows."""
     keep = (
         (decided["match_probability"].fillna(0).to_numpy() >= _keep_probability(model))
         | decided["accepted"].to_numpy(dtype=bool)
@@ -164,7 +322,7 @@ def _finish_links(
     for c in (c for c in out.columns if c.startswith(("mw_", "lbl_"))):
         v = out[c]
         links[c] = v.to_numpy("float64") if c.startswith("mw_") else v.array
-    return links
+    return links, lo, hi
 
 
 def _score_and_decide(
@@ -209,6 +367,7 @@ def resolve(
     cannot_link: pd.DataFrame | None = None,
     guards: Guards | None = None,
     scorer: Callable[..., Any] | None = None,
+    batch_rows: int | None = None,
 ) -> Resolution:
     """Resolve every row of ``rows`` (output of :func:`prepare_rows`) into people.
 
@@ -219,6 +378,12 @@ def resolve(
     threshold_weight=, chunks=, threads=)`` and used as a context manager that
     yields scored chunks (default :class:`splink_adapter.Scorer`, DuckDB; the
     Spark engine passes its own). Everything after scoring is the same.
+
+    ``batch_rows``: make the links that many kept pairs at a time and write
+    them to a temporary file as they are made (``links`` is then
+    :class:`LinkBatches`, the same rows in the same order; close the
+    resolution when done): memory for the last pass does not grow with the
+    links. Default: one links frame.
 
     Examples
     --------
@@ -263,6 +428,8 @@ def resolve(
         chunks=_chunks(model, n),
         threads=model.threads,
     ) as scorer:
+        # What is read of the rows from here on (the scorer has its own copy).
+        rows = rows[["row_key", "occasion"]]
         # Pass 1, chunk by chunk: decisions; keep accepted edges (positions and
         # weight) and the positions, probability and decision of other kept
         # pairs, nothing else.
@@ -348,17 +515,112 @@ def resolve(
         del oa, ob, keep_o
         t["forest"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        pairs = scorer.fetch(ka, kb)
+        if batch_rows is None:
+            # one frame, decided once the scorer (and its DuckDB memory) is closed
+            fetched: Any = [scorer.fetch(ka, kb)]
+        else:
+            fetched = _fetch_batches(scorer, ka, kb, int(batch_rows))
         del ka, kb
-    decided = _score_and_decide(pairs, cx, model, must, cannot, guards)
-    del pairs, cx
+        if batch_rows is not None:
+            spill = LinkBatches(int(batch_rows))
+            try:
+                links, summary = _last_pass(
+                    fetched, cx, model, must, cannot, guards, labels, key_rank, spill
+                )
+            except BaseException:
+                spill.close()
+                raise
+    if batch_rows is None:
+        links, summary = _last_pass(fetched, cx, model, must, cannot, guards, labels, key_rank)
+    del fetched, cx
     clusters = pd.DataFrame(
         {"row_key": rows["row_key"].astype("string").to_numpy(), "cluster": labels.astype(np.int64)}
     )
-    links = _finish_links(decided, rows["row_key"], model, key_rank)
     t["links"] = time.perf_counter() - t0
     LOG.info("resolved %d rows into %d clusters", n, int(clusters["cluster"].nunique()))
-    return Resolution(clusters, links, model.to_json(), t, guards)
+    return Resolution(clusters, links, model.to_json(), t, guards, summary)
+
+
+def _fetch_batches(scorer: Any, ka: np.ndarray, kb: np.ndarray, batch_rows: int) -> Any:
+    """The scorer's kept pairs in (l, r) order, at most ``batch_rows`` at a time
+    (at least one frame, maybe empty). A scorer without ``fetch_batches``
+    fetches them all at once, handed on in slices."""
+    if hasattr(scorer, "fetch_batches"):
+        yield from scorer.fetch_batches(ka, kb, batch_rows)
+        return
+    frame = scorer.fetch(ka, kb)
+    for start in range(0, max(len(frame), 1), batch_rows):
+        yield frame.iloc[start : start + batch_rows].reset_index(drop=True)
+
+
+def _with_overrides(
+    batches: Any, n: int, must: tuple[np.ndarray, np.ndarray], cannot: tuple[np.ndarray, np.ndarray]
+) -> Iterator[tuple[pd.DataFrame, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]]:
+    """Each batch of pairs with the analyst pairs it holds; the last batch also
+    with every analyst pair no batch held (which :func:`decide` appends at its
+    end, as it would to all the pairs in one frame)."""
+    codes = [p[0].astype(np.int64) * n + p[1] for p in (must, cannot)]
+    seen = [np.zeros(len(c), dtype=bool) for c in codes]
+    pending: pd.DataFrame | None = None
+    for frame in batches:
+        if pending is not None:
+            code = pending["l"].to_numpy(np.int64) * n + pending["r"].to_numpy(np.int64)
+            hit = [np.isin(c, code) for c in codes]
+            for s, h in zip(seen, hit, strict=True):
+                s |= h
+            yield pending, *(
+                (p[0][h], p[1][h]) for p, h in zip((must, cannot), hit, strict=True)
+            )  # fmt: skip
+        pending = frame
+    assert pending is not None  # the scorer yields at least one (maybe empty) batch
+    yield pending, *((p[0][~s], p[1][~s]) for p, s in zip((must, cannot), seen, strict=True))
+
+
+def _last_pass(
+    batches: Any,
+    cx: ContextRows,
+    model: IdentityModel,
+    must: tuple[np.ndarray, np.ndarray],
+    cannot: tuple[np.ndarray, np.ndarray],
+    guards: Guards,
+    labels: np.ndarray,
+    key_rank: tuple[pa.Array, np.ndarray],
+    out: LinkBatches | None = None,
+) -> tuple[pd.DataFrame | LinkBatches, LinkSummary]:
+    """Decide the kept pairs batch by batch and make their links: one frame,
+    or written to ``out`` as they are made; and the links' summary."""
+    n = len(cx.occ)
+    frames: list[pd.DataFrame] = []
+    parts: list[tuple[np.ndarray, ...]] = []
+    for pairs, must_b, cannot_b in _with_overrides(batches, n, must, cannot):
+        decided = _score_and_decide(pairs, cx, model, must_b, cannot_b, guards)
+        del pairs
+        links, lo, hi = _finish_links_at(decided, None, model, key_rank)
+        del decided
+        acc = links["accepted"].to_numpy(dtype=bool)
+        # links inside one cluster that were not accepted are nothing to review
+        keep = acc | (labels[lo] != labels[hi])
+        parts.append(
+            (
+                lo[keep].astype(np.int32),
+                hi[keep].astype(np.int32),
+                links["match_probability"].fillna(0).to_numpy(dtype="float64")[keep],
+                np.asarray(links["decision"].array.codes)[keep],
+                acc[keep],
+            )
+        )
+        if out is None:
+            frames.append(links)
+        else:
+            out.write(links)
+        del links
+    left, right, p, codes, acc = (np.concatenate(x) for x in zip(*parts, strict=True))
+    summary = LinkSummary(
+        left, right, p, pd.Categorical.from_codes(codes, categories=list(DECISIONS)), acc
+    )
+    if out is not None:
+        return out.finish(), summary
+    return (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)), summary
 
 
 def _strongest_per_cluster_pair(

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from adapt.identity.resolve import Resolution
+from adapt.identity.resolve import LinkSummary, Resolution
 
 DOB_SPAN_YEARS = 10
 MANY_SURNAMES = 3
@@ -84,23 +84,25 @@ def _bridges(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def _link_items(
-    links: pd.DataFrame, clusters: pd.DataFrame, band: tuple[float, float]
+    links: LinkSummary, clusters: pd.DataFrame, band: tuple[float, float]
 ) -> pd.DataFrame:
-    keys = pd.Index(clusters["row_key"].astype("string"))
+    keys = clusters["row_key"].astype("string").array
+
+    def key(pos: np.ndarray) -> np.ndarray:
+        return keys.take(pos).to_numpy(dtype=object)
+
     cl = clusters["cluster"].to_numpy(dtype=np.int64)
-    pl = keys.get_indexer(links["row_key_l"].astype("string"))
-    pr = keys.get_indexer(links["row_key_r"].astype("string"))
-    known = (pl >= 0) & (pr >= 0)
-    cl_l = np.where(known, cl[np.maximum(pl, 0)], -1)
-    cl_r = np.where(known, cl[np.maximum(pr, 0)], -1)
-    p = links["match_probability"].fillna(0).to_numpy(dtype="float64")
-    decision = links["decision"]
+    pl = np.asarray(links.left, dtype=np.int64)
+    pr = np.asarray(links.right, dtype=np.int64)
+    cl_l, cl_r = cl[pl], cl[pr]
+    p = np.asarray(links.probability, dtype="float64")
+    decision = pd.Series(links.decision)
     analyst = decision.isin(ANALYST).to_numpy(dtype=bool)
-    accepted = links["accepted"].to_numpy(dtype=bool)
+    accepted = np.asarray(links.accepted, dtype=bool)
     certain = decision.isin(CERTAIN_APART).to_numpy(dtype=bool)
     in_band = (p >= band[0]) & (p <= band[1]) & ~analyst
-    apart = known & (cl_l != cl_r)
-    together = known & (cl_l == cl_r)
+    apart = cl_l != cl_r
+    together = cl_l == cl_r
 
     # Possible missed merges: one per pair of clusters, the strongest link.
     miss = np.flatnonzero(apart & ~analyst & ~certain & (in_band | (p > band[1])))
@@ -115,8 +117,8 @@ def _link_items(
         {
             "item": "link",
             "cluster": cl_l[miss],
-            "row_key_l": links["row_key_l"].to_numpy()[miss],
-            "row_key_r": links["row_key_r"].to_numpy()[miss],
+            "row_key_l": key(pl[miss]),
+            "row_key_r": key(pr[miss]),
             "reason": np.where(
                 pm > band[1],
                 "possible missed merge: strong match kept apart ("
@@ -147,8 +149,8 @@ def _link_items(
         {
             "item": "link",
             "cluster": cl_l[bridge],
-            "row_key_l": links["row_key_l"].to_numpy()[bridge],
-            "row_key_r": links["row_key_r"].to_numpy()[bridge],
+            "row_key_l": key(pl[bridge]),
+            "row_key_r": key(pr[bridge]),
             "reason": "possible false merge: the cluster rests on this uncertain link "
             "(probability " + pd.Series(pb).map("{:.2f}".format).to_numpy(dtype=object) + ")",
             "priority": 0.25 + 0.6 * (1 - pb),
@@ -169,7 +171,7 @@ def review_queue(
     Only items a decision would change (see the module doc), best first, at
     most ``limit``.
     """
-    link_items = _link_items(resolution.links, resolution.clusters, band)
+    link_items = _link_items(resolution.summary(), resolution.clusters, band)
 
     r = rows.loc[:, ["row_key", "date_of_birth", "gender_std", "sn"]].merge(
         resolution.clusters, on="row_key"

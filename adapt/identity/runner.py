@@ -31,7 +31,7 @@ from adapt.core.resources import model_file
 from adapt.db import identity as store
 from adapt.db import identity_models as model_store
 from adapt.db.engine import utc_now
-from adapt.identity.ids import assign_ids
+from adapt.identity.ids import Assignment, assign_ids
 from adapt.identity.model import IdentityModel
 from adapt.identity.normalise import prepare_rows
 from adapt.identity.resolve import Resolution, resolve, resolve_incremental
@@ -51,6 +51,9 @@ INCREMENTAL_SHARE = 0.5
 # it did (0.914 against 0.896, 0.904 against 0.881), as on the generator from
 # 2,000 rows up.
 MIN_TRAINING_ROWS = 2000
+# Kept links decided, written and stored this many at a time (see
+# adapt.identity.resolve.resolve): the links of a large force are never one frame.
+LINK_BATCH_ROWS = 500_000
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ def resolve_database(
     progress: Progress | None = None,
     min_training_rows: int = MIN_TRAINING_ROWS,
     resolver: Callable[..., Resolution] | None = None,
+    batch_rows: int = LINK_BATCH_ROWS,
 ) -> RunSummary:
     """Resolve the identities of every stored person row.
 
@@ -208,7 +212,7 @@ def resolve_database(
     one committed under ``models/``). ``resolver``: another engine's
     :func:`~adapt.identity.resolve.resolve` (same arguments, same result,
     e.g. :func:`adapt.identity.spark_engine.resolve_spark`); a run with one
-    is always full.
+    is always full. ``batch_rows``: links made and stored that many at a time.
     """
 
     full = full or retrain or resolver is not None
@@ -229,7 +233,9 @@ def resolve_database(
     )
     if progress:
         progress("preparing rows", 0, 1)
+    hashes = rows[["row_key", "row_hash"]]
     prepared = prepare_rows(rows.drop(columns=["row_hash"]))
+    del rows  # prepare_rows keeps every input column
     if progress:
         progress("match model (trained on these rows, or reused)", 0, 1)
     choice = choose_model(
@@ -244,6 +250,8 @@ def resolve_database(
     model = choice.model
     if progress:
         progress("resolving", 0, 1)
+    # What the review queue reads of the rows; the rest goes with the engine.
+    review_rows = prepared[["row_key", "date_of_birth", "gender_std", "sn"]]
     if incremental:
         mask = pending.to_numpy()
         existing = prepared[~mask]
@@ -262,36 +270,31 @@ def resolve_database(
             must_link=must_link,
             cannot_link=cannot_link,
         )
+        del prepared, existing
     else:
+        # handed over, not kept here: the engine drops what it no longer reads
+        handed = {"rows": prepared}
+        del prepared
         resolution = (resolver or resolve)(
-            prepared, model, must_link=must_link, cannot_link=cannot_link
+            handed.pop("rows"),
+            model,
+            must_link=must_link,
+            cannot_link=cannot_link,
+            batch_rows=batch_rows,
         )
-    ids = assign_ids(
-        resolution.clusters, previous[["row_key", "person_id"]], store.next_person_number(engine)
-    )
-    assigned = ids.assignments.merge(rows[["row_key", "row_hash"]], on="row_key")
-    review = _review_rows(review_queue(resolution, prepared), resolution.clusters, ids.assignments)
-    run_id = store.store_run(
-        engine,
-        store.RunRecord(
-            mode="incremental" if incremental else "full",
-            model=choice.label[:100],
-            started_at=started,
-            rows=len(rows),
-        ),
-        assigned,
-        ids.lineage,
-        resolution.links,
-        review,
-        replace_links_for=resolution.clusters["row_key"] if incremental else None,
-    )
+    try:
+        run_id, ids, review = _store(
+            engine, resolution, review_rows, previous, hashes, incremental, choice, started
+        )
+    finally:
+        resolution.close()
     model_store.set_run_model(engine, run_id, choice.model_id)
     log.info(
         "identity run %s (%s, %s): %s rows resolved, %s new persons, %s merges, %s splits",
         run_id,
         "incremental" if incremental else "full",
         choice.label,
-        len(assigned),
+        len(ids.assignments),
         len(ids.created),
         int((ids.lineage["event"] == "merged").sum()),
         int((ids.lineage["event"] == "split").sum()),
@@ -299,8 +302,8 @@ def resolve_database(
     return RunSummary(
         run_id=run_id,
         mode="incremental" if incremental else "full",
-        rows=len(rows),
-        rows_resolved=len(assigned),
+        rows=len(hashes),
+        rows_resolved=len(ids.assignments),
         persons_created=len(ids.created),
         merges=int((ids.lineage["event"] == "merged").sum()),
         splits=int((ids.lineage["event"] == "split").sum()),
@@ -309,6 +312,42 @@ def resolve_database(
         model_source=choice.source,
         model_id=choice.model_id,
     )
+
+
+def _store(
+    engine: Engine,
+    resolution: Resolution,
+    review_rows: pd.DataFrame,
+    previous: pd.DataFrame,
+    hashes: pd.DataFrame,
+    incremental: bool,
+    choice: ModelChoice,
+    started: object,
+) -> tuple[int, Assignment, pd.DataFrame]:
+    """Ids kept stable, the review queue, and the run stored (links batch by batch)."""
+    ids = assign_ids(
+        resolution.clusters, previous[["row_key", "person_id"]], store.next_person_number(engine)
+    )
+    assigned = ids.assignments.merge(hashes, on="row_key")
+    review = _review_rows(
+        review_queue(resolution, review_rows), resolution.clusters, ids.assignments
+    )
+    run_id = store.store_run(
+        engine,
+        store.RunRecord(
+            mode="incremental" if incremental else "full",
+            model=choice.label[:100],
+            started_at=started,  # type: ignore[arg-type]
+            rows=len(hashes),
+        ),
+        assigned,
+        ids.lineage,
+        resolution.links,
+        review,
+        replace_links_for=resolution.clusters["row_key"] if incremental else None,
+        guarded=resolution.guarded_links(),
+    )
+    return run_id, ids, review
 
 
 def _review_rows(

@@ -313,10 +313,11 @@ def resolve_spark(
     cannot_link: pd.DataFrame | None = None,
     guards: Guards | None = None,
     spark: Any = None,
+    batch_rows: int | None = None,
 ) -> Resolution:
     """:func:`adapt.identity.resolve.resolve` with the pairs scored on Spark:
     the same function, given :class:`SparkScorer` as its scorer, so every stage
-    after scoring is the default engine's own code."""
+    after scoring is the default engine's own code (``batch_rows`` as there)."""
     session = spark or get_session()
 
     def scorer(rows: pd.DataFrame, settings: dict, *, threshold_weight: float,
@@ -324,7 +325,13 @@ def resolve_spark(
         return SparkScorer(rows, settings, threshold_weight=threshold_weight, spark=session)
 
     return resolve(
-        rows, model, must_link=must_link, cannot_link=cannot_link, guards=guards, scorer=scorer
+        rows,
+        model,
+        must_link=must_link,
+        cannot_link=cannot_link,
+        guards=guards,
+        scorer=scorer,
+        batch_rows=batch_rows,
     )
 
 

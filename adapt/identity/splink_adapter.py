@@ -891,6 +891,55 @@ class Scorer:
         order = np.lexsort((tbl.column("r").to_numpy(), tbl.column("l").to_numpy()))
         return _frame(tbl.take(pa.array(order)), self.settings, names)
 
+    def fetch_batches(self, left: np.ndarray, right: np.ndarray, batch_rows: int) -> Any:
+        """:meth:`fetch`, handed out ``batch_rows`` pairs at a time, in (l, r) order.
+
+        The wanted pairs are gathered into one DuckDB table (each chunk table
+        dropped once read), then read back sorted a batch at a time: DuckDB
+        sorts past its memory limit on disk, so memory here holds one batch
+        whatever the number of pairs. Yields at least one (maybe empty) frame.
+        """
+        names = comparison_names(self.settings)
+        con = self.session.db._con
+        if self.memory_limit:  # the semi-join's hash table needs room
+            self.set_memory_limit(self.memory_limit)
+        n = int(self.n_rows)
+        want = np.unique(np.asarray(left, np.int64) * n + np.asarray(right, np.int64))
+        con.register("adapt_want", pa.table({"code": pa.array(want)}))
+        del want
+        empty = (
+            "SELECT 0::BIGINT AS l, 0::BIGINT AS r, 0.0::DOUBLE AS match_weight, "
+            "0.0::DOUBLE AS match_probability, "
+            + ", ".join(f'0.0::DOUBLE AS "raw_{x}", 0.0::FLOAT AS "mw_{x}"' for x in names)
+            + " LIMIT 0"
+        )
+        try:
+            con.execute(f"CREATE TEMP TABLE adapt_kept AS {empty}")
+            for s in self.sdfs:
+                con.execute(
+                    f"INSERT INTO adapt_kept SELECT * FROM "
+                    f"({_pairs_sql([s], self.settings, names)}) "
+                    f"WHERE l * {n}::BIGINT + r IN (SELECT code FROM adapt_want)"
+                )
+                s.drop_table_from_database_and_remove_from_cache()
+        finally:
+            con.unregister("adapt_want")
+        self.sdfs = []
+        try:
+            reader = con.sql("SELECT * FROM adapt_kept ORDER BY l, r").to_arrow_reader(
+                int(batch_rows)
+            )
+            sent = False
+            for batch in reader:
+                if batch.num_rows:
+                    sent = True
+                    yield _frame(pa.Table.from_batches([batch]), self.settings, names)
+            if not sent:
+                yield _frame(con.sql(empty).to_arrow_table(), self.settings, names)
+            del reader
+        finally:
+            con.execute("DROP TABLE IF EXISTS adapt_kept")
+
 
 def score(
     rows: pd.DataFrame,
