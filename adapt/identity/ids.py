@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ID_PREFIX = "P"
 ID_DIGITS = 7
@@ -51,6 +53,16 @@ def format_id(number: np.ndarray | int) -> np.ndarray | str:
 
 def _id_number(ids: pd.Series) -> pd.Series:
     return ids.str.slice(len(ID_PREFIX)).astype("int64")
+
+
+def _text_rank(keys: pd.Series) -> np.ndarray:
+    """Each key's rank in text order (equal keys share one): the smallest key
+    of a group as the smallest number, computed in Arrow (pandas takes a
+    Python loop per group for the minimum of Arrow text)."""
+    arr = pa.array(keys.astype("string").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return pc.rank(arr, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64)
 
 
 def assign_ids(clusters: pd.DataFrame, previous: pd.DataFrame, next_number: int) -> Assignment:
@@ -82,9 +94,10 @@ def assign_ids(clusters: pd.DataFrame, previous: pd.DataFrame, next_number: int)
         previous[["row_key", "person_id"]], on="row_key", how="left"
     )
     known = rows.dropna(subset=["person_id"])
+    known = known.assign(key_rank=_text_rank(known["row_key"]))
     overlap = (
         known.groupby(["person_id", "cluster"], sort=False)
-        .agg(n=("row_key", "size"), first_key=("row_key", "min"))
+        .agg(n=("row_key", "size"), first_key=("key_rank", "min"))
         .reset_index()
     )
     overlap["age"] = _id_number(overlap["person_id"]) if len(overlap) else []
@@ -100,7 +113,11 @@ def assign_ids(clusters: pd.DataFrame, previous: pd.DataFrame, next_number: int)
     cluster_ids = cluster_ids.merge(kept, on="cluster", how="left")
     fresh = cluster_ids["person_id"].isna()
     # New ids in a deterministic order: by each cluster's smallest row key.
-    first_key = clusters.groupby("cluster")["row_key"].min()
+    first_key = (
+        pd.DataFrame({"cluster": clusters["cluster"], "key": _text_rank(clusters["row_key"])})
+        .groupby("cluster")["key"]
+        .min()
+    )
     order = first_key.loc[cluster_ids.loc[fresh, "cluster"]].sort_values()
     numbers = np.arange(next_number, next_number + len(order))
     new_ids = pd.Series(format_id(numbers), index=order.index)
@@ -119,7 +136,7 @@ def assign_ids(clusters: pd.DataFrame, previous: pd.DataFrame, next_number: int)
         if len(moved)
         else pd.DataFrame(columns=["person_id", "new_id", "rows_moved"])
     )
-    still_used = set(assignments["person_id"])
+    still_used = assignments["person_id"].unique()
     events["event"] = np.where(events["person_id"].isin(still_used), "split", "merged")
     lineage = events.rename(columns={"new_id": "other_person_id"})[
         ["event", "person_id", "other_person_id", "rows_moved"]
