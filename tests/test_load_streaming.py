@@ -277,3 +277,37 @@ def test_temporary_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "is not UTF-8" in str(err.value)
     gc.collect()
     assert list(spill.iterdir()) == []
+
+
+def _with_line(folder: Path, file: str, row: int, line: str) -> None:
+    path = folder / file
+    lines = path.read_text().split("\n")
+    lines[row - 1] = line
+    path.write_text("\n".join(lines))
+
+
+def test_irregular_quote_early_in_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quote inside an unquoted field: no record boundary after it is certain,
+    so the rest of the file is read as one piece, as the whole file was."""
+    folder = _crafted(tmp_path / "x")
+    _with_line(folder, "involvements.csv", 5, _involvement("I3", 'P3"x'))
+    whole = read_extract(folder, now=NOW)
+    _small(monkeypatch, chunk=256, partition=1024)
+    parts = read_extract(folder, now=NOW)
+    _same_extract(whole, parts)
+    inv = parts.files["involvements.csv"].rows
+    assert inv.loc[inv.source_row == 5, "person_ref"].item() == 'P3"x'
+
+
+def test_unbalanced_quote_is_named_as_in_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _crafted(tmp_path / "x")
+    _with_line(folder, "involvements.csv", 30, '"I15,victim,P15,Anna,Smith,,,,,')
+    with pytest.raises(StructuralError) as whole:
+        read_extract(folder, now=NOW)
+    _small(monkeypatch, chunk=256, partition=1024)
+    with pytest.raises(StructuralError) as parts:
+        read_extract(folder, now=NOW)
+    assert str(parts.value) == str(whole.value)
+    assert parts.value.row == 30

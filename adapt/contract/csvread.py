@@ -450,10 +450,15 @@ def _cut(buf: bytes) -> int:
     return int(ends[-1]) + 1 if len(ends) else 0
 
 
-def split_records(read: Callable[[], bytes]) -> Iterator[bytes]:
+def split_records(read: Callable[[], bytes], limit: int) -> Iterator[bytes]:
     """Cut a stream of records (``read()`` gives the next block, b"" at the end)
-    into pieces of whole records, each about a block long (or longer, when a
-    record or an irregularly quoted stretch does not fit in one)."""
+    into pieces of whole records, each about a block long.
+
+    Where no record boundary is certain over more than ``limit`` bytes (a quote
+    left open, or quoting too irregular to follow), the rest of the stream is one
+    piece: ``read_records`` then reads it as it would have read the whole file
+    (with the csv module, which finds an unbalanced quote and names its row).
+    """
     pending = b""
     while True:
         block = read()
@@ -463,6 +468,12 @@ def split_records(read: Callable[[], bytes]) -> Iterator[bytes]:
             return
         buf = pending + block if pending else block
         cut = _cut(buf)
+        if cut == 0 and len(buf) > limit:
+            rest = [buf]
+            while block := read():
+                rest.append(block)
+            yield b"".join(rest)
+            return
         if cut == 0:
             pending = buf
             continue

@@ -51,7 +51,7 @@ VALUE_PREVIEW = 200
 # incident_id, so that an incident and all its involvements are checked (and
 # stored) together and memory is bounded by a partition, not by the extract.
 CHUNK_BYTES = 16 << 20  # CSV bytes read at a time
-PARTITION_BYTES = 64 << 20  # CSV bytes of incidents.csv + involvements.csv per partition
+PARTITION_BYTES = 32 << 20  # CSV bytes of incidents.csv + involvements.csv per partition
 STREAMED = (INCIDENTS.name, INVOLVEMENTS.name)
 _HEAD_BYTES = 1 << 16  # at least this much of a file's start is checked as a whole
 _RAW = "\x00raw"  # the columns a partition keeps besides the contract's (no header has NUL)
@@ -300,7 +300,7 @@ def _spill(f: _Found, k: int, store: _Store, report: Progress) -> tuple[list[Pat
                 return block
 
             row, line = 2, 2
-            for piece in split_records(read):
+            for piece in split_records(read, 4 * CHUNK_BYTES):
                 rec = read_records(name, f.head + piece, f.header, first_row=row, first_line=line)
                 row += rec.n
                 line += count_lines(piece)
@@ -414,6 +414,8 @@ def _read_head(spec: FileSpec, path: Path) -> tuple[bytes, int]:
             head = fh.read(max(CHUNK_BYTES, _HEAD_BYTES))
             while len(head) < size and not (b"\n" in head or b"\r" in head):
                 head += fh.read(CHUNK_BYTES)
+            if head.endswith(b"\r") and len(head) < size:
+                head += fh.read(1)  # a CRLF is not cut in two
     except OSError as exc:
         raise StructuralError(spec.name, f"cannot be read ({exc.strerror})") from None
     return head, size

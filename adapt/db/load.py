@@ -225,9 +225,12 @@ def _store_file(
     total = file_row_count(parsed)
     counts = np.zeros(4, dtype=np.int64)
     done = 0
+    # Batches never share a key (nor an incident), so when the table is empty
+    # before the first, no batch has stored rows to read back.
+    fresh = conn.execute(select(table.c.id).limit(1)).first() is None
     for rows in file_batches(parsed):
         tick = _ticker(parsed, done, total, progress)
-        counts += _store_batch(conn, table, key, parsed, rows, import_id, tick)
+        counts += _store_batch(conn, table, key, parsed, rows, import_id, tick, fresh)
         done += len(rows)
         if progress:
             progress(f"writing {parsed.spec.name}", done, total)
@@ -243,14 +246,17 @@ def _store_batch(
     rows: pd.DataFrame,
     import_id: int,
     tick: Callable[[int], None],
+    fresh: bool,
 ) -> tuple[int, int, int, int]:
+    if rows.empty:
+        return 0, 0, 0, 0
     data_columns = [c.name for c in table.columns if c.name in rows.columns and c.name != "id"]
     frame = rows[data_columns].copy()
     frame["import_id"] = import_id
     frame["source_file"] = parsed.spec.name
     if table is involvements:
-        return _store_involvements(conn, parsed, frame, data_columns, import_id, tick)
-    existing = _fetch_existing(conn, table, key, frame) if len(frame) else pd.DataFrame()
+        return _store_involvements(conn, parsed, frame, data_columns, import_id, tick, fresh)
+    existing = pd.DataFrame() if fresh else _fetch_existing(conn, table, key, frame)
     if existing.empty:
         new_mask = np.ones(len(frame), dtype=bool)
         changed = frame.iloc[0:0].assign(id=pd.Series(dtype="int64"))
@@ -296,6 +302,7 @@ def _store_involvements(
     data_columns: list[str],
     import_id: int,
     tick: Callable[[int], None],
+    fresh: bool,
 ) -> tuple[int, int, int, int]:
     """Involvements have no key of their own: match them per incident (see
     ``adapt.db.matching``), insert the new, update the changed, and mark
@@ -303,7 +310,11 @@ def _store_involvements(
     A batch holds every involvement of its incidents, and only the stored
     involvements of those incidents are read."""
     cols = ["id", "incident_id", "seq", "role", "person_ref", "row_hash", "withdrawn_import_id"]
-    stored = bulk.read_matching(conn, involvements, cols, "incident_id", frame["incident_id"])
+    stored = (
+        pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        if fresh
+        else bulk.read_matching(conn, involvements, cols, "incident_id", frame["incident_id"])
+    )
     stored["withdrawn"] = stored["withdrawn_import_id"].notna()
     match = match_involvements(frame, stored, parsed.incomplete_incidents)
     frame = frame.assign(seq=match.seq)
