@@ -182,9 +182,12 @@ def partition_table(history: History, day: object, settings: Settings) -> pd.Dat
 
 def ranked(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """The partitions' tables as one cohort table: ordered as
-    :func:`adapt.scoring.score.rank` orders, ranked 1..n."""
+    :func:`adapt.scoring.score.rank` orders, ranked 1..n. ``tables`` is
+    emptied (its frames are freed once copied into the one table)."""
     filled = [t for t in tables if len(t)] or tables[:1]
+    tables.clear()
     table = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
+    filled.clear()
     table = table.sort_values(ORDER, ascending=ASCENDING, kind="mergesort")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table.reset_index(drop=True)
