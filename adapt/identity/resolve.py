@@ -83,6 +83,10 @@ CONTEXT_COLUMNS = (
     "dob_jan1",
 )
 
+# Every column of prepare_rows' output that resolve, resolve_incremental and
+# the pair scorers read (a caller may drop the others before resolving).
+ENGINE_COLUMNS = tuple(dict.fromkeys([*splink_adapter.SPLINK_COLUMNS, *CONTEXT_COLUMNS]))
+
 
 @dataclass(frozen=True)
 class LinkSummary:

@@ -34,7 +34,7 @@ from adapt.db.engine import utc_now
 from adapt.identity.ids import Assignment, assign_ids
 from adapt.identity.model import IdentityModel
 from adapt.identity.normalise import prepare_rows
-from adapt.identity.resolve import Resolution, resolve, resolve_incremental
+from adapt.identity.resolve import ENGINE_COLUMNS, Resolution, resolve, resolve_incremental
 from adapt.identity.review import review_queue
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,8 @@ MIN_TRAINING_ROWS = 2000
 # Kept links decided, written and stored this many at a time (see
 # adapt.identity.resolve.resolve): the links of a large force are never one frame.
 LINK_BATCH_ROWS = 500_000
+# What the review queue reads of the prepared rows.
+REVIEW_COLUMNS = ("row_key", "date_of_birth", "gender_std", "sn")
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,8 @@ def resolve_database(
     hashes = rows[["row_key", "row_hash"]]
     prepared = prepare_rows(rows.drop(columns=["row_hash"]))
     del rows  # prepare_rows keeps every input column
+    # only what the engine, the model's training and the review queue read
+    prepared = prepared[list(dict.fromkeys([*ENGINE_COLUMNS, *REVIEW_COLUMNS]))]
     if progress:
         progress("match model (trained on these rows, or reused)", 0, 1)
     choice = choose_model(
@@ -251,7 +255,7 @@ def resolve_database(
     if progress:
         progress("resolving", 0, 1)
     # What the review queue reads of the rows; the rest goes with the engine.
-    review_rows = prepared[["row_key", "date_of_birth", "gender_std", "sn"]]
+    review_rows = prepared[list(REVIEW_COLUMNS)]
     if incremental:
         mask = pending.to_numpy()
         existing = prepared[~mask]

@@ -431,7 +431,9 @@ def train(
     the same rows with the same seed give the same model whatever order they
     were read in.
     """
-    rows = rows.sort_values("row_key", kind="stable").reset_index(drop=True)
+    # only the columns splink reads (not a copy of every prepared column)
+    rows = rows.loc[:, list(SPLINK_COLUMNS)].sort_values("row_key", kind="stable")
+    rows = rows.reset_index(drop=True)
     with _SplinkNotes() as notes:
         model, figures = _train(
             rows,
@@ -495,7 +497,7 @@ def _train(
     for key in ("blocking_rules_to_generate_predictions", "em_convergence", "max_iterations"):
         settings[key] = base[key]
     settings.pop("linker_uid", None)
-    session = _Session(1, None)
+    session = _Session(1, TRAIN_MEMORY)
     try:
         sdf = session.db.register(splink_frame(rows), table_name="adapt_train")
         con = session.db._con
@@ -738,6 +740,9 @@ def _fetch(db: Any, sdfs: list[Any], settings: dict[str, Any]) -> pd.DataFrame:
     return _frame(tbl, settings, names)
 
 
+# DuckDB's memory while training (it spills the rest to its temp folder): EM
+# and u sampling read a bounded number of pairs, not every row.
+TRAIN_MEMORY = "1GB"
 # Comparisons the first pass needs (the guards read their levels).
 GUARD_COMPARISONS: tuple[str, ...] = ("forename", "dob")
 # Scored pairs handed to the first pass at a time (streamed out of DuckDB).
