@@ -118,6 +118,14 @@ def test_score_database_stores_the_table(force: dict) -> None:
     pd.testing.assert_frame_equal(result.table, force["table"], check_exact=True)
     assert len(stored) == len(force["table"])
     assert stored["person_id"].tolist() == force["table"]["person_id"].tolist()
+    # A force that fits in one bucket is read whole.
+    engine = connect(force["url"])
+    try:
+        whole = score_database(engine, store=False)
+    finally:
+        engine.dispose()
+    assert whole.run_id is None
+    pd.testing.assert_frame_equal(whole.table, force["table"], check_exact=True)
 
 
 def test_nothing_stored_is_refused(db_url: str) -> None:

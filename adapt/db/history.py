@@ -241,6 +241,13 @@ def load_history_keys(engine: Engine) -> HistoryKeys:
     return HistoryKeys(inc, inv, marac, mgmt, overrides)
 
 
+def involvement_rows(engine: Engine) -> int:
+    """How many involvement rows :func:`load_history` reads (withdrawn ones left out)."""
+    stmt = select(func.count()).select_from(involvements)
+    with engine.connect() as conn:
+        return int(conn.execute(stmt.where(involvements.c.withdrawn_import_id.is_(None))).scalar())
+
+
 def last_incident_date(engine: Engine) -> pd.Timestamp | None:
     """The latest incident's date (midnight; :attr:`History.last_date`), or None
     when no incident is stored: one SQL aggregate."""

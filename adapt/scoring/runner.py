@@ -2,8 +2,9 @@
 as of a date, rank, store the run. Everything it computes is in the pure
 functions of ``adapt.features`` and ``adapt.scoring.score``.
 
-:func:`score_database` never holds the whole history: it reads the ids that
-say who is linked to whom (:func:`adapt.db.history.load_history_keys`), deals
+:func:`score_database` holds no more than a bucket of the history: for a force
+of more than ``rows_per_bucket`` involvement rows it reads the ids that say
+who is linked to whom (:func:`adapt.db.history.load_history_keys`), deals
 the people's connected components into buckets of about
 ``rows_per_bucket`` involvement rows (:mod:`adapt.scoring.partitions`), reads
 and scores one bucket at a time, and orders the buckets' tables into the one
@@ -25,6 +26,7 @@ from adapt.core.history import History
 from adapt.core.settings import Settings, default_settings
 from adapt.db.history import (
     history_buckets,
+    involvement_rows,
     last_incident_date,
     load_history,
     load_history_keys,
@@ -94,8 +96,12 @@ def cohort_table_partitioned(
     dtypes). Returns (as-of date, table, unresolved involvement rows).
 
     ``buckets``: how many (default: enough for ``rows_per_bucket`` involvement
-    rows each)."""
+    rows each; a force that fits in one is read whole, with no partitioning)."""
     settings = settings or default_settings()
+    if buckets is None and involvement_rows(engine) <= rows_per_bucket:
+        history = load_history(engine, with_protected=False)
+        day, table = cohort_table(history, as_of, settings)
+        return day, table, history.unresolved_rows()
     day = _as_of(last_incident_date(engine) if as_of is None else None, as_of)
     keys = load_history_keys(engine)
     person_ids = keys.involvements["person_id"]
