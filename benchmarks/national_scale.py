@@ -63,6 +63,7 @@ TARGETS = {
 }
 RESOLVE_OVER_SPLINK = 2.0
 MAX_GB = 20.0
+DEADLINE: float | None = None  # epoch seconds; a step still running then is stopped
 MIN_FREE_GB = 4.0
 RUN_FIGURES = ("killed", "error", "seconds", "peak_gb", "cpu_seconds", "disk_used_gb", "exit_code")
 
@@ -94,7 +95,9 @@ def _run(command: list[str], log: Path, env: dict[str, str] | None = None) -> di
             least_free[0] = min(least_free[0], shutil.disk_usage(WORK).free)
             if proc is None or killed:
                 continue
-            if _rss_gb(proc.pid) > MAX_GB:
+            if DEADLINE is not None and time.time() > DEADLINE:
+                killed.append("the run's deadline (--deadline) passed")
+            elif _rss_gb(proc.pid) > MAX_GB:
                 killed.append(f"memory past {MAX_GB:g} GB")
             elif least_free[0] < MIN_FREE_GB * 2**30:
                 killed.append(f"free disk below {MIN_FREE_GB:g} GB")
@@ -122,6 +125,8 @@ def _run(command: list[str], log: Path, env: dict[str, str] | None = None) -> di
     }
     if killed:
         result["killed"] = f"stopped after {seconds:.0f} s: {killed[0]}"
+        # what the step had done by then (its last log lines)
+        result["last_log"] = log.read_text(errors="replace").splitlines()[-8:]
     if code != 0:
         result["error"] = log.read_text(errors="replace")[-1500:]
     return result
@@ -379,6 +384,7 @@ def main() -> None:
     ap.add_argument("--db", default=None, help="database URL (default: SQLite in the work folder)")
     ap.add_argument("--reuse", action="store_true", help="keep an extract already generated")
     ap.add_argument("--steps", default=",".join(STEPS))
+    ap.add_argument("--deadline", help="stop a step still running at this UTC time (HH:MM)")
     ap.add_argument("--child", choices=("floor_arrow", "floor_splink", "cross_force"))
     ap.add_argument("--arg", action="append", default=[])
     args = ap.parse_args()
@@ -389,6 +395,11 @@ def main() -> None:
     if args.child == "cross_force":
         return _child_cross_force(args.arg[0], Path(args.arg[1]))
 
+    if args.deadline:
+        global DEADLINE
+        hh, mm = (int(x) for x in args.deadline.split(":"))
+        now = datetime.now(UTC)
+        DEADLINE = now.replace(hour=hh, minute=mm, second=0, microsecond=0).timestamp()
     n = args.incidents
     work = WORK / str(n)
     work.mkdir(parents=True, exist_ok=True)
