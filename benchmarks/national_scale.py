@@ -434,11 +434,11 @@ def main() -> None:
         elif step == "load":
             if not keep_db:
                 url = _fresh_database(args.db, work)
-            r = _run([*ADAPT, "load", str(extract), "--db", url], log)
+            r = _run([*ADAPT, "-v", "load", str(extract), "--db", url], log)
         elif step == "resolve":
-            r = _run([*ADAPT, "resolve", "--db", url], log)
+            r = _run([*ADAPT, "-v", "resolve", "--db", url], log)
         elif step == "score":
-            r = _run([*ADAPT, "score", "--db", url], log)
+            r = _run([*ADAPT, "-v", "score", "--db", url], log)
         elif step == "floor_arrow":
             r = _run([sys.executable, __file__, "--child", "floor_arrow", "--arg", str(extract)],
                      log)  # fmt: skip
