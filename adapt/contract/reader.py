@@ -25,7 +25,10 @@ whole; a sheet makes its extract one partition.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,20 +79,65 @@ class _Found:
 
 
 class _Store:
-    """A temporary folder for the partitions; removed when nothing refers to it
-    (or at ``cleanup``)."""
+    """An extract's temporary space. While the big files are read, their
+    partitions are files in a folder of the system's temporary folder (holding
+    this process's id, so that the next read removes it if this process was
+    killed); the folder is removed when reading ends. The batches of valid rows
+    go into one file that is unlinked as soon as it is opened: it lives as long
+    as the extract, and a killed process leaves nothing behind."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="adapt-extract-")
-        self.path = Path(self._dir.name)
+        _sweep()
+        self.path = Path(tempfile.mkdtemp(prefix=_PREFIX))
+        (self.path / "pid").write_text(str(os.getpid()))
         self._n = 0
+        rows = self.path / "rows.arrow"
+        self._rows = rows.open("w+b")
+        rows.unlink()
+        weakref.finalize(self, self._rows.close)
 
     def name(self, stem: str) -> Path:
         self._n += 1
         return self.path / f"{self._n:05d}-{stem}.arrow"
 
+    def write_frame(self, frame: pd.DataFrame) -> tuple[int, int]:
+        """Append a batch; returns where it is (offset, length)."""
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as w:
+            w.write_table(table)
+        data = sink.getvalue()
+        at = self._rows.seek(0, os.SEEK_END)
+        self._rows.write(data)
+        return at, len(data)
+
+    def read_frame(self, where: tuple[int, int]) -> pd.DataFrame:
+        at, length = where
+        self._rows.seek(at)
+        table = pa.ipc.open_stream(self._rows.read(length)).read_all()
+        return table.to_pandas(types_mapper=_TYPES.get)
+
     def cleanup(self) -> None:
-        self._dir.cleanup()
+        """Remove the folder (the batches stay with the extract)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+_PREFIX = "adapt-extract-"
+
+
+def _sweep() -> None:
+    """Remove the temporary folders of reads whose process was killed."""
+    for folder in Path(tempfile.gettempdir()).glob(_PREFIX + "*"):
+        try:
+            pid = int((folder / "pid").read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or being made right now
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # alive, under another user
 
 
 class StreamedFile(ParsedFile):
@@ -99,7 +147,12 @@ class StreamedFile(ParsedFile):
     (every incident with all its involvements in the same batch number)."""
 
     def __init__(
-        self, *, parts: list[pd.DataFrame | Path], store: _Store | None, row_count: int, **kw
+        self,
+        *,
+        parts: list[pd.DataFrame | tuple[int, int]],
+        store: _Store | None,
+        row_count: int,
+        **kw,
     ) -> None:
         self._parts = parts
         self._store = store
@@ -130,7 +183,11 @@ class StreamedFile(ParsedFile):
 
     def batches(self) -> Iterator[pd.DataFrame]:
         for part in self._parts:
-            yield part if isinstance(part, pd.DataFrame) else _read_frame(part)
+            if isinstance(part, pd.DataFrame):
+                yield part
+            else:
+                assert self._store is not None
+                yield self._store.read_frame(part)
 
 
 def file_batches(parsed: ParsedFile) -> Iterator[pd.DataFrame]:
@@ -170,9 +227,8 @@ def read_extract(
     store = _Store()
     try:
         files, quarantine = _read_found(found, store, now, report)
-    except BaseException:
+    finally:
         store.cleanup()
-        raise
     report("done", 1, 1)
     return Extract(folder=folder, files=files, quarantine=quarantine, notices=notices)
 
@@ -184,7 +240,7 @@ class _Out:
     records: int = 0
     rows: int = 0
     sha256: str | None = None
-    parts: list[pd.DataFrame | Path] = field(default_factory=list)
+    parts: list[pd.DataFrame | tuple[int, int]] = field(default_factory=list)
     quarantine: list[pd.DataFrame] = field(default_factory=list)
     incomplete: set[str] = field(default_factory=set)
 
@@ -255,7 +311,7 @@ def _gather(c: Checked, f: _Found, o: _Out, store: _Store | None) -> None:
     rows = _frame(c, np.flatnonzero(~bad))
     o.records += c.records.n
     o.rows += len(rows)
-    o.parts.append(rows if store is None else _write_frame(rows, store))
+    o.parts.append(rows if store is None else store.write_frame(rows))
     o.quarantine.append(_quarantine(c, f.positions))
     if f.spec is INVOLVEMENTS and bad.any():
         o.incomplete.update(c.raw["incident_id"].take(pa.array(np.flatnonzero(bad))).to_pylist())
@@ -349,20 +405,6 @@ def _load_records(path: Path, f: _Found) -> Records:
 
 
 _TYPES = {pa.string(): pd.StringDtype("pyarrow"), pa.bool_(): pd.BooleanDtype()}
-
-
-def _write_frame(frame: pd.DataFrame, store: _Store) -> Path:
-    path = store.name("rows")
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    with pa.ipc.new_file(str(path), table.schema) as w:
-        w.write_table(table)
-    return path
-
-
-def _read_frame(path: Path) -> pd.DataFrame:
-    with pa.OSFile(str(path)) as src:
-        table = pa.ipc.open_file(src).read_all()
-    return table.to_pandas(types_mapper=_TYPES.get)
 
 
 def _find(folder: Path, name: str) -> Path | None:
