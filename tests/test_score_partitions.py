@@ -17,7 +17,7 @@ import pytest
 from adapt import pipeline
 from adapt.core.history import History
 from adapt.core.settings import default_settings
-from adapt.db import connect
+from adapt.db import connect, scores
 from adapt.db.history import history_buckets, last_incident_date, load_history, load_history_keys
 from adapt.db.scores import score_run_frame
 from adapt.scoring import partitions
@@ -126,6 +126,27 @@ def test_score_database_stores_the_table(force: dict) -> None:
         engine.dispose()
     assert whole.run_id is None
     pd.testing.assert_frame_equal(whole.table, force["table"], check_exact=True)
+
+
+def test_a_run_stored_in_slices_is_the_run_stored_whole(
+    force: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranked table is written a slice at a time; slices that cut it
+    anywhere (here every 997 rows, a prime, so the cuts fall mid-way) store
+    the same rows, ranks and values as one slice."""
+    engine = connect(force["url"])
+    try:
+        monkeypatch.setattr(scores, "STORE_BATCH_ROWS", 10**9)
+        whole = score_run_frame(engine, score_database(engine).run_id)
+        monkeypatch.setattr(scores, "STORE_BATCH_ROWS", 997)
+        sliced = score_run_frame(engine, score_database(engine).run_id)
+    finally:
+        engine.dispose()
+    assert len(whole) > 997 * 3
+    assert whole["rank"].tolist() == list(range(1, len(whole) + 1))
+    pd.testing.assert_frame_equal(
+        sliced.drop(columns="run_id"), whole.drop(columns="run_id"), check_exact=True
+    )
 
 
 def test_nothing_stored_is_refused(db_url: str) -> None:

@@ -32,6 +32,9 @@ settings_json = settings_store.settings_json
 settings_versions_frame = settings_store.settings_versions_frame
 
 
+STORE_BATCH_ROWS = 200_000
+
+
 def store_score_run(
     engine: Engine, table: pd.DataFrame, as_of: date, settings, unresolved_rows: int
 ) -> int:  # type: ignore[no-untyped-def]
@@ -51,14 +54,18 @@ def store_score_run(
                 unresolved_rows=unresolved_rows,
             )
         ).inserted_primary_key[0]
-        frame = table.reindex(columns=STORED_COLUMNS[1:]).copy()
-        frame.insert(0, "run_id", int(run_id))
-        for col in PERSON_SCORE_BOOLS:
-            frame[col] = frame[col].astype(bool)
-        for col in PERSON_SCORE_INTS:
-            frame[col] = frame[col].astype("int64")
-        frame["reason"] = frame["reason"].astype(str)
-        bulk.insert_frame(conn, person_scores, frame)
+        # Converted and written a slice at a time: no second copy of a
+        # national table (millions of rows) is held.
+        for start in range(0, len(table), STORE_BATCH_ROWS):
+            frame = table.iloc[start : start + STORE_BATCH_ROWS].reindex(columns=STORED_COLUMNS[1:])
+            frame.insert(0, "run_id", int(run_id))
+            for col in PERSON_SCORE_BOOLS:
+                frame[col] = frame[col].astype(bool)
+            for col in PERSON_SCORE_INTS:
+                frame[col] = frame[col].astype("int64")
+            frame["reason"] = frame["reason"].astype(str)
+            bulk.insert_frame(conn, person_scores, frame)
+            del frame
     return int(run_id)
 
 

@@ -38,11 +38,8 @@ from scipy.sparse.csgraph import connected_components
 from adapt.core.history import History
 from adapt.core.settings import Settings
 from adapt.features import compute_features
-from adapt.scoring.score import rank
+from adapt.scoring.score import ASCENDING, ORDER, rank
 
-# The final order, as rank() sorts (person_id last: a total order).
-ORDER = ["score", "harm_window", "attendances_window", "days_since_last", "person_id"]
-ASCENDING = [False, False, False, True, True]
 TABLES = ("incidents", "involvements", "marac", "management", "counter_overrides")
 
 

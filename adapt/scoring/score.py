@@ -13,6 +13,11 @@ import pandas as pd
 
 from adapt.core.settings import Settings, window_words
 
+# The ranked order (person_id last: a total order). One rule for both engines:
+# adapt.scoring.partitions sorts the buckets' tables by it too.
+ORDER = ["score", "harm_window", "attendances_window", "days_since_last", "person_id"]
+ASCENDING = [False, False, False, True, True]
+
 # part column -> what it is; the score is their sum.
 PARTS: dict[str, str] = {
     "score_recency": (
@@ -255,11 +260,7 @@ def rank(features: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out.insert(2, "reason", reason)
     out["already_managed"] = features["managed_status"].astype("string")
     out = out.reset_index()
-    out = out.sort_values(
-        ["score", "harm_window", "attendances_window", "days_since_last", "person_id"],
-        ascending=[False, False, False, True, True],
-        kind="mergesort",
-    )
+    out = out.sort_values(ORDER, ascending=ASCENDING, kind="mergesort")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     ordered = [*COHORT_COLUMNS, *[c for c in out.columns if c not in COHORT_COLUMNS]]
     return out[ordered].reset_index(drop=True)
