@@ -123,6 +123,8 @@ def _run(command: list[str], log: Path, env: dict[str, str] | None = None) -> di
         "disk_used_gb": round((start_free - least_free[0]) / 2**30, 1),
         "exit_code": code,
     }
+    if not killed and code == -9:
+        killed.append("signal 9 from outside the benchmark (the kernel's out-of-memory killer)")
     if killed:
         result["killed"] = f"stopped after {seconds:.0f} s: {killed[0]}"
         # what the step had done by then (its last log lines)
