@@ -65,7 +65,10 @@ RESOLVE_OVER_SPLINK = 2.0
 MAX_GB = 20.0
 DEADLINE: float | None = None  # epoch seconds; a step still running then is stopped
 MIN_FREE_GB = 4.0
-RUN_FIGURES = ("killed", "error", "seconds", "peak_gb", "cpu_seconds", "disk_used_gb", "exit_code")
+RUN_FIGURES = (
+    "killed", "error", "commit", "last_log",
+    "seconds", "peak_gb", "cpu_seconds", "disk_used_gb", "exit_code",
+)  # fmt: skip
 
 
 # ---- running a step -------------------------------------------------------------------------
@@ -353,9 +356,18 @@ def _markdown(results: dict[str, Any]) -> str:
         r = results[s]
         lines.append(
             f"- {int(s):,}: {r['when']}, {r['machine']}, load average before/after "
-            f"{r['load_before']} / {r['load_after']}; person rows {r.get('person_rows', '?')}; "
-            f"database size {r.get('database_gb', '?')} GB"
+            f"{r['load_before']} / {r.get('load_after', '?')}; person rows "
+            f"{r.get('person_rows', '?')}; database size {r.get('database_gb', '?')} GB"
+            + (f". {r['note']}" if r.get("note") else "")
         )
+        for step, x in r["steps"].items():
+            if x.get("killed"):
+                lines.append(f"  - {step}: {x['killed']}")
+        for a in r.get("attempts", []):
+            lines.append(
+                f"  - an earlier {a['step']} on {a['commit']}: {a['seconds']} s, "
+                f"peak {a['peak_gb']} GB, {a['killed']}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -456,6 +468,7 @@ def main() -> None:
             r.update(_last_json(log))
         else:
             raise SystemExit(f"unknown step {step}")
+        r["commit"] = entry["commit"]
         entry["steps"][step] = r
         print(f"    {json.dumps(r)[:600]}", flush=True)
         results[str(n)] = entry
