@@ -751,6 +751,16 @@ GUARD_COMPARISONS: tuple[str, ...] = ("forename", "dob")
 PASS1_BATCH_ROWS = 2_000_000
 
 
+def _no_pairs_sql(names: list[str]) -> str:
+    """A query giving no rows with the columns of the scored-pairs SQL."""
+    return (
+        "SELECT 0::BIGINT AS l, 0::BIGINT AS r, 0.0::DOUBLE AS match_weight, "
+        "0.0::DOUBLE AS match_probability, "
+        + ", ".join(f'0.0::DOUBLE AS "raw_{x}", 0.0::FLOAT AS "mw_{x}"' for x in names)
+        + " LIMIT 0"
+    )
+
+
 class Scorer:
     """Chunked scoring of all blocked pairs within ``rows``, in two passes.
 
@@ -854,6 +864,17 @@ class Scorer:
                 yield df
             del reader
 
+    def _register_wanted(self, left: np.ndarray, right: np.ndarray) -> tuple[Any, int]:
+        """Register the wanted pairs' codes (``l * n + r``) as ``adapt_want``
+        (the caller unregisters it): the connection and ``n``."""
+        con = self.session.db._con
+        if self.memory_limit:  # the semi-join's hash table needs room
+            self.set_memory_limit(self.memory_limit)
+        n = int(self.n_rows)
+        want = np.unique(np.asarray(left, np.int64) * n + np.asarray(right, np.int64))
+        con.register("adapt_want", pa.table({"code": pa.array(want)}))
+        return con, n
+
     def fetch(self, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
         """Full scored columns of pairs (``l`` < ``r``, positions), ordered by (l, r).
 
@@ -862,13 +883,7 @@ class Scorer:
         leave DuckDB, and no join or sort runs over all pairs at once.
         """
         names = comparison_names(self.settings)
-        con = self.session.db._con
-        if self.memory_limit:  # the semi-join's hash table needs room
-            self.set_memory_limit(self.memory_limit)
-        n = int(self.n_rows)
-        want = np.unique(np.asarray(left, np.int64) * n + np.asarray(right, np.int64))
-        con.register("adapt_want", pa.table({"code": pa.array(want)}))
-        del want
+        con, n = self._register_wanted(left, right)
         parts = []
         try:
             for s in self.sdfs:
@@ -883,16 +898,7 @@ class Scorer:
             con.unregister("adapt_want")
         self.sdfs = []
         if not parts:
-            return _frame(
-                con.sql(
-                    "SELECT 0::BIGINT AS l, 0::BIGINT AS r, 0.0::DOUBLE AS match_weight, "
-                    "0.0::DOUBLE AS match_probability, "
-                    + ", ".join(f'0.0::DOUBLE AS "raw_{x}", 0.0::FLOAT AS "mw_{x}"' for x in names)
-                    + " LIMIT 0"
-                ).to_arrow_table(),
-                self.settings,
-                names,
-            )
+            return _frame(con.sql(_no_pairs_sql(names)).to_arrow_table(), self.settings, names)
         tbl = pa.concat_tables(parts)
         del parts
         order = np.lexsort((tbl.column("r").to_numpy(), tbl.column("l").to_numpy()))
@@ -907,19 +913,8 @@ class Scorer:
         whatever the number of pairs. Yields at least one (maybe empty) frame.
         """
         names = comparison_names(self.settings)
-        con = self.session.db._con
-        if self.memory_limit:  # the semi-join's hash table needs room
-            self.set_memory_limit(self.memory_limit)
-        n = int(self.n_rows)
-        want = np.unique(np.asarray(left, np.int64) * n + np.asarray(right, np.int64))
-        con.register("adapt_want", pa.table({"code": pa.array(want)}))
-        del want
-        empty = (
-            "SELECT 0::BIGINT AS l, 0::BIGINT AS r, 0.0::DOUBLE AS match_weight, "
-            "0.0::DOUBLE AS match_probability, "
-            + ", ".join(f'0.0::DOUBLE AS "raw_{x}", 0.0::FLOAT AS "mw_{x}"' for x in names)
-            + " LIMIT 0"
-        )
+        con, n = self._register_wanted(left, right)
+        empty = _no_pairs_sql(names)
         try:
             con.execute(f"CREATE TEMP TABLE adapt_kept AS {empty}")
             for s in self.sdfs:
