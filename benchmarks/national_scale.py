@@ -264,22 +264,20 @@ def _child_truth_ids(url: str, truth: Path) -> None:
                 while block := fh.read(1 << 24):
                     cp.write(block)
         c.execute(text("DELETE FROM person_assignments"))
-        c.execute(
-            text(
-                "INSERT INTO person_assignments (row_key, person_id, run_id, row_hash) "
-                "SELECT 'involvements:' || v.id, 'T' || t.person_id, 0, 0 FROM involvements v "
-                "JOIN t_inv t ON t.source_row = v.source_row "
-                "WHERE v.source_file = 'involvements.csv' "
-                "UNION ALL SELECT 'marac_referrals:' || m.id || ':victim', "
-                "'T' || t.victim_person_id, 0, 0 FROM marac_referrals m "
-                "JOIN t_marac t ON t.source_row = m.source_row "
-                "UNION ALL SELECT 'marac_referrals:' || m.id || ':perpetrator', "
-                "'T' || t.perpetrator_person_id, 0, 0 FROM marac_referrals m "
-                "JOIN t_marac t ON t.source_row = m.source_row "
-                "WHERE t.perpetrator_person_id IS NOT NULL "
-                "UNION ALL SELECT 'management:' || g.id, 'T' || t.person_id, 0, 0 "
-                "FROM management g JOIN t_mgmt t ON t.source_row = g.source_row"
-            )
+        c.exec_driver_sql(
+            "INSERT INTO person_assignments (row_key, person_id, run_id, row_hash) "
+            "SELECT 'involvements:' || v.id, 'T' || t.person_id, 0, 0 FROM involvements v "
+            "JOIN t_inv t ON t.source_row = v.source_row "
+            "WHERE v.source_file = 'involvements.csv' "
+            "UNION ALL SELECT 'marac_referrals:' || m.id || ':victim', "
+            "'T' || t.victim_person_id, 0, 0 FROM marac_referrals m "
+            "JOIN t_marac t ON t.source_row = m.source_row "
+            "UNION ALL SELECT 'marac_referrals:' || m.id || ':perpetrator', "
+            "'T' || t.perpetrator_person_id, 0, 0 FROM marac_referrals m "
+            "JOIN t_marac t ON t.source_row = m.source_row "
+            "WHERE t.perpetrator_person_id IS NOT NULL "
+            "UNION ALL SELECT 'management:' || g.id, 'T' || t.person_id, 0, 0 "
+            "FROM management g JOIN t_mgmt t ON t.source_row = g.source_row"
         )
         n = c.execute(text("SELECT count(*) FROM person_assignments")).scalar()
         c.execute(text("ANALYZE person_assignments"))
@@ -376,7 +374,14 @@ def _markdown(results: dict[str, Any]) -> str:
         r = results[s]
         e2e = r.get("end_to_end")
         target = TARGETS.get(int(s))
-        if e2e and target:
+        if e2e and target and not e2e.get("all_succeeded"):
+            failed = [x for x in END_TO_END if r["steps"][x].get("exit_code", 0) != 0]
+            lines.append(
+                f"| {int(s):,} | end to end ≤ {target['seconds'] / 60:.0f} min, peak ≤ "
+                f"{target['peak_gb']:g} GB | not measured: {', '.join(failed)} did not finish "
+                f"| NO |"
+            )
+        elif e2e and target:
             ok_t = e2e["seconds"] <= target["seconds"]
             ok_m = e2e["peak_gb"] <= target["peak_gb"]
             lines.append(
@@ -386,7 +391,8 @@ def _markdown(results: dict[str, Any]) -> str:
             )
         if int(s) == 7_500_000 and "1000000" in results:
             for step in END_TO_END:
-                a = r["steps"].get(step, {}).get("seconds")
+                x = r["steps"].get(step, {})
+                a = x.get("seconds") if x.get("exit_code", 0) == 0 else None
                 b = results["1000000"]["steps"].get(step, {}).get("seconds")
                 if a and b:
                     lines.append(
