@@ -365,7 +365,8 @@ def _markdown(results: dict[str, Any]) -> str:
                 ratio = _ratio(x, r["steps"]["floor_splink"].get("floor_seconds"))
             failed = "" if x.get("exit_code", 0) == 0 else " **failed**"
             lines.append(
-                f"| {int(s):,} | {r['forces']} | {r['database']} | {r['commit']} | {step}{failed} "
+                f"| {int(s):,} | {r['forces']} | {r['database']} | {x.get('commit', r['commit'])} "
+                f"| {step}{failed} "
                 f"| {x.get('seconds', '')} | {x.get('peak_gb', '')} | {x.get('cpu_seconds', '')} "
                 f"| {x.get('disk_used_gb', '')} | {ratio} |"
             )
@@ -375,7 +376,7 @@ def _markdown(results: dict[str, Any]) -> str:
         e2e = r.get("end_to_end")
         target = TARGETS.get(int(s))
         if e2e and target and not e2e.get("all_succeeded"):
-            failed = [x for x in END_TO_END if r["steps"][x].get("exit_code", 0) != 0]
+            failed = [x for x in END_TO_END if r["steps"].get(x, {}).get("exit_code", 1) != 0]
             lines.append(
                 f"| {int(s):,} | end to end ≤ {target['seconds'] / 60:.0f} min, peak ≤ "
                 f"{target['peak_gb']:g} GB | not measured: {', '.join(failed)} did not finish "
