@@ -198,7 +198,7 @@ def _child_floor_splink(url: str) -> None:
     prepared = prepare_rows(rows.drop(columns=["row_hash"], errors="ignore"))
     del rows
     settings = model.settings_json_
-    session = splink_adapter._Session(model.threads, "1500MB")
+    session = splink_adapter._Session(model.threads, splink_adapter.predict_memory(len(prepared)))
     try:
         t0 = time.perf_counter()
         frame = splink_adapter.splink_frame(prepared, ids=np.arange(len(prepared)))

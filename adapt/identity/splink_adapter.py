@@ -33,9 +33,11 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -262,34 +264,65 @@ def base_settings() -> dict[str, Any]:
     }
 
 
-# Prediction blocks: BLOCKING_RULES with the two name rules capped. Common
-# names make huge blocks at scale (at 2.68M rows "surname + forename" alone is
-# 1.28 billion comparisons, largest block 10,632 rows), so those two rules use
-# keys that are NULL (name rule) or narrowed by birth month (sound-alike rule)
-# in blocks of more than BLOCK_CAP rows. Same name + same postcode or address
-# is still compared through the postcode and address rules.
-BLOCK_CAP = 100
+# Prediction blocks: BLOCKING_RULES with every rule on shared values capped, so
+# that the pairs grow with the rows, not with their square. A rule keyed on
+# values whose number of distinct values does not grow with the population
+# (date of birth and initial, postcode and initial) makes blocks that do: at
+# 1M incidents (2.63M rows) "initial + date of birth" alone made 16.0M pairs,
+# 40 times its 263k-row figure for 10 times the rows, and every prediction
+# rule together about 89M blocked pairs. Each rule but the person reference
+# (a force's own id: a block is one person's rows) and the swapped-names rule
+# (pairs of two different name orders, few) is therefore one key column
+# ``blk_*`` (its parts joined, NULL if any part is); a block of more than its
+# cap rows is narrowed by one more part (``narrow``), or left out when the
+# rule has none ("surname + forename": the same name with the same date of
+# birth, postcode or address is still compared through the other rules). A
+# narrowed block is never left out however big it stays: there, three parts
+# agree, and the rows are mostly one prolific person's, the people who matter
+# most. Capped at 2.68M rows "surname + forename" went from 1.28 billion
+# comparisons (largest block 10,632 rows) to 16.9M.
+BLOCK_CAP = 30
+KEY_CAP = 20
+
+
+@dataclass(frozen=True)
+class CappedBlock:
+    """A prediction rule as one key column: ``parts`` joined, narrowed past ``cap``."""
+
+    column: str
+    parts: tuple[str, ...]
+    narrow: str | None
+    cap: int
+
+    @property
+    def rule(self) -> str:
+        return f'l."{self.column}" = r."{self.column}"'
+
+
+CAPPED_BLOCKS: tuple[CappedBlock, ...] = (
+    CappedBlock("blk_fd", ("fn_canon", "dob"), "sn_sdx", KEY_CAP),
+    CappedBlock("blk_sk", ("sn", "dob_key"), "fn_init", KEY_CAP),
+    CappedBlock("blk_ik", ("fn_init", "dob_key"), "sn_sdx", KEY_CAP),
+    CappedBlock("blk_name", ("sn", "fn_canon"), None, BLOCK_CAP),
+    CappedBlock("blk_pi", ("pc", "fn_init"), "dob_y", KEY_CAP),
+    CappedBlock("blk_ai", ("addr_key", "fn_init"), "dob_y", KEY_CAP),
+    CappedBlock("blk_sdx", ("sn_sdx", "fn_init", "dob_y"), "dob_m", KEY_CAP),
+    CappedBlock("blk_dp", ("dob", "pc"), "fn_init", KEY_CAP),
+)
 PREDICT_RULES: list[str] = [
     'l."ref" = r."ref"',
-    'l."fn_canon" = r."fn_canon" AND l."dob" = r."dob"',
-    'l."sn" = r."sn" AND l."dob_key" = r."dob_key"',
-    'l."fn_init" = r."fn_init" AND l."dob_key" = r."dob_key"',
-    'l."blk_name" = r."blk_name"',
-    'l."pc" = r."pc" AND l."fn_init" = r."fn_init"',
-    'l."addr_key" = r."addr_key" AND l."fn_init" = r."fn_init"',
-    'l."blk_sdx" = r."blk_sdx"',
-    'l."dob" = r."dob" AND l."pc" = r."pc"',
+    *(b.rule for b in CAPPED_BLOCKS),
     'l."fn" = r."sn" AND l."sn" = r."fn"',
 ]
 
 
-def _capped_key(parts: list[pd.Series], narrow: pd.Series | None) -> pa.Array:
-    """``parts`` joined with "|" (NULL if any part is); blocks > BLOCK_CAP narrowed or NULL."""
+def _capped_key(parts: list[pd.Series], narrow: pd.Series | None, cap: int) -> pa.Array:
+    """``parts`` joined with "|" (NULL if any part is); blocks > ``cap`` narrowed or NULL."""
     key = parts[0].astype("string")
     for p in parts[1:]:
         key = key + "|" + p.astype("string")
     size = key.map(key.value_counts()).to_numpy(dtype="float64", na_value=np.nan)
-    big = size > BLOCK_CAP
+    big = size > cap
     narrowed = None if narrow is None else key + "|" + narrow.astype("string")
     key = key.mask(big, narrowed)
     return pa.array(key.to_numpy(dtype=object, na_value=None), type=pa.string())
@@ -350,14 +383,18 @@ def splink_frame(
             rows[c].map(freq).astype("float64").to_numpy(na_value=np.nan), from_pandas=True
         )
     pop = rows if population is None else population
-    name = _capped_key([pop["sn"], pop["fn_canon"]], None)
-    sdx = _capped_key([pop["sn_sdx"], pop["fn_init"], pop["dob_y"]], pop["dob_m"])
-    if population is not None:
-        pos = pd.Index(pop["row_key"].astype("string")).get_indexer(
-            rows["row_key"].astype("string")
+    pos = (
+        None
+        if population is None
+        else pa.array(
+            pd.Index(pop["row_key"].astype("string")).get_indexer(rows["row_key"].astype("string"))
         )
-        name, sdx = name.take(pa.array(pos)), sdx.take(pa.array(pos))
-    cols["blk_name"], cols["blk_sdx"] = name, sdx
+    )
+    for b in CAPPED_BLOCKS:
+        key = _capped_key(
+            [pop[c] for c in b.parts], None if b.narrow is None else pop[b.narrow], b.cap
+        )
+        cols[b.column] = key if pos is None else key.take(pos)
     # forename|surname, for the swapped-names levels (NULL if either is missing)
     cols["names"] = _arrow_col(rows["fn"].astype("string") + "|" + rows["sn"].astype("string"))
     return pa.table(cols)
@@ -749,6 +786,24 @@ TRAIN_MEMORY: str | None = None
 GUARD_COMPARISONS: tuple[str, ...] = ("forename", "dob")
 # Scored pairs handed to the first pass at a time (streamed out of DuckDB).
 PASS1_BATCH_ROWS = 2_000_000
+# DuckDB's memory while predicting: room for the blocking joins' hash tables
+# (each side of a join holds every compared column of its rows, about 240
+# bytes a row before DuckDB's own overhead), so that they do not spill: at a
+# flat 1.5 GB the 1M-incident prediction wrote 14 GB to disk and waited on it
+# for two thirds of its time. Per person row, between 1.5 GB and 8 GB;
+# ADAPT_DUCKDB_MEMORY (a DuckDB size, e.g. "12GB") sets it instead.
+PREDICT_MEMORY_PER_ROW = 1200
+PREDICT_MEMORY_MB = (1500, 8000)
+PREDICT_MEMORY_ENV = "ADAPT_DUCKDB_MEMORY"
+
+
+def predict_memory(n_rows: int) -> str:
+    """DuckDB's memory limit for predicting over ``n_rows`` person rows."""
+    given = os.environ.get(PREDICT_MEMORY_ENV, "").strip()
+    if given:
+        return given
+    lo, hi = PREDICT_MEMORY_MB
+    return f"{int(min(max(n_rows * PREDICT_MEMORY_PER_ROW / 2**20, lo), hi))}MB"
 
 
 def _no_pairs_sql(names: list[str]) -> str:
@@ -769,7 +824,8 @@ class Scorer:
     splink's scored chunk tables stay in DuckDB (spilling to a private temp
     folder past ``memory_limit``), and :meth:`fetch` reads back the full
     columns of chosen pairs only. Pairs name rows by position (``l`` < ``r``).
-    Use as a context manager.
+    ``memory_limit``: DuckDB's ("auto": :func:`predict_memory` of the rows;
+    None: no limit). Use as a context manager.
     """
 
     def __init__(
@@ -780,10 +836,12 @@ class Scorer:
         threshold_weight: float,
         chunks: int = 1,
         threads: int = 2,
-        memory_limit: str | None = "1500MB",
+        memory_limit: str | None = "auto",
     ) -> None:
         from splink import Linker
 
+        if memory_limit == "auto":
+            memory_limit = predict_memory(len(rows))
         self.settings = settings
         self.threshold_weight = threshold_weight
         self.n_chunks = max(int(chunks), 1)

@@ -1,0 +1,137 @@
+"""Prediction blocks are capped, so the pairs grow with the rows, not their square.
+
+Each capped rule is one key column of :func:`splink_adapter.splink_frame`: a
+block of more than its cap rows is narrowed by one more part (or, for the
+name-only rule, left out), and a narrowed block is kept however big it stays.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from adapt.core.person_rows import PERSON_ROW_COLUMNS
+from adapt.identity import splink_adapter as sa
+from adapt.identity.normalise import prepare_rows
+from adapt.identity.resolve import resolve
+from adapt.identity.runner import load_model
+
+SURNAMES = [
+    "Adams", "Baker", "Clarke", "Davies", "Evans", "Fisher", "Green", "Hughes", "Irving",
+    "Jackson", "Khan", "Lewis", "Morgan", "Nolan", "Owen", "Patel", "Quinn", "Roberts",
+    "Turner", "Underwood", "Vaughan", "Walker", "Young", "Zimmer", "Bell", "Carter",
+    "Dixon", "Ellis", "Foster", "Grant", "Hardy", "Ingram", "Jordan", "Knight", "Lloyd",
+    "Mason", "Norris", "Oakley", "Parker", "Reid",
+]  # fmt: skip
+
+
+def _rows(spec: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(spec)
+    frame["row_key"] = [f"involvements:{i}" for i in range(len(frame))]
+    frame["date_of_birth"] = pd.to_datetime(frame["date_of_birth"])
+    return prepare_rows(frame.reindex(columns=PERSON_ROW_COLUMNS))
+
+
+def _population() -> pd.DataFrame:
+    spec: list[dict[str, object]] = []
+    # 40 different men born the same day with the same initial: one raw
+    # "initial + date of birth" block of 40 (cap 20), each his own surname.
+    for i, sn in enumerate(SURNAMES):
+        spec.append({"forename": "James", "surname": sn, "date_of_birth": "1980-02-01",
+                     "home_address": f"{i + 1} Mill Lane", "home_postcode": f"LE{i % 9 + 1} 1AA"})
+    # One prolific man: 30 rows, same name and date of birth, 30 addresses.
+    for i in range(30):
+        spec.append({"forename": "Robert", "surname": "Smith", "date_of_birth": "1975-05-05",
+                     "home_address": f"{i + 1} Station Road", "home_postcode": f"NG{i % 7 + 1} 2BB"})
+    # 35 John Browns born on 35 different days (a common name, cap 30) and 5 Ann Lees.
+    for i in range(35):
+        spec.append({"forename": "John", "surname": "Brown",
+                     "date_of_birth": f"19{50 + i}-03-0{i % 9 + 1}",
+                     "home_address": f"{i + 1} Park Road", "home_postcode": f"DE{i % 5 + 1} 3CC"})
+    for i in range(5):
+        spec.append({"forename": "Ann", "surname": "Lee", "date_of_birth": f"19{60 + i}-07-10",
+                     "home_address": f"{i + 1} Elm Close", "home_postcode": "LE5 4DD"})
+    return _rows(spec)  # fmt: skip
+
+
+def _blocks(frame, column: str) -> pd.Series:
+    return pd.Series(frame.column(column).to_pylist(), dtype="object")
+
+
+def test_a_block_past_its_cap_is_narrowed_and_a_small_one_is_left_alone() -> None:
+    rows = _population()
+    frame = sa.splink_frame(rows, ids=np.arange(len(rows)))
+    ik = _blocks(frame, "blk_ik")  # initial + date of birth, narrowed by surname sound
+    james = ik.iloc[:40]
+    # 40 > 20: narrowed; every James now has a block of his own
+    assert james.notna().all() and james.nunique() == 40
+    assert james.str.startswith("j|1980-1-2|").all()
+    # the 5 Ann Lees (under the cap) keep the plain key: initial|date key
+    ann = ik.iloc[105:110]
+    assert ann.tolist() == [f"a|19{60 + i}-7-10" for i in range(5)]
+    # the narrowing never makes a block bigger than it was
+    raw = rows["fn_init"].astype("string") + "|" + rows["dob_key"].astype("string")
+    assert ik.value_counts().max() <= raw.value_counts().max()
+
+
+def test_a_narrowed_block_is_kept_however_big_it_stays() -> None:
+    rows = _population()
+    frame = sa.splink_frame(rows, ids=np.arange(len(rows)))
+    fd = _blocks(frame, "blk_fd")  # forename + date of birth, narrowed by surname sound
+    robert = fd.iloc[40:70]
+    # 30 > 20, narrowed by the surname's sound, still 30 rows: one block, not left out
+    assert robert.notna().all() and robert.nunique() == 1
+    assert robert.iloc[0].count("|") == 2
+
+
+def test_the_name_only_rule_leaves_out_a_common_name_past_its_cap() -> None:
+    rows = _population()
+    frame = sa.splink_frame(rows, ids=np.arange(len(rows)))
+    name = _blocks(frame, "blk_name")
+    # 35 John Browns > 30: no name-only block (their birth dates differ, nothing else is shared)
+    assert name.iloc[70:105].isna().all()
+    # 30 Robert Smiths = 30: kept; 5 Ann Lees kept
+    assert name.iloc[40:70].nunique() == 1 and name.iloc[40:70].notna().all()
+    assert name.iloc[105:110].nunique() == 1
+
+
+def test_capped_rules_make_fewer_pairs_than_the_plain_rules() -> None:
+    rows = _population()
+    frame = sa.splink_frame(rows, ids=np.arange(len(rows)))
+    con = duckdb.connect()
+    con.register("t", frame)
+    capped = sa.block_pairs(con, "t", 'l."blk_ik" = r."blk_ik"')
+    plain = sa.block_pairs(con, "t", 'l."fn_init" = r."fn_init" AND l."dob_key" = r."dob_key"')
+    # plain: the 40 Jameses (780 pairs) + Robert's 30 rows (435); capped: Robert's 435 only
+    assert plain == 780 + 435
+    assert capped == 435
+
+
+def test_keys_sized_over_the_population_agree_with_the_whole_frame() -> None:
+    """An incremental run sizes the blocks over existing + new rows (score_new)."""
+    rows = _population()
+    whole = sa.splink_frame(rows, ids=np.arange(len(rows)))
+    part = rows.iloc[30:75].reset_index(drop=True)
+    sized = sa.splink_frame(part, ids=np.arange(len(part)), population=rows)
+    for b in sa.CAPPED_BLOCKS:
+        assert sized.column(b.column).to_pylist() == whole.column(b.column).to_pylist()[30:75]
+    # sized over the part alone, the ten Jameses are under the cap: plain keys
+    alone = sa.splink_frame(part, ids=np.arange(len(part)))
+    assert _blocks(alone, "blk_ik").iloc[:10].nunique() == 1
+
+
+def test_the_caps_change_no_one_here(monkeypatch) -> None:
+    """On this population every pair the caps leave out is a pair the model
+    would not join: the same people with the caps as with none."""
+    import dataclasses
+
+    rows = _population()
+    capped = resolve(rows, load_model()).clusters["cluster"].to_numpy()
+    lifted = tuple(dataclasses.replace(b, cap=10**9) for b in sa.CAPPED_BLOCKS)
+    monkeypatch.setattr(sa, "CAPPED_BLOCKS", lifted)
+    plain = resolve(rows, load_model()).clusters["cluster"].to_numpy()
+    assert pd.crosstab(capped, plain).gt(0).sum().eq(1).all()  # each plain person one capped
+    assert len(set(capped)) == len(set(plain))
+    assert len(set(capped[:40])) == 40  # 40 different Jameses stay apart
+    assert len(set(capped[70:105])) == 35  # so do 35 John Browns born on 35 days
