@@ -38,21 +38,48 @@ def _population() -> pd.DataFrame:
     # 40 different men born the same day with the same initial: one raw
     # "initial + date of birth" block of 40 (cap 20), each his own surname.
     for i, sn in enumerate(SURNAMES):
-        spec.append({"forename": "James", "surname": sn, "date_of_birth": "1980-02-01",
-                     "home_address": f"{i + 1} Mill Lane", "home_postcode": f"LE{i % 9 + 1} 1AA"})
+        spec.append(
+            {
+                "forename": "James",
+                "surname": sn,
+                "date_of_birth": "1980-02-01",
+                "home_address": f"{i + 1} Mill Lane",
+                "home_postcode": f"LE{i % 9 + 1} 1AA",
+            }
+        )
     # One prolific man: 30 rows, same name and date of birth, 30 addresses.
     for i in range(30):
-        spec.append({"forename": "Robert", "surname": "Smith", "date_of_birth": "1975-05-05",
-                     "home_address": f"{i + 1} Station Road", "home_postcode": f"NG{i % 7 + 1} 2BB"})
+        spec.append(
+            {
+                "forename": "Robert",
+                "surname": "Smith",
+                "date_of_birth": "1975-05-05",
+                "home_address": f"{i + 1} Station Road",
+                "home_postcode": f"NG{i % 7 + 1} 2BB",
+            }
+        )
     # 35 John Browns born on 35 different days (a common name, cap 30) and 5 Ann Lees.
     for i in range(35):
-        spec.append({"forename": "John", "surname": "Brown",
-                     "date_of_birth": f"19{50 + i}-03-0{i % 9 + 1}",
-                     "home_address": f"{i + 1} Park Road", "home_postcode": f"DE{i % 5 + 1} 3CC"})
+        spec.append(
+            {
+                "forename": "John",
+                "surname": "Brown",
+                "date_of_birth": f"19{50 + i}-03-0{i % 9 + 1}",
+                "home_address": f"{i + 1} Park Road",
+                "home_postcode": f"DE{i % 5 + 1} 3CC",
+            }
+        )
     for i in range(5):
-        spec.append({"forename": "Ann", "surname": "Lee", "date_of_birth": f"19{60 + i}-07-10",
-                     "home_address": f"{i + 1} Elm Close", "home_postcode": "LE5 4DD"})
-    return _rows(spec)  # fmt: skip
+        spec.append(
+            {
+                "forename": "Ann",
+                "surname": "Lee",
+                "date_of_birth": f"19{60 + i}-07-10",
+                "home_address": f"{i + 1} Elm Close",
+                "home_postcode": "LE5 4DD",
+            }
+        )
+    return _rows(spec)
 
 
 def _blocks(frame, column: str) -> pd.Series:
