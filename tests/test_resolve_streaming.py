@@ -25,7 +25,7 @@ from adapt.db import identity as store
 from adapt.identity import IdentityModel, person_rows_from_extract, prepare_rows, resolve
 from adapt.identity.resolve import LinkBatches
 from adapt.identity.review import review_queue
-from adapt.identity.runner import resolve_database
+from adapt.identity.runner import prepared_rows, resolve_database
 from adapt.synthetic import GeneratorConfig, generate
 from tests.conftest import _database
 
@@ -169,3 +169,30 @@ def test_link_batches_hold_the_links_of_one_frame(extracts: tuple[Path, Path]) -
     finally:
         batched.close()
     assert not folder.exists()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_rows_prepared_in_batches_are_the_rows_prepared_whole(
+    kind: str, extracts: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The resolver reads and prepares the stored person rows a batch at a time
+    (the four kinds of row, batches crossing from one kind to the next):
+    the same prepared rows, in the same order, and the same hashes, as
+    preparing every stored row at once."""
+    with _database(kind, tmp_path) as url:
+        engine = connect(url)
+        load_extract(engine, read_extract(extracts[1], now=NOW))
+        whole = store.person_rows(engine)
+        kinds = whole["kind"].value_counts()
+        assert len(kinds) == 4 and kinds.min() > 0  # involvements, MARAC both sides, managed
+        batched, hashes = prepared_rows(engine, batch_rows=TINY * 7)
+        keep = list(batched.columns)
+        want = prepare_rows(whole.drop(columns=["row_hash"]))
+        assert len(batched) == len(whole) > 10 * TINY * 7
+        assert {"row_key", "fn_canon", "occasion", "gender_std"} <= set(keep)
+        pd.testing.assert_frame_equal(batched, want[keep])
+        pd.testing.assert_frame_equal(hashes, whole[["row_key", "row_hash"]])
+        batches = list(store.person_row_batches(engine, TINY * 7))
+        assert len(batches) > 10 and all(len(b) for b in batches)
+        pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True), whole)
+        engine.dispose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -184,15 +184,43 @@ def _cursor(conn: Connection):  # type: ignore[no-untyped-def]
 def _fetch(
     conn: Connection, sql: str, columns: list[str], dates: tuple[str, ...] = ()
 ) -> pd.DataFrame:
+    return next(_fetch_batches(conn, sql, columns, dates, None))
+
+
+def read_frame_batches(
+    conn: Connection,
+    stmt: Select,
+    columns: list[str],
+    rows: int,
+    dates: tuple[str, ...] = (),
+) -> Iterator[pd.DataFrame]:
+    """:func:`read_frame`, handed out about ``rows`` rows at a time (at least one
+    frame, maybe empty), in the order the query gives them: a caller that keeps
+    less of each frame than it reads never holds the whole result."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    return _fetch_batches(conn, sql, columns, dates, rows)
+
+
+def _fetch_batches(
+    conn: Connection,
+    sql: str,
+    columns: list[str],
+    dates: tuple[str, ...],
+    rows: int | None,
+) -> Iterator[pd.DataFrame]:
+    """The result of ``sql`` as frames of at least ``rows`` rows (None: one frame)."""
     cursor = _cursor(conn)
     # Each column's batches, kept as Arrow chunks (text) or pandas parts; text
     # columns become one Arrow-backed column without a copy, so the fetch never
     # holds the result twice.
     chunks: dict[str, list[object]] = {c: [] for c in columns}
     text_columns: set[str] = set()
+    held, sent = 0, False
+    size = FETCH_BATCH if rows is None else max(1, min(FETCH_BATCH, rows))
     try:
         cursor.execute(sql)
-        while batch := cursor.fetchmany(FETCH_BATCH):
+        while batch := cursor.fetchmany(size):
+            held += len(batch)
             for name, values in zip(columns, zip(*batch, strict=True), strict=True):
                 arr = pa.array(values, from_pandas=True)
                 if name in dates:
@@ -204,8 +232,20 @@ def _fetch(
                 else:
                     chunks[name].append(arr.to_pandas())
             del batch
+            if rows is not None and held >= rows:
+                yield _assemble(chunks, columns, text_columns)
+                chunks = {c: [] for c in columns}
+                held, sent = 0, True
     finally:
         cursor.close()
+    if held or not sent:
+        yield _assemble(chunks, columns, text_columns)
+
+
+def _assemble(
+    chunks: dict[str, list[object]], columns: list[str], text_columns: set[str]
+) -> pd.DataFrame:
+    """One frame of the fetched batches (the chunks are emptied as they are used)."""
     if not chunks[columns[0]]:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     data: dict[str, object] = {}

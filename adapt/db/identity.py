@@ -10,7 +10,7 @@ records in place and never delete them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,7 +61,17 @@ def _frame(conn: Connection, stmt: Select, columns: list[str]) -> pd.DataFrame:
     return bulk.read_frame(conn, stmt, columns, dates=DATES)
 
 
-def _involvement_rows(conn: Connection) -> pd.DataFrame:
+def _frames(
+    conn: Connection, stmt: Select, columns: list[str], rows: int | None
+) -> Iterator[pd.DataFrame]:
+    """``stmt``'s rows as one frame (``rows`` None) or frames of about ``rows`` rows."""
+    if rows is None:
+        yield _frame(conn, stmt, columns)
+    else:
+        yield from bulk.read_frame_batches(conn, stmt, columns, rows, dates=DATES)
+
+
+def _involvement_rows(conn: Connection, rows: int | None = None) -> Iterator[pd.DataFrame]:
     v, i = involvements.c, incidents.c
     stmt = select(
         v.id,
@@ -88,13 +98,13 @@ def _involvement_rows(conn: Connection) -> pd.DataFrame:
         "forename", "surname", "date_of_birth", "gender", "home_address", "home_postcode",
         "incident_address", "incident_postcode", "row_hash",
     ]  # fmt: skip
-    frame = _frame(conn, stmt, cols)
-    frame["row_key"] = "involvements:" + frame["id"].astype("string")
-    frame["kind"] = "involvement"
-    return frame
+    for frame in _frames(conn, stmt, cols, rows):
+        frame["row_key"] = "involvements:" + frame["id"].astype("string")
+        frame["kind"] = "involvement"
+        yield frame
 
 
-def _marac_rows(conn: Connection, side: str) -> pd.DataFrame:
+def _marac_rows(conn: Connection, side: str, rows: int | None = None) -> Iterator[pd.DataFrame]:
     m = marac_referrals.c
     stmt = select(
         m.id,
@@ -111,15 +121,15 @@ def _marac_rows(conn: Connection, side: str) -> pd.DataFrame:
         "id", "source_file", "source_row", "occurred_at", "person_ref", "forename",
         "surname", "date_of_birth", "row_hash",
     ]  # fmt: skip
-    frame = _frame(conn, stmt, cols)
-    named = frame[["person_ref", "forename", "surname"]].notna().any(axis=1)
-    frame = frame[named].copy()
-    frame["row_key"] = "marac_referrals:" + frame["id"].astype("string") + f":{side}"
-    frame["kind"] = frame["role"] = f"marac_{side}"
-    return frame
+    for frame in _frames(conn, stmt, cols, rows):
+        named = frame[["person_ref", "forename", "surname"]].notna().any(axis=1)
+        frame = frame[named].copy()
+        frame["row_key"] = "marac_referrals:" + frame["id"].astype("string") + f":{side}"
+        frame["kind"] = frame["role"] = f"marac_{side}"
+        yield frame
 
 
-def _management_rows(conn: Connection) -> pd.DataFrame:
+def _management_rows(conn: Connection, rows: int | None = None) -> Iterator[pd.DataFrame]:
     g = management.c
     stmt = select(
         g.id, g.source_file, g.source_row, g.from_date, g.person_ref, g.forename, g.surname,
@@ -129,24 +139,40 @@ def _management_rows(conn: Connection) -> pd.DataFrame:
         "id", "source_file", "source_row", "occurred_at", "person_ref", "forename",
         "surname", "date_of_birth", "row_hash",
     ]  # fmt: skip
-    frame = _frame(conn, stmt, cols)
-    frame["row_key"] = "management:" + frame["id"].astype("string")
-    frame["kind"] = frame["role"] = "managed"
-    return frame
+    for frame in _frames(conn, stmt, cols, rows):
+        frame["row_key"] = "management:" + frame["id"].astype("string")
+        frame["kind"] = frame["role"] = "managed"
+        yield frame
 
 
 def person_rows(engine: Engine) -> pd.DataFrame:
     """Every stored person row, in the columns ``adapt.identity.prepare_rows``
     takes, plus ``row_hash``."""
     with engine.connect() as conn:
-        parts = [
-            _involvement_rows(conn),
-            _marac_rows(conn, "victim"),
-            _marac_rows(conn, "perpetrator"),
-            _management_rows(conn),
-        ]
+        parts = list(_sources(conn, None))
     filled = [p for p in parts if len(p)]
-    frame = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame()
+    return _typed(pd.concat(filled, ignore_index=True) if filled else pd.DataFrame())
+
+
+def person_row_batches(engine: Engine, rows: int) -> Iterator[pd.DataFrame]:
+    """:func:`person_rows`, about ``rows`` rows at a time, in the same order
+    (empty frames left out): a caller that keeps less of each batch than it
+    reads (the resolver keeps the prepared columns it needs) never holds every
+    stored column of every row at once."""
+    with engine.connect() as conn:
+        for part in _sources(conn, rows):
+            if len(part):
+                yield _typed(part)
+
+
+def _sources(conn: Connection, rows: int | None) -> Iterator[pd.DataFrame]:
+    yield from _involvement_rows(conn, rows)
+    yield from _marac_rows(conn, "victim", rows)
+    yield from _marac_rows(conn, "perpetrator", rows)
+    yield from _management_rows(conn, rows)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reindex(columns=PERSON_ROW_COLUMNS)
     for name in TEXT:
         frame[name] = frame[name].astype("string")

@@ -54,6 +54,8 @@ MIN_TRAINING_ROWS = 2000
 # Kept links decided, written and stored this many at a time (see
 # adapt.identity.resolve.resolve): the links of a large force are never one frame.
 LINK_BATCH_ROWS = 500_000
+# Person rows read and prepared this many at a time (see prepared_rows).
+PREPARE_BATCH_ROWS = 1_000_000
 # What the review queue reads of the prepared rows.
 REVIEW_COLUMNS = ("row_key", "date_of_birth", "gender_std", "sn")
 
@@ -183,6 +185,34 @@ def choose_model(
     )
 
 
+def prepared_rows(
+    engine: Engine, batch_rows: int = PREPARE_BATCH_ROWS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every stored person row prepared (:func:`prepare_rows`) in the columns
+    the engine, the model's training and the review queue read, and each
+    row's ``row_key`` and ``row_hash``: read and prepared ``batch_rows`` rows
+    at a time (the preparation is row by row), so every stored column of every
+    row is never held at once, nor the preparation's working columns."""
+    keep = list(dict.fromkeys([*ENGINE_COLUMNS, *REVIEW_COLUMNS]))
+    parts: list[pd.DataFrame] = []
+    hashes: list[pd.DataFrame] = []
+    for batch in store.person_row_batches(engine, batch_rows):
+        hashes.append(batch[["row_key", "row_hash"]])
+        parts.append(prepare_rows(batch.drop(columns=["row_hash"]))[keep])
+        del batch
+    if not parts:
+        empty = prepare_rows(store.person_rows(engine).drop(columns=["row_hash"]))
+        return empty[keep], pd.DataFrame(
+            {"row_key": pd.Series(dtype="string"), "row_hash": pd.Series(dtype="int64")}
+        )
+    # Arrow-backed text columns are joined without copying their values.
+    prepared = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    del parts
+    if prepared["row_key"].duplicated().any():
+        raise ValueError("row_key must be unique")
+    return prepared, pd.concat(hashes, ignore_index=True)
+
+
 def _pending(rows: pd.DataFrame, previous: pd.DataFrame) -> pd.Series:
     """Rows never resolved, or changed since they were."""
     stored = rows[["row_key"]].merge(
@@ -219,27 +249,22 @@ def resolve_database(
 
     full = full or retrain or resolver is not None
     started = utc_now()
-    rows = store.person_rows(engine)
+    if progress:
+        progress("preparing rows", 0, 1)
+    prepared, hashes = prepared_rows(engine)
     previous = store.assignments(engine)
     must_link, cannot_link = store.active_decisions(engine)
     last = store.last_run(engine)
     decisions_changed = store.decisions_changed_since(engine, last["started_at"] if last else None)
-    pending = _pending(rows, previous)
+    pending = _pending(hashes, previous)
     if not full and last and not decisions_changed and not pending.any():
-        return RunSummary(None, "nothing to do", len(rows), 0, 0, 0, 0, 0)
+        return RunSummary(None, "nothing to do", len(hashes), 0, 0, 0, 0, 0)
     incremental = (
         not full
         and last is not None
         and not decisions_changed
-        and pending.sum() < INCREMENTAL_SHARE * len(rows)
+        and pending.sum() < INCREMENTAL_SHARE * len(hashes)
     )
-    if progress:
-        progress("preparing rows", 0, 1)
-    hashes = rows[["row_key", "row_hash"]]
-    prepared = prepare_rows(rows.drop(columns=["row_hash"]))
-    del rows  # prepare_rows keeps every input column
-    # only what the engine, the model's training and the review queue read
-    prepared = prepared[list(dict.fromkeys([*ENGINE_COLUMNS, *REVIEW_COLUMNS]))]
     if progress:
         progress("match model (trained on these rows, or reused)", 0, 1)
     choice = choose_model(
