@@ -231,3 +231,37 @@ def test_a_model_stored_with_other_comparisons_is_not_reused_and_the_run_says_wh
     )
     assert stale != first.model_id
     engine.dispose()
+
+
+def test_past_the_row_cap_a_seeded_uniform_sample_trains_the_same_way(forces, monkeypatch) -> None:
+    """A national force (19.7M rows) trains on a uniform sample of at most
+    TRAIN_MAX_ROWS rows: here the cap is set to 70% of a noisy force's rows.
+    The sample is drawn from the rows in row_key order (the same rows in any
+    order give the same model), the figures say it was a sample, and the
+    sample still learns the force's own noise."""
+    from adapt.identity import splink_adapter
+
+    rows = _rows(forces["noisy"])
+    cap = int(len(rows) * 0.7)
+    packaged = load_model()
+    whole = packaged.refit(rows)
+    monkeypatch.setattr(splink_adapter, "TRAIN_MAX_ROWS", cap)
+    sampled = packaged.refit(rows)
+    shuffled = packaged.refit(rows.sample(frac=1.0, random_state=3))
+    assert shuffled.settings_json_ == sampled.settings_json_
+    figures = sampled.training_figures_
+    assert figures["rows"] == cap == sampled.n_rows_trained_
+    assert figures["rows_available"] == len(rows)
+    assert "uniform sample" in figures["sampled"]
+    assert "rows_available" not in whole.training_figures_
+    start, got = packaged.settings_json_, sampled.settings_json_
+    # At noise 3 the whole force puts the swap level's m above 3x the packaged
+    # one (test above); 70% of the rows keep about half the pairs, so allow
+    # more scatter: still above 2x, and the exact level still falls.
+    assert _m(got, "dob", "day/month swapped") > 2 * _m(start, "dob", "day/month swapped")
+    assert _m(got, "dob", "exact") < _m(start, "dob", "exact")
+    # The prior: deterministic pairs over all pairs, both about halved by the
+    # sample; within a factor of 1.5 of the whole force's.
+    p_whole = whole.settings_json_["probability_two_random_records_match"]
+    p_got = got["probability_two_random_records_match"]
+    assert p_whole / 1.5 < p_got < p_whole * 1.5

@@ -156,7 +156,7 @@ class IdentityModel(BaseEstimator):
         )
         model = type(self)(**self.get_params())
         model.settings_json_ = settings
-        model.n_rows_trained_ = len(rows)
+        model.n_rows_trained_ = int(figures.get("rows", len(rows)))
         model.trained_on_ = trained_on
         model.training_figures_ = figures
         return model
