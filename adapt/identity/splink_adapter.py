@@ -316,7 +316,9 @@ PREDICT_RULES: list[str] = [
 ]
 
 
-def _capped_key(parts: list[pd.Series], narrow: pd.Series | None, cap: int) -> pa.Array:
+def _capped_key(
+    parts: list[pd.Series], narrow: pd.Series | None, cap: int
+) -> pa.Array | pa.ChunkedArray:
     """``parts`` joined with "|" (NULL if any part is); blocks > ``cap`` narrowed or NULL."""
     key = parts[0].astype("string")
     for p in parts[1:]:
@@ -325,20 +327,18 @@ def _capped_key(parts: list[pd.Series], narrow: pd.Series | None, cap: int) -> p
     big = size > cap
     narrowed = None if narrow is None else key + "|" + narrow.astype("string")
     key = key.mask(big, narrowed)
-    return pa.array(key.to_numpy(dtype=object, na_value=None), type=pa.string())
+    return _arrow_col(key.astype("string[pyarrow]"))
 
 
-def _arrow_col(s: pd.Series) -> pa.Array:
+def _arrow_col(s: pd.Series) -> pa.Array | pa.ChunkedArray:
     if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
         return pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.bool_())
     if s.dtype.kind in "iuf" or isinstance(s.dtype, pd.core.dtypes.dtypes.BaseMaskedDtype):
         return pa.array(s.astype("float64").to_numpy(na_value=np.nan), from_pandas=True)
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        # already Arrow text: no Python string per value
-        arr = pa.array(s.array)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        return arr.cast(pa.string())
+        # already Arrow text: no Python string per value, and the values are
+        # shared, not copied (rows prepared in batches are chunked: kept so)
+        return pa.array(s.array).cast(pa.string())
     return pa.array(s.astype("string").to_numpy(dtype=object, na_value=None), type=pa.string())
 
 
@@ -812,10 +812,10 @@ PASS1_BATCH_ROWS = 2_000_000
 # (each side of a join holds every compared column of its rows, about 240
 # bytes a row before DuckDB's own overhead), so that they do not spill: at a
 # flat 1.5 GB the 1M-incident prediction wrote 14 GB to disk and waited on it
-# for two thirds of its time. Per person row, between 1.5 GB and 8 GB;
+# for two thirds of its time. Per person row, between 1.5 GB and 6 GB;
 # ADAPT_DUCKDB_MEMORY (a DuckDB size, e.g. "12GB") sets it instead.
 PREDICT_MEMORY_PER_ROW = 1200
-PREDICT_MEMORY_MB = (1500, 8000)
+PREDICT_MEMORY_MB = (1500, 6000)
 PREDICT_MEMORY_ENV = "ADAPT_DUCKDB_MEMORY"
 
 
