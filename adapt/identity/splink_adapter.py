@@ -476,13 +476,15 @@ def train(
     the same rows with the same seed give the same model whatever order they
     were read in.
     """
-    # only the columns splink reads (not a copy of every prepared column)
-    rows = rows.loc[:, list(SPLINK_COLUMNS)].sort_values("row_key", kind="stable")
-    rows = rows.reset_index(drop=True)
+    # only the columns splink reads (not a copy of every prepared column), in
+    # row_key order; past TRAIN_MAX_ROWS only the sample's rows are copied
+    order = rows["row_key"].reset_index(drop=True).argsort(kind="stable").to_numpy()
     available = len(rows)
     if available > TRAIN_MAX_ROWS:
         pick = np.random.default_rng(seed).choice(available, TRAIN_MAX_ROWS, replace=False)
-        rows = rows.iloc[np.sort(pick)].reset_index(drop=True)
+        order = order[np.sort(pick)]
+    rows = rows[list(SPLINK_COLUMNS)].iloc[order].reset_index(drop=True)
+    del order
     with _SplinkNotes() as notes:
         model, figures = _train(
             rows,
@@ -876,9 +878,13 @@ class Scorer:
         self.pairs_scored = 0
         self.n_rows = len(rows)
         try:
-            frame = splink_frame(rows, ids=np.arange(len(rows)))
-            sdf = self.session.db.register(frame, table_name="adapt_rows")
-            del frame
+            # The rows become a DuckDB table (held within DuckDB's memory limit,
+            # spilled past it), not an Arrow table in this process's memory.
+            con = self.session.db._con
+            con.register("adapt_rows_arrow", splink_frame(rows, ids=np.arange(len(rows))))
+            con.execute("CREATE TABLE adapt_rows_native AS SELECT * FROM adapt_rows_arrow")
+            con.unregister("adapt_rows_arrow")
+            sdf = self.session.db.register("adapt_rows_native", table_name="adapt_rows")
             self.linker = Linker(sdf, _predict_settings(settings), log_level=logging.WARNING)
         except BaseException:
             self.session.close()
