@@ -17,6 +17,8 @@ from adapt.identity.normalise import prepare_rows
 from adapt.identity.resolve import resolve
 from adapt.identity.runner import load_model
 
+BROWNS = 105
+ANN = slice(70 + BROWNS, 75 + BROWNS)
 SURNAMES = [
     "Adams", "Baker", "Clarke", "Davies", "Evans", "Fisher", "Green", "Hughes", "Irving",
     "Jackson", "Khan", "Lewis", "Morgan", "Nolan", "Owen", "Patel", "Quinn", "Roberts",
@@ -58,13 +60,14 @@ def _population() -> pd.DataFrame:
                 "home_postcode": f"NG{i % 7 + 1} 2BB",
             }
         )
-    # 35 John Browns born on 35 different days (a common name, cap 30) and 5 Ann Lees.
-    for i in range(35):
+    # 105 John Browns born on 105 different days (a common name, cap 100) and 5 Ann Lees.
+    for i in range(BROWNS):
+        born = pd.Timestamp("1940-01-03") + pd.Timedelta(days=181 * i)
         spec.append(
             {
                 "forename": "John",
                 "surname": "Brown",
-                "date_of_birth": f"19{50 + i}-03-0{i % 9 + 1}",
+                "date_of_birth": born.strftime("%Y-%m-%d"),
                 "home_address": f"{i + 1} Park Road",
                 "home_postcode": f"DE{i % 5 + 1} 3CC",
             }
@@ -95,7 +98,7 @@ def test_a_block_past_its_cap_is_narrowed_and_a_small_one_is_left_alone() -> Non
     assert james.notna().all() and james.nunique() == 40
     assert james.str.startswith("j|1980-1-2|").all()
     # the 5 Ann Lees (under the cap) keep the plain key: initial|date key
-    ann = ik.iloc[105:110]
+    ann = ik.iloc[ANN]
     assert ann.tolist() == [f"a|19{60 + i}-7-10" for i in range(5)]
     # the narrowing never makes a block bigger than it was
     raw = rows["fn_init"].astype("string") + "|" + rows["dob_key"].astype("string")
@@ -112,15 +115,36 @@ def test_a_narrowed_block_is_kept_however_big_it_stays() -> None:
     assert robert.iloc[0].count("|") == 2
 
 
+def test_rows_missing_the_narrowing_part_keep_a_block_of_their_own() -> None:
+    """25 rows at one postcode with one initial (cap 20): narrowed by year of
+    birth; the 5 with no date of birth stay in one block together, not out."""
+    spec = [
+        {
+            "forename": "Jo",
+            "surname": s,
+            "date_of_birth": None if i < 5 else f"19{60 + i}-01-15",
+            "home_address": f"{i + 1} Long Row",
+            "home_postcode": "LE1 1AA",
+        }
+        for i, s in enumerate(SURNAMES[:25])
+    ]
+    rows = _rows(spec)
+    pi = _blocks(sa.splink_frame(rows, ids=np.arange(len(rows))), "blk_pi")
+    assert pi.notna().all()
+    assert pi.iloc[:5].nunique() == 1 and pi.iloc[0].endswith("|?")
+    assert pi.iloc[5:].nunique() == 20  # 20 years of birth, a block each
+
+
 def test_the_name_only_rule_leaves_out_a_common_name_past_its_cap() -> None:
     rows = _population()
     frame = sa.splink_frame(rows, ids=np.arange(len(rows)))
     name = _blocks(frame, "blk_name")
-    # 35 John Browns > 30: no name-only block (their birth dates differ, nothing else is shared)
-    assert name.iloc[70:105].isna().all()
-    # 30 Robert Smiths = 30: kept; 5 Ann Lees kept
+    # 105 John Browns > 100: no name-only block (their birth dates differ, nothing else
+    # is shared)
+    assert name.iloc[70 : 70 + BROWNS].isna().all()
+    # 30 Robert Smiths: kept; 5 Ann Lees kept
     assert name.iloc[40:70].nunique() == 1 and name.iloc[40:70].notna().all()
-    assert name.iloc[105:110].nunique() == 1
+    assert name.iloc[ANN].nunique() == 1 and name.iloc[ANN].notna().all()
 
 
 def test_capped_rules_make_fewer_pairs_than_the_plain_rules() -> None:
@@ -161,4 +185,4 @@ def test_the_caps_change_no_one_here(monkeypatch) -> None:
     assert pd.crosstab(capped, plain).gt(0).sum().eq(1).all()  # each plain person one capped
     assert len(set(capped)) == len(set(plain))
     assert len(set(capped[:40])) == 40  # 40 different Jameses stay apart
-    assert len(set(capped[70:105])) == 35  # so do 35 John Browns born on 35 days
+    assert len(set(capped[70 : 70 + BROWNS])) == BROWNS  # so do John Browns born on 105 days
