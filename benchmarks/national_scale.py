@@ -427,7 +427,7 @@ def _markdown(results: dict[str, Any]) -> str:
                 lines.append(f"  - {step}: {x['killed']}")
         for a in r.get("attempts", []):
             lines.append(
-                f"  - an earlier {a['step']} on {a['commit']}: {a['seconds']} s, "
+                f"  - another {a['step']} run on {a['commit']}: {a['seconds']} s, "
                 f"peak {a['peak_gb']} GB, {a['killed']}"
             )
     return "\n".join(lines) + "\n"
