@@ -96,10 +96,16 @@ def _run(command: list[str], log: Path, env: dict[str, str] | None = None) -> di
     proc: subprocess.Popen[bytes] | None = None
 
     def watch() -> None:
+        # when the memory is taken: seconds, GB, the child's last log line
+        trace = log.with_suffix(".rss.txt").open("w")
         while not stop.wait(2.0):
             least_free[0] = min(least_free[0], shutil.disk_usage(WORK).free)
             if proc is None or killed:
                 continue
+            lines = log.read_text(errors="replace").splitlines() or [""]
+            elapsed, gb = time.perf_counter() - t0, _rss_gb(proc.pid)
+            trace.write(f"{elapsed:7.0f} {gb:6.2f} {lines[-1][:120]}\n")
+            trace.flush()
             if DEADLINE is not None and time.time() > DEADLINE:
                 killed.append("the run's deadline (--deadline) passed")
             elif _rss_gb(proc.pid) > MAX_GB:
@@ -108,6 +114,7 @@ def _run(command: list[str], log: Path, env: dict[str, str] | None = None) -> di
                 killed.append(f"free disk below {MIN_FREE_GB:g} GB")
             if killed:
                 proc.kill()
+        trace.close()
 
     watcher = threading.Thread(target=watch, daemon=True)
     start_free = least_free[0]

@@ -186,3 +186,27 @@ def test_the_caps_change_no_one_here(monkeypatch) -> None:
     assert len(set(capped)) == len(set(plain))
     assert len(set(capped[:40])) == 40  # 40 different Jameses stay apart
     assert len(set(capped[70 : 70 + BROWNS])) == BROWNS  # so do John Browns born on 105 days
+
+
+def test_frame_made_in_duckdb_keeps_row_order_and_pandas_term_frequencies() -> None:
+    """The term frequencies and keys are made in DuckDB (the scorer makes them
+    there at national scale): rows come back in their order, and each row's
+    tf is its value's share of the non-missing values, as pandas counts it."""
+    rows = _population()
+    rows.loc[3, "sn"] = None  # a missing surname: no tf, no names
+    frame = sa.splink_frame(rows, ids=np.arange(len(rows)))
+    assert frame.column("row_key").to_pylist() == list(range(len(rows)))
+    for c in sa.TF_COLUMNS:
+        share = rows[c].value_counts(normalize=True)
+        want = rows[c].map(share).astype("float64").to_numpy(na_value=np.nan)
+        got = frame.column(f"tf_{c}").to_numpy(zero_copy_only=False)
+        np.testing.assert_array_equal(got, want)  # bit for bit: the same division
+    names = frame.column("names").to_pylist()
+    assert names[3] is None
+    assert names[0] == f"{rows.loc[0, 'fn']}|{rows.loc[0, 'sn']}"
+    # the scorer's table (no order) holds the same keys row by row
+    con = duckdb.connect()
+    con.register("base", sa.base_frame(rows, ids=np.arange(len(rows))))
+    native = con.sql(f"SELECT * FROM ({sa.derived_sql('base')}) ORDER BY row_key").to_arrow_table()
+    for b in sa.CAPPED_BLOCKS:
+        assert native.column(b.column).to_pylist() == frame.column(b.column).to_pylist()

@@ -37,6 +37,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 LOG = logging.getLogger(__name__)
 
@@ -322,19 +324,46 @@ PREDICT_RULES: list[str] = [
 ]
 
 
-def _capped_key(
-    parts: list[pd.Series], narrow: pd.Series | None, cap: int
-) -> pa.Array | pa.ChunkedArray:
-    """``parts`` joined with "|" (NULL if any part is); blocks > ``cap`` narrowed or NULL."""
-    key = parts[0].astype("string")
-    for p in parts[1:]:
-        key = key + "|" + p.astype("string")
-    size = key.map(key.value_counts()).to_numpy(dtype="float64", na_value=np.nan)
-    big = size > cap
-    # a row missing the narrowing part keeps a block with the others missing it
-    narrowed = None if narrow is None else key + "|" + narrow.astype("string").fillna("?")
-    key = key.mask(big, narrowed)
-    return _arrow_col(key.astype("string[pyarrow]"))
+def _text_sql(column: str) -> str:
+    return f'CAST("{column}" AS VARCHAR)'
+
+
+def capped_key_sql(block: CappedBlock) -> str:
+    """SQL of ``block``'s key column: its ``parts`` joined with "|" (NULL if any
+    part is); a block of more than ``cap`` rows narrowed by ``narrow`` (a row
+    missing it gets "?") or, with no narrowing part, NULL. Sized over the rows
+    of the query it is selected from (a window over the whole table)."""
+    key = " || '|' || ".join(_text_sql(c) for c in block.parts)
+    narrowed = (
+        "NULL"
+        if block.narrow is None
+        else f"{key} || '|' || coalesce({_text_sql(block.narrow)}, '?')"
+    )
+    return (
+        f"CASE WHEN count(*) OVER (PARTITION BY {key}) > {int(block.cap)} "
+        f'THEN {narrowed} ELSE {key} END AS "{block.column}"'
+    )
+
+
+def tf_sql(column: str) -> str:
+    """SQL of ``column``'s term frequency: its value's share of the non-missing
+    values (pandas' ``value_counts(normalize=True)``, the same float division)."""
+    c = f'"{column}"'
+    return (
+        f"CASE WHEN {c} IS NULL THEN NULL ELSE CAST(count(*) OVER (PARTITION BY {c}) AS DOUBLE) "
+        f'/ CAST(count({c}) OVER () AS DOUBLE) END AS "tf_{column}"'
+    )
+
+
+def derived_sql(source: str, *, with_tf: bool = True, with_blocks: bool = True) -> str:
+    """SELECT of every column of ``source`` (a :func:`base_frame`) with the term
+    frequencies ``tf_*`` and the capped blocking keys ``blk_*`` (see
+    :data:`CAPPED_BLOCKS`), computed over all of ``source``'s rows. Rows come
+    out in no particular order."""
+    cols = ["*"]
+    cols += [tf_sql(c) for c in TF_COLUMNS] if with_tf else []
+    cols += [capped_key_sql(b) for b in CAPPED_BLOCKS] if with_blocks else []
+    return f"SELECT {', '.join(cols)} FROM {source}"
 
 
 def _arrow_col(s: pd.Series) -> pa.Array | pa.ChunkedArray:
@@ -363,6 +392,37 @@ def _aliases_arrow(rows: pd.DataFrame) -> pa.Array:
     return table.take(idx)
 
 
+def base_frame(rows: pd.DataFrame, ids: np.ndarray | None = None) -> pa.Table:
+    """``rows``' :data:`SPLINK_COLUMNS` and ``names`` as an Arrow table (text
+    already Arrow is shared, not copied); ``row_key`` is ``ids`` (int64 row
+    positions) when given."""
+    cols: dict[str, pa.Array] = {}
+    if ids is None:
+        cols["row_key"] = _arrow_col(rows["row_key"])
+    else:
+        cols["row_key"] = pa.array(np.asarray(ids, dtype=np.int64))
+    for c in SPLINK_COLUMNS[1:]:
+        cols[c] = _aliases_arrow(rows) if c == "fn_aliases" else _arrow_col(rows[c])
+    # forename|surname, for the swapped-names levels (NULL if either is missing)
+    cols["names"] = pc.binary_join_element_wise(cols["fn"], cols["sn"], "|")
+    return pa.table(cols)
+
+
+def _ordered(base: pa.Table, select: Callable[[str], str]) -> pa.Table:
+    """``select(table)`` run in DuckDB over ``base``, its rows in ``base``'s order
+    (``select`` must keep the column ``adapt_pos``, dropped from the result)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads = 2")
+        pos = pa.array(np.arange(base.num_rows, dtype=np.int64))
+        con.register("adapt_base", base.append_column("adapt_pos", pos))
+        return con.sql(
+            f"SELECT * EXCLUDE (adapt_pos) FROM ({select('adapt_base')}) ORDER BY adapt_pos"
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
 def splink_frame(
     rows: pd.DataFrame,
     *,
@@ -371,45 +431,37 @@ def splink_frame(
     population: pd.DataFrame | None = None,
     with_blocks: bool = True,
 ) -> pa.Table:
-    """The columns splink reads, as an Arrow table.
+    """The columns splink reads, as an Arrow table in ``rows``' order
+    (:func:`derived_sql` over :func:`base_frame`).
 
     With ``with_blocks``, the prediction rules' key columns (``blk_*``, see
     :data:`CAPPED_BLOCKS`); training blocks on the plain columns and needs none.
 
     ``row_key`` is ``ids`` (int64 row positions) when given. With ``with_tf``,
     term frequencies of ``rows`` are ``tf_*`` columns. The capped blocking
-    keys (``blk_*``) are sized over ``population`` (default ``rows``), whose
-    first ``len(rows)`` rows must be ``rows`` or which must hold them.
+    keys (``blk_*``) are sized over ``population`` (default ``rows``), which
+    must hold every row of ``rows``.
     """
-    cols: dict[str, pa.Array] = {}
-    if ids is None:
-        cols["row_key"] = _arrow_col(rows["row_key"])
-    else:
-        cols["row_key"] = pa.array(np.asarray(ids, dtype=np.int64))
-    for c in SPLINK_COLUMNS[1:]:
-        cols[c] = _aliases_arrow(rows) if c == "fn_aliases" else _arrow_col(rows[c])
-    for c in TF_COLUMNS if with_tf else ():
-        freq = rows[c].value_counts(normalize=True, dropna=True)
-        cols[f"tf_{c}"] = pa.array(
-            rows[c].map(freq).astype("float64").to_numpy(na_value=np.nan), from_pandas=True
-        )
-    pop = rows if population is None else population
-    blocks = CAPPED_BLOCKS if with_blocks else ()
-    pos = (
-        None
-        if population is None
-        else pa.array(
-            pd.Index(pop["row_key"].astype("string")).get_indexer(rows["row_key"].astype("string"))
+    frame = base_frame(rows, ids)
+    own_blocks = with_blocks and population is None
+    if with_tf or own_blocks:
+        frame = _ordered(frame, lambda t: derived_sql(t, with_tf=with_tf, with_blocks=own_blocks))
+    if not with_blocks or population is None:
+        return frame
+    pos = pa.array(
+        pd.Index(population["row_key"].astype("string")).get_indexer(
+            rows["row_key"].astype("string")
         )
     )
-    for b in blocks:
-        key = _capped_key(
-            [pop[c] for c in b.parts], None if b.narrow is None else pop[b.narrow], b.cap
-        )
-        cols[b.column] = key if pos is None else key.take(pos)
-    # forename|surname, for the swapped-names levels (NULL if either is missing)
-    cols["names"] = _arrow_col(rows["fn"].astype("string") + "|" + rows["sn"].astype("string"))
-    return pa.table(cols)
+    keys = _ordered(
+        base_frame(population),
+        lambda t: (
+            f"SELECT {', '.join(capped_key_sql(b) for b in CAPPED_BLOCKS)}, adapt_pos FROM {t}"
+        ),
+    )
+    for b in CAPPED_BLOCKS:
+        frame = frame.append_column(b.column, keys.column(b.column).take(pos))
+    return frame
 
 
 def _db_api(threads: int, memory_limit: str | None, temp_dir: str | None = None) -> Any:
@@ -883,10 +935,11 @@ class Scorer:
         self.n_rows = len(rows)
         try:
             # The rows become a DuckDB table (held within DuckDB's memory limit,
-            # spilled past it), not an Arrow table in this process's memory.
+            # spilled past it), not an Arrow table in this process's memory; the
+            # term frequencies and blocking keys are made there, not in pandas.
             con = self.session.db._con
-            con.register("adapt_rows_arrow", splink_frame(rows, ids=np.arange(len(rows))))
-            con.execute("CREATE TABLE adapt_rows_native AS SELECT * FROM adapt_rows_arrow")
+            con.register("adapt_rows_arrow", base_frame(rows, ids=np.arange(len(rows))))
+            con.execute(f"CREATE TABLE adapt_rows_native AS {derived_sql('adapt_rows_arrow')}")
             con.unregister("adapt_rows_arrow")
             sdf = self.session.db.register("adapt_rows_native", table_name="adapt_rows")
             self.linker = Linker(sdf, _predict_settings(settings), log_level=logging.WARNING)
