@@ -424,6 +424,10 @@ def resolve(
     keep_p = _keep_probability(model)
     t0 = time.perf_counter()
     cx = context_rows(rows)  # coded once, read by every chunk
+    # What is read of the rows after scoring; the scorer gets only what it
+    # reads (the context columns are let go before it copies the rows).
+    kept = rows[["row_key", "occasion"]]
+    rows = rows[list(splink_adapter.SPLINK_COLUMNS)]
     make_scorer = scorer or splink_adapter.Scorer
     with make_scorer(
         rows,
@@ -432,8 +436,8 @@ def resolve(
         chunks=_chunks(model, n),
         threads=model.threads,
     ) as scorer:
-        # What is read of the rows from here on (the scorer has its own copy).
-        rows = rows[["row_key", "occasion"]]
+        rows = kept  # the scorer has its own copy
+        del kept
         # Pass 1, chunk by chunk: decisions; keep accepted edges (positions and
         # weight) and the positions, probability and decision of other kept
         # pairs, nothing else.

@@ -37,7 +37,6 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -324,46 +323,58 @@ PREDICT_RULES: list[str] = [
 ]
 
 
-def _text_sql(column: str) -> str:
-    return f'CAST("{column}" AS VARCHAR)'
+def _codes(values: pd.Series) -> np.ndarray:
+    """int64 codes of a column's values, -1 where missing (Arrow text is hashed
+    as Arrow, without a Python string per value)."""
+    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
 
 
-def capped_key_sql(block: CappedBlock) -> str:
-    """SQL of ``block``'s key column: its ``parts`` joined with "|" (NULL if any
-    part is); a block of more than ``cap`` rows narrowed by ``narrow`` (a row
-    missing it gets "?") or, with no narrowing part, NULL. Sized over the rows
-    of the query it is selected from (a window over the whole table)."""
-    key = " || '|' || ".join(_text_sql(c) for c in block.parts)
-    narrowed = (
-        "NULL"
-        if block.narrow is None
-        else f"{key} || '|' || coalesce({_text_sql(block.narrow)}, '?')"
-    )
-    return (
-        f"CASE WHEN count(*) OVER (PARTITION BY {key}) > {int(block.cap)} "
-        f'THEN {narrowed} ELSE {key} END AS "{block.column}"'
-    )
+def _joined(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes of the pairs (a, b) of two code columns; -1 if either is missing."""
+    missing = (a < 0) | (b < 0)
+    key = a * (int(b.max(initial=0)) + 1) + b
+    key[missing] = -1
+    out = pd.factorize(key)[0].astype(np.int64)
+    out[missing] = -1
+    return out
 
 
-def tf_sql(column: str) -> str:
-    """SQL of ``column``'s term frequency: its value's share of the non-missing
-    values (pandas' ``value_counts(normalize=True)``, the same float division)."""
-    c = f'"{column}"'
-    return (
-        f"CASE WHEN {c} IS NULL THEN NULL ELSE CAST(count(*) OVER (PARTITION BY {c}) AS DOUBLE) "
-        f'/ CAST(count({c}) OVER () AS DOUBLE) END AS "tf_{column}"'
-    )
+def capped_key(
+    parts: list[pd.Series], narrow: pd.Series | None, cap: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A capped block key: rows share a key when they agree on every part
+    (none missing); a block of more than ``cap`` rows is narrowed by ``narrow``
+    (rows missing it share a block of their own) or, with no narrowing part,
+    left out. The key as int64 codes, and where it is missing (no block).
+
+    Codes, not text: the key is only ever compared for equality within one
+    table, and eight text keys a row were most of the prediction frame."""
+    key = _codes(parts[0])
+    for part in parts[1:]:
+        key = _joined(key, _codes(part))
+    has = key >= 0
+    size = np.bincount(key[has], minlength=int(key.max(initial=-1)) + 1)
+    big = np.zeros(len(key), dtype=bool)
+    big[has] = size[key[has]] > cap
+    if narrow is None:
+        return key, ~has | big
+    n = _codes(narrow)
+    n[n < 0] = int(n.max(initial=-1)) + 1  # missing is a value of its own
+    narrowed = _joined(key, n)
+    # narrowed keys after the plain ones: never equal to a plain key
+    out = np.where(big, narrowed + int(key.max(initial=-1)) + 1, key)
+    return out, ~has
 
 
-def derived_sql(source: str, *, with_tf: bool = True, with_blocks: bool = True) -> str:
-    """SELECT of every column of ``source`` (a :func:`base_frame`) with the term
-    frequencies ``tf_*`` and the capped blocking keys ``blk_*`` (see
-    :data:`CAPPED_BLOCKS`), computed over all of ``source``'s rows. Rows come
-    out in no particular order."""
-    cols = ["*"]
-    cols += [tf_sql(c) for c in TF_COLUMNS] if with_tf else []
-    cols += [capped_key_sql(b) for b in CAPPED_BLOCKS] if with_blocks else []
-    return f"SELECT {', '.join(cols)} FROM {source}"
+def term_frequency(values: pd.Series) -> np.ndarray:
+    """Each row's value's share of the non-missing values (NaN if missing):
+    pandas' ``value_counts(normalize=True)``, the same float division."""
+    codes = _codes(values)
+    has = codes >= 0
+    counts = np.bincount(codes[has])
+    out = np.full(len(codes), np.nan)
+    out[has] = (counts / counts.sum())[codes[has]]
+    return out
 
 
 def _arrow_col(s: pd.Series) -> pa.Array | pa.ChunkedArray:
@@ -408,21 +419,6 @@ def base_frame(rows: pd.DataFrame, ids: np.ndarray | None = None) -> pa.Table:
     return pa.table(cols)
 
 
-def _ordered(base: pa.Table, select: Callable[[str], str]) -> pa.Table:
-    """``select(table)`` run in DuckDB over ``base``, its rows in ``base``'s order
-    (``select`` must keep the column ``adapt_pos``, dropped from the result)."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads = 2")
-        pos = pa.array(np.arange(base.num_rows, dtype=np.int64))
-        con.register("adapt_base", base.append_column("adapt_pos", pos))
-        return con.sql(
-            f"SELECT * EXCLUDE (adapt_pos) FROM ({select('adapt_base')}) ORDER BY adapt_pos"
-        ).to_arrow_table()
-    finally:
-        con.close()
-
-
 def splink_frame(
     rows: pd.DataFrame,
     *,
@@ -431,36 +427,35 @@ def splink_frame(
     population: pd.DataFrame | None = None,
     with_blocks: bool = True,
 ) -> pa.Table:
-    """The columns splink reads, as an Arrow table in ``rows``' order
-    (:func:`derived_sql` over :func:`base_frame`).
+    """The columns splink reads, as an Arrow table in ``rows``' order.
 
-    With ``with_blocks``, the prediction rules' key columns (``blk_*``, see
-    :data:`CAPPED_BLOCKS`); training blocks on the plain columns and needs none.
+    With ``with_blocks``, the prediction rules' key columns (``blk_*``, int64
+    codes, see :func:`capped_key` and :data:`CAPPED_BLOCKS`); training blocks
+    on the plain columns and needs none.
 
     ``row_key`` is ``ids`` (int64 row positions) when given. With ``with_tf``,
     term frequencies of ``rows`` are ``tf_*`` columns. The capped blocking
-    keys (``blk_*``) are sized over ``population`` (default ``rows``), which
-    must hold every row of ``rows``.
+    keys are sized over ``population`` (default ``rows``), which must hold
+    every row of ``rows``.
     """
     frame = base_frame(rows, ids)
-    own_blocks = with_blocks and population is None
-    if with_tf or own_blocks:
-        frame = _ordered(frame, lambda t: derived_sql(t, with_tf=with_tf, with_blocks=own_blocks))
-    if not with_blocks or population is None:
+    for c in TF_COLUMNS if with_tf else ():
+        frame = frame.append_column(f"tf_{c}", pa.array(term_frequency(rows[c]), from_pandas=True))
+    if not with_blocks:
         return frame
-    pos = pa.array(
-        pd.Index(population["row_key"].astype("string")).get_indexer(
-            rows["row_key"].astype("string")
-        )
-    )
-    keys = _ordered(
-        base_frame(population),
-        lambda t: (
-            f"SELECT {', '.join(capped_key_sql(b) for b in CAPPED_BLOCKS)}, adapt_pos FROM {t}"
-        ),
+    pop = rows if population is None else population
+    pos = (
+        None
+        if population is None
+        else pd.Index(pop["row_key"].astype("string")).get_indexer(rows["row_key"].astype("string"))
     )
     for b in CAPPED_BLOCKS:
-        frame = frame.append_column(b.column, keys.column(b.column).take(pos))
+        key, missing = capped_key(
+            [pop[c] for c in b.parts], None if b.narrow is None else pop[b.narrow], b.cap
+        )
+        if pos is not None:
+            key, missing = key[pos], missing[pos]
+        frame = frame.append_column(b.column, pa.array(key, mask=missing))
     return frame
 
 
@@ -880,6 +875,10 @@ PREDICT_MEMORY_MB = (1500, 6000)
 PREDICT_MEMORY_ENV = "ADAPT_DUCKDB_MEMORY"
 
 
+# DuckDB's memory while it copies the rows into its table (see Scorer).
+BUILD_DUCKDB_MEMORY = "1GB"
+
+
 def predict_memory(n_rows: int) -> str:
     """DuckDB's memory limit for predicting over ``n_rows`` person rows."""
     given = os.environ.get(PREDICT_MEMORY_ENV, "").strip()
@@ -887,6 +886,11 @@ def predict_memory(n_rows: int) -> str:
         return given
     lo, hi = PREDICT_MEMORY_MB
     return f"{int(min(max(n_rows * PREDICT_MEMORY_PER_ROW / 2**20, lo), hi))}MB"
+
+
+def _memory(limit: str | None, n_rows: int) -> str | None:
+    """A DuckDB memory limit as given: "auto" is :func:`predict_memory` of the rows."""
+    return predict_memory(n_rows) if limit == "auto" else limit
 
 
 def _no_pairs_sql(names: list[str]) -> str:
@@ -923,8 +927,7 @@ class Scorer:
     ) -> None:
         from splink import Linker
 
-        if memory_limit == "auto":
-            memory_limit = predict_memory(len(rows))
+        memory_limit = _memory(memory_limit, len(rows))
         self.settings = settings
         self.threshold_weight = threshold_weight
         self.n_chunks = max(int(chunks), 1)
@@ -935,12 +938,18 @@ class Scorer:
         self.n_rows = len(rows)
         try:
             # The rows become a DuckDB table (held within DuckDB's memory limit,
-            # spilled past it), not an Arrow table in this process's memory; the
-            # term frequencies and blocking keys are made there, not in pandas.
+            # spilled past it), not an Arrow table in this process's memory.
+            # While it is made this process still holds the rows: DuckDB gets
+            # little memory then (its table goes to its temp folder) and its
+            # prediction memory after.
             con = self.session.db._con
-            con.register("adapt_rows_arrow", base_frame(rows, ids=np.arange(len(rows))))
-            con.execute(f"CREATE TABLE adapt_rows_native AS {derived_sql('adapt_rows_arrow')}")
+            if memory_limit:
+                self.set_memory_limit(BUILD_DUCKDB_MEMORY)
+            con.register("adapt_rows_arrow", splink_frame(rows, ids=np.arange(len(rows))))
+            con.execute("CREATE TABLE adapt_rows_native AS SELECT * FROM adapt_rows_arrow")
             con.unregister("adapt_rows_arrow")
+            if memory_limit:
+                self.set_memory_limit(memory_limit)
             sdf = self.session.db.register("adapt_rows_native", table_name="adapt_rows")
             self.linker = Linker(sdf, _predict_settings(settings), log_level=logging.WARNING)
         except BaseException:
@@ -1096,15 +1105,16 @@ def score(
     threshold_weight: float,
     chunks: int = 1,
     threads: int = 2,
-    memory_limit: str | None = "3GB",
+    memory_limit: str | None = "auto",
 ) -> pd.DataFrame:
     """Blocked pairs within ``rows`` with match weight ≥ ``threshold_weight``.
 
     Pairs name rows by position (``l`` < ``r``, int64), ordered by (l, r).
+    ``memory_limit``: DuckDB's, as :class:`Scorer`'s.
     """
     from splink import Linker
 
-    session = _Session(threads, memory_limit)
+    session = _Session(threads, _memory(memory_limit, len(rows)))
     try:
         frame = splink_frame(rows, ids=np.arange(len(rows)))
         sdf = session.db.register(frame, table_name="adapt_rows")
@@ -1125,15 +1135,16 @@ def score_new(
     *,
     threshold_weight: float,
     threads: int = 2,
-    memory_limit: str | None = "3GB",
+    memory_limit: str | None = "auto",
 ) -> pd.DataFrame:
     """Blocked pairs new × existing and new × new (never existing × existing).
 
     Rows are named by position in ``existing`` followed by ``new``.
+    ``memory_limit``: DuckDB's, as :class:`Scorer`'s (sized on all the rows).
     """
     from splink import Linker
 
-    session = _Session(threads, memory_limit)
+    session = _Session(threads, _memory(memory_limit, len(existing) + len(new)))
     db = session.db
     try:
         n_old = len(existing)
