@@ -215,3 +215,35 @@ def test_deal_cuts_runs_of_about_equal_rows() -> None:
     assert [int(rows[dealt == b].sum()) for b in (0, 1)] == [8, 8]
     assert partitions.deal(rows, 1).tolist() == [0] * len(rows)
     assert partitions.deal(np.zeros(3, dtype=int), 4).tolist() == [0, 0, 0]
+
+
+def test_buckets_skipped_or_asked_out_of_order(force: dict) -> None:
+    """Each source is one read ordered by bucket: a bucket not asked for is
+    passed over (the next holds only its own rows), and a bucket asked for
+    after a later one is refused rather than read wrong."""
+    engine = connect(force["url"])
+    try:
+        keys = load_history_keys(engine)
+        where = partitions.row_buckets(keys, 4)
+        staged = {
+            "incidents": pd.DataFrame(
+                {"incident_id": keys.incidents["incident_id"], "bucket": where["incidents"]}
+            ),
+            "marac": pd.DataFrame({"id": keys.marac["id"], "bucket": where["marac"]}),
+            "management": pd.DataFrame(
+                {"id": keys.management["id"], "bucket": where["management"]}
+            ),
+        }
+        with history_buckets(engine, staged) as read:
+            every = [read(b) for b in range(4)]
+        with history_buckets(engine, staged) as read:
+            third = read(2)
+            with pytest.raises(ValueError, match="increasing order"):
+                read(1)
+    finally:
+        engine.dispose()
+    assert len(third.involvements) > 0
+    want_ids = set(keys.incidents["incident_id"][where["incidents"] == 2])
+    assert set(third.incidents["incident_id"]) == want_ids
+    for name in ("incidents", "involvements", "marac", "management"):
+        pd.testing.assert_frame_equal(getattr(third, name), getattr(every[2], name))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     BigInteger,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     and_,
@@ -77,57 +79,57 @@ record_buckets = Table(
 )
 
 
-def _of_bucket(incident_id, bucket: int):  # type: ignore[no-untyped-def]
-    """The join of an incident id to the bucket's staged incidents."""
-    b = incident_buckets.c
-    return and_(b.incident_id == incident_id, b.bucket == bucket)
+# What a read of one source is: its statement, columns and date columns.
+_Read = tuple[Select, list[str], tuple[str, ...]]
 
 
-def _record_of_bucket(source: str, record_id, bucket: int):  # type: ignore[no-untyped-def]
-    """The join of a record's primary key to the bucket's staged records."""
-    b = record_buckets.c
-    return and_(b.id == record_id, b.source == source, b.bucket == bucket)
-
-
-def _incidents(conn: Connection, bucket: int | None = None) -> pd.DataFrame:
-    i = incidents.c
+def _incidents_read(bucketed: bool = False) -> _Read:
+    """The incidents; ``bucketed``: those staged, with their bucket, by bucket and id."""
+    i, b = incidents.c, incident_buckets.c
     cols = [
         "incident_id", "occurred_at", "offence", "is_crime", "dash_risk", "injury", "weapon",
         "children_present", "outcome", "area", "address", "postcode",
     ]  # fmt: skip
     stmt = select(*[i[c] for c in cols])
-    if bucket is not None:
-        stmt = stmt.join(incident_buckets, _of_bucket(i.incident_id, bucket)).order_by(i.id)
-    return bulk.read_frame(conn, stmt, cols, dates=("occurred_at",))
+    if bucketed:
+        stmt = _bucketed(stmt.join(incident_buckets, b.incident_id == i.incident_id), b.bucket)
+        stmt = stmt.order_by(b.bucket, i.id)
+    return stmt, cols, ("occurred_at",)
 
 
-def _involvements(
-    conn: Connection, with_protected: bool = True, bucket: int | None = None
-) -> pd.DataFrame:
-    v, a = involvements.c, person_assignments.alias("a")
+def _involvements_read(with_protected: bool = True, bucketed: bool = False) -> _Read:
+    """The involvements (withdrawn ones left out) with their person ids;
+    ``bucketed``: those of the staged incidents, with their bucket, by bucket and id."""
+    v, a, b = involvements.c, person_assignments.alias("a"), incident_buckets.c
     cols = ["incident_id", "role", "person_id", "relationship"]
     if with_protected:
         cols += ["gender", "date_of_birth", "home_address", "home_postcode"]
     rows = involvements
-    if bucket is not None:  # the involvements of the bucket's incidents
-        rows = rows.join(incident_buckets, _of_bucket(v.incident_id, bucket))
+    if bucketed:  # the involvements of the staged incidents
+        rows = rows.join(incident_buckets, b.incident_id == v.incident_id)
     stmt = (
         select(*[a.c.person_id if c == "person_id" else v[c] for c in cols])
         .select_from(rows)
         .outerjoin(a, a.c.row_key == row_key_expr("involvements:", v.id))
         .where(v.withdrawn_import_id.is_(None))
     )
-    if bucket is not None:
-        stmt = stmt.order_by(v.id)
-    return bulk.read_frame(conn, stmt, cols, dates=("date_of_birth",))
+    if bucketed:
+        stmt = _bucketed(stmt, b.bucket).order_by(b.bucket, v.id)
+    return stmt, cols, ("date_of_birth",)
 
 
-def _marac(conn: Connection, bucket: int | None = None) -> pd.DataFrame:
+def _record_join(table: Table, source: str, bucketed: bool):  # type: ignore[no-untyped-def]
+    """``table`` (or, ``bucketed``, its staged records) to select from."""
+    if not bucketed:
+        return table
+    b = record_buckets.c
+    return table.join(record_buckets, and_(b.id == table.c.id, b.source == source))
+
+
+def _marac_read(bucketed: bool = False) -> _Read:
+    """The MARAC referrals with both person ids; ``bucketed``: as the others."""
     m = marac_referrals.c
     vic, per = person_assignments.alias("vic"), person_assignments.alias("per")
-    rows = marac_referrals
-    if bucket is not None:
-        rows = rows.join(record_buckets, _record_of_bucket("marac", m.id, bucket))
     stmt = (
         select(
             m.referral_id,
@@ -138,33 +140,41 @@ def _marac(conn: Connection, bucket: int | None = None) -> pd.DataFrame:
             per.c.person_id,
             m.referring_agency,
         )
-        .select_from(rows)
+        .select_from(_record_join(marac_referrals, "marac", bucketed))
         .outerjoin(vic, vic.c.row_key == row_key_expr("marac_referrals:", m.id, ":victim"))
         .outerjoin(per, per.c.row_key == row_key_expr("marac_referrals:", m.id, ":perpetrator"))
     )
-    if bucket is not None:
-        stmt = stmt.order_by(m.id)
+    if bucketed:
+        stmt = _bucketed(stmt, record_buckets.c.bucket).order_by(record_buckets.c.bucket, m.id)
     cols = [
         "referral_id", "referral_date", "meeting_date", "flagged_at", "victim_person_id",
         "perpetrator_person_id", "referring_agency",
     ]  # fmt: skip
-    return bulk.read_frame(conn, stmt, cols, dates=("referral_date", "meeting_date", "flagged_at"))
+    return stmt, cols, ("referral_date", "meeting_date", "flagged_at")
 
 
-def _management(conn: Connection, bucket: int | None = None) -> pd.DataFrame:
+def _management_read(bucketed: bool = False) -> _Read:
+    """The management records with their person ids; ``bucketed``: as the others."""
     g, a = management.c, person_assignments.alias("a")
-    rows = management
-    if bucket is not None:
-        rows = rows.join(record_buckets, _record_of_bucket("management", g.id, bucket))
     stmt = (
         select(a.c.person_id, g.status, g.from_date, g.to_date)
-        .select_from(rows)
+        .select_from(_record_join(management, "management", bucketed))
         .outerjoin(a, a.c.row_key == row_key_expr("management:", g.id))
     )
-    if bucket is not None:
-        stmt = stmt.order_by(g.id)
-    cols = ["person_id", "status", "from_date", "to_date"]
-    return bulk.read_frame(conn, stmt, cols, dates=("from_date", "to_date"))
+    if bucketed:
+        stmt = _bucketed(stmt, record_buckets.c.bucket).order_by(record_buckets.c.bucket, g.id)
+    return stmt, ["person_id", "status", "from_date", "to_date"], ("from_date", "to_date")
+
+
+def _read(conn: Connection, read: _Read) -> pd.DataFrame:
+    stmt, cols, dates = read
+    return bulk.read_frame(conn, stmt, cols, dates=dates)
+
+
+def _stream(conn: Connection, read: _Read) -> _BucketStream:
+    stmt, cols, dates = read
+    batches = bulk.read_frame_batches(conn, stmt, [*cols, "bucket"], BUCKET_FETCH_ROWS, dates)
+    return _BucketStream(batches, cols)
 
 
 def load_history(engine: Engine, with_protected: bool = True) -> History:
@@ -175,10 +185,10 @@ def load_history(engine: Engine, with_protected: bool = True) -> History:
     and scoring a large force reads a third less without them."""
     with engine.connect() as conn:
         frames = {
-            "incidents": _incidents(conn),
-            "involvements": _involvements(conn, with_protected),
-            "marac": _marac(conn),
-            "management": _management(conn),
+            "incidents": _read(conn, _incidents_read()),
+            "involvements": _read(conn, _involvements_read(with_protected)),
+            "marac": _read(conn, _marac_read()),
+            "management": _read(conn, _management_read()),
             "counter_overrides": live_overrides(conn),
         }
     return History.build(**frames)
@@ -284,6 +294,59 @@ def _stage_buckets(conn: Connection, rows: dict[str, pd.DataFrame]) -> None:
             conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
+# Rows fetched at a time from each of the four ordered bucket reads, and
+# PostgreSQL's memory for each sort and hash of them (SET LOCAL: this
+# transaction only).
+BUCKET_FETCH_ROWS = 200_000
+BUCKET_SORT_MEMORY = "128MB"
+
+
+def _bucketed(stmt: Select, bucket_col) -> Select:  # type: ignore[no-untyped-def]
+    """``stmt`` with the record's bucket as its first column ``bucket``."""
+    return stmt.add_columns(bucket_col.label("bucket"))
+
+
+class _BucketStream:
+    """One read ordered by bucket (then stored order), handed out a bucket at a
+    time: :meth:`take` returns a bucket's rows and keeps the rows after it."""
+
+    def __init__(self, batches: Iterator[pd.DataFrame], columns: list[str]) -> None:
+        self._batches = batches
+        self._columns = columns
+        self._held: pd.DataFrame | None = None
+        self._last = -1
+
+    def take(self, bucket: int) -> pd.DataFrame:
+        if bucket <= self._last:
+            raise ValueError(f"buckets are read in increasing order: {bucket} after {self._last}")
+        self._last = bucket
+        parts: list[pd.DataFrame] = []
+        while True:
+            if self._held is None:
+                self._held = next(self._batches, None)
+                if self._held is None:
+                    break
+            held = self._held
+            at = held["bucket"].to_numpy(dtype="int64") if len(held) else np.empty(0, np.int64)
+            lo, hi = np.searchsorted(at, bucket, "left"), np.searchsorted(at, bucket, "right")
+            if hi > lo:
+                parts.append(held.iloc[lo:hi])
+            if hi < len(held):  # a later bucket's rows: kept for it
+                self._held = held.iloc[hi:]
+                break
+            self._held = None
+        if not parts:  # as an empty read gives it
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in self._columns})
+        frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+        return frame[self._columns].reset_index(drop=True)
+
+    def close(self) -> None:
+        """Close the read (its cursor) before the transaction ends."""
+        close = getattr(self._batches, "close", None)
+        if close is not None:
+            close()
+
+
 @contextmanager
 def history_buckets(
     engine: Engine, rows: dict[str, pd.DataFrame], with_protected: bool = False
@@ -297,25 +360,37 @@ def history_buckets(
     context yields ``read(bucket, counter_overrides)``: the :class:`History`
     of the bucket's incidents (with all their involvements), MARAC referrals
     and management records, in stored order, with the ``counter_overrides``
-    given (the caller's, already bucketed). The tables are dropped on exit."""
+    given (the caller's, already bucketed). Buckets are read in increasing
+    order (a bucket not asked for is skipped): each source is one query
+    ordered by bucket, read a batch at a time, so every table is scanned and
+    joined once whatever the number of buckets (a query per bucket scanned
+    the person assignments once a bucket). The tables are dropped on exit."""
     with engine.connect() as conn:
         _stage_buckets(conn, rows)
         conn.commit()
         del rows  # staged: the caller may free its frames
 
+        if conn.dialect.name == "postgresql":  # four sorted reads: room to sort in memory
+            conn.exec_driver_sql(f"SET LOCAL work_mem = '{BUCKET_SORT_MEMORY}'")
+        streams = {
+            "incidents": _stream(conn, _incidents_read(bucketed=True)),
+            "involvements": _stream(conn, _involvements_read(with_protected, bucketed=True)),
+            "marac": _stream(conn, _marac_read(bucketed=True)),
+            "management": _stream(conn, _management_read(bucketed=True)),
+        }
+
         def read(bucket: int, counter_overrides: pd.DataFrame | None = None) -> History:
             b = int(bucket)
             return History.build(
-                incidents=_incidents(conn, b),
-                involvements=_involvements(conn, with_protected, b),
-                marac=_marac(conn, b),
-                management=_management(conn, b),
+                **{name: stream.take(b) for name, stream in streams.items()},
                 counter_overrides=counter_overrides,
             )
 
         try:
             yield read
         finally:
+            for stream in streams.values():
+                stream.close()
             conn.rollback()
             for table in (incident_buckets, record_buckets):
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
