@@ -195,7 +195,8 @@ def spark_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tf_lookup(rows: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Term frequencies of ``column``, computed as :func:`splink_frame` computes them."""
+    """Term frequencies of ``column`` as a lookup: the shares
+    :func:`splink_adapter.term_frequency` gives each row (value_counts, normalised)."""
     freq = rows[column].value_counts(normalize=True, dropna=True)
     return pd.DataFrame(
         {column: freq.index.astype(str), f"tf_{column}": freq.to_numpy(dtype="float64")}

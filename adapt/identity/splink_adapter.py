@@ -403,7 +403,7 @@ def _aliases_arrow(rows: pd.DataFrame) -> pa.Array:
     return table.take(idx)
 
 
-def base_frame(rows: pd.DataFrame, ids: np.ndarray | None = None) -> pa.Table:
+def _base_frame(rows: pd.DataFrame, ids: np.ndarray | None = None) -> pa.Table:
     """``rows``' :data:`SPLINK_COLUMNS` and ``names`` as an Arrow table (text
     already Arrow is shared, not copied); ``row_key`` is ``ids`` (int64 row
     positions) when given."""
@@ -438,7 +438,7 @@ def splink_frame(
     keys are sized over ``population`` (default ``rows``), which must hold
     every row of ``rows``.
     """
-    frame = base_frame(rows, ids)
+    frame = _base_frame(rows, ids)
     for c in TF_COLUMNS if with_tf else ():
         frame = frame.append_column(f"tf_{c}", pa.array(term_frequency(rows[c]), from_pandas=True))
     if not with_blocks:
