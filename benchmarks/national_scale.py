@@ -181,17 +181,16 @@ def _child_floor_splink(url: str) -> None:
     from splink import Linker
 
     from adapt.db import connect
-    from adapt.db import identity as store
     from adapt.db import identity_models as model_store
     from adapt.identity import splink_adapter
     from adapt.identity.model import IdentityModel
-    from adapt.identity.normalise import prepare_rows
     from adapt.identity.resolve import _keep_weight
-    from adapt.identity.runner import load_model
+    from adapt.identity.runner import load_model, prepared_rows
 
     engine = connect(url)
     try:
-        rows = store.person_rows(engine)
+        # read and prepared a million rows at a time, as resolve does (untimed)
+        prepared, _ = prepared_rows(engine)
         stored = model_store.latest_model(engine)
     finally:
         engine.dispose()
@@ -202,8 +201,6 @@ def _child_floor_splink(url: str) -> None:
         if stored is not None
         else packaged
     )
-    prepared = prepare_rows(rows.drop(columns=["row_hash"], errors="ignore"))
-    del rows
     settings = model.settings_json_
     session = splink_adapter._Session(model.threads, splink_adapter.predict_memory(len(prepared)))
     try:
