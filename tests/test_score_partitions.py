@@ -74,13 +74,15 @@ def test_an_earlier_date_too(force: dict) -> None:
     pd.testing.assert_frame_equal(table, whole, check_exact=True)
 
 
-def test_each_bucket_reads_its_share(force: dict) -> None:
-    """The buckets hold every record once, each about a fifth of the rows."""
-    engine = connect(force["url"])
-    try:
-        keys = load_history_keys(engine)
-        where = partitions.row_buckets(keys, 5)
-        staged = {
+def _staged(engine, n: int):  # type: ignore[no-untyped-def]
+    """The stored keys, each record's bucket of ``n``, and what
+    history_buckets stages of them (each record's key and bucket)."""
+    keys = load_history_keys(engine)
+    where = partitions.row_buckets(keys, n)
+    return (
+        keys,
+        where,
+        {
             "incidents": pd.DataFrame(
                 {"incident_id": keys.incidents["incident_id"], "bucket": where["incidents"]}
             ),
@@ -88,7 +90,15 @@ def test_each_bucket_reads_its_share(force: dict) -> None:
             "management": pd.DataFrame(
                 {"id": keys.management["id"], "bucket": where["management"]}
             ),
-        }
+        },
+    )
+
+
+def test_each_bucket_reads_its_share(force: dict) -> None:
+    """The buckets hold every record once, each about a fifth of the rows."""
+    engine = connect(force["url"])
+    try:
+        _, _, staged = _staged(engine, 5)
         with history_buckets(engine, staged) as read:
             parts = [read(b) for b in range(5)]
         assert last_incident_date(engine) == force["history"].last_date
@@ -223,17 +233,7 @@ def test_buckets_skipped_or_asked_out_of_order(force: dict) -> None:
     after a later one is refused rather than read wrong."""
     engine = connect(force["url"])
     try:
-        keys = load_history_keys(engine)
-        where = partitions.row_buckets(keys, 4)
-        staged = {
-            "incidents": pd.DataFrame(
-                {"incident_id": keys.incidents["incident_id"], "bucket": where["incidents"]}
-            ),
-            "marac": pd.DataFrame({"id": keys.marac["id"], "bucket": where["marac"]}),
-            "management": pd.DataFrame(
-                {"id": keys.management["id"], "bucket": where["management"]}
-            ),
-        }
+        keys, where, staged = _staged(engine, 4)
         with history_buckets(engine, staged) as read:
             every = [read(b) for b in range(4)]
         with history_buckets(engine, staged) as read:
