@@ -36,7 +36,7 @@ CONTEXT_REASONS = (
 )
 
 
-def _codes(values: pd.Series) -> np.ndarray:
+def codes(values: pd.Series) -> np.ndarray:
     """Integer codes of a column (-1 for missing): equality on ints, not text."""
     return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
 
@@ -96,16 +96,16 @@ def context_rows(rows: pd.DataFrame) -> ContextRows:
     )
     return ContextRows(
         occ=occ.astype(np.int32),
-        role=_codes(rows["role_group"]).astype(np.int32),
+        role=codes(rows["role_group"]).astype(np.int32),
         is_suspect=role == "suspect",
-        addr=_codes(rows["inc_addr_key"]).astype(np.int32),
-        pc=_codes(rows["inc_pc"]).astype(np.int32),
-        month=_codes(rows["month"]).astype(np.int32),
+        addr=codes(rows["inc_addr_key"]).astype(np.int32),
+        pc=codes(rows["inc_pc"]).astype(np.int32),
+        month=codes(rows["month"]).astype(np.int32),
         victim_keys=kt,
         dob=dob_numbers(rows),
-        hh_surname=_codes(household_surname(rows["sn"])).astype(np.int32),
-        home_addr=_codes(rows["addr_key"]).astype(np.int32),
-        home_pc=_codes(rows["pc"]).astype(np.int32),
+        hh_surname=codes(household_surname(rows["sn"])).astype(np.int32),
+        home_addr=codes(rows["addr_key"]).astype(np.int32),
+        home_pc=codes(rows["pc"]).astype(np.int32),
     )
 
 

@@ -46,6 +46,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from adapt.identity.context import codes
+
 LOG = logging.getLogger(__name__)
 
 SPLINK_COLUMNS: tuple[str, ...] = (
@@ -323,12 +325,6 @@ PREDICT_RULES: list[str] = [
 ]
 
 
-def _codes(values: pd.Series) -> np.ndarray:
-    """int64 codes of a column's values, -1 where missing (Arrow text is hashed
-    as Arrow, without a Python string per value)."""
-    return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
-
-
 def _joined(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Codes of the pairs (a, b) of two code columns; -1 if either is missing."""
     missing = (a < 0) | (b < 0)
@@ -349,16 +345,16 @@ def capped_key(
 
     Codes, not text: the key is only ever compared for equality within one
     table, and eight text keys a row were most of the prediction frame."""
-    key = _codes(parts[0])
+    key = codes(parts[0])
     for part in parts[1:]:
-        key = _joined(key, _codes(part))
+        key = _joined(key, codes(part))
     has = key >= 0
     size = np.bincount(key[has], minlength=int(key.max(initial=-1)) + 1)
     big = np.zeros(len(key), dtype=bool)
     big[has] = size[key[has]] > cap
     if narrow is None:
         return key, ~has | big
-    n = _codes(narrow)
+    n = codes(narrow)
     n[n < 0] = int(n.max(initial=-1)) + 1  # missing is a value of its own
     narrowed = _joined(key, n)
     # narrowed keys after the plain ones: never equal to a plain key
@@ -369,11 +365,11 @@ def capped_key(
 def term_frequency(values: pd.Series) -> np.ndarray:
     """Each row's value's share of the non-missing values (NaN if missing):
     pandas' ``value_counts(normalize=True)``, the same float division."""
-    codes = _codes(values)
-    has = codes >= 0
-    counts = np.bincount(codes[has])
-    out = np.full(len(codes), np.nan)
-    out[has] = (counts / counts.sum())[codes[has]]
+    code = codes(values)
+    has = code >= 0
+    counts = np.bincount(code[has])
+    out = np.full(len(code), np.nan)
+    out[has] = (counts / counts.sum())[code[has]]
     return out
 
 
